@@ -1,0 +1,253 @@
+#include "cachecore/config/config.h"
+
+#include <cstdlib>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "cachecore/util/atomic_file.h"
+#include "cachecore/util/file_io.h"
+#include "cachecore/util/size_format.h"
+
+namespace zc::config {
+namespace {
+
+constexpr absl::string_view kConfigFileName = "zcwrap.conf";
+
+absl::Status ParseBool(absl::string_view value, bool* out) {
+  std::string v = absl::AsciiStrToLower(absl::StripAsciiWhitespace(value));
+  if (v == "1" || v == "true" || v == "yes" || v == "on") {
+    *out = true;
+  } else if (v == "0" || v == "false" || v == "no" || v == "off" || v.empty()) {
+    *out = false;
+  } else {
+    return absl::InvalidArgumentError("expected true or false");
+  }
+  return absl::OkStatus();
+}
+
+std::string ShowBool(bool b) { return b ? "true" : "false"; }
+
+struct KeyInfo {
+  absl::string_view name;
+  absl::string_view env;
+  bool file_allowed;
+  absl::Status (*apply)(absl::string_view value, Config* config);
+  std::string (*show)(const Config& config);
+};
+
+// Sorted by name (a unit test checks it). Adding a key: one row here, a field in Config.
+constexpr KeyInfo kKeys[] = {
+    {"cache_dir", "ZCWRAP_DIR", false,
+     [](absl::string_view v, Config* c) {
+       if (v.empty()) return absl::InvalidArgumentError("must not be empty");
+       c->cache_dir = std::string(v);
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return c.cache_dir; }},
+    {"compression_level", "ZCWRAP_COMPRESSION_LEVEL", true,
+     [](absl::string_view v, Config* c) {
+       int level = 0;
+       if (!absl::SimpleAtoi(v, &level) || level < -5 || level > 19) {
+         return absl::InvalidArgumentError("expected an integer from -5 to 19 (0 = no compression)");
+       }
+       c->compression_level = level;
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return absl::StrCat(c.compression_level); }},
+    {"disable", "ZCWRAP_DISABLE", true,
+     [](absl::string_view v, Config* c) { return ParseBool(v, &c->disable); },
+     [](const Config& c) { return ShowBool(c.disable); }},
+    {"log_file", "ZCWRAP_LOGFILE", true,
+     [](absl::string_view v, Config* c) {
+       c->log_file = std::string(v);
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return c.log_file; }},
+    {"max_files", "ZCWRAP_MAX_FILES", true,
+     [](absl::string_view v, Config* c) {
+       uint64_t n = 0;
+       if (!absl::SimpleAtoi(v, &n)) return absl::InvalidArgumentError("expected a whole number");
+       c->max_files = n;
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return absl::StrCat(c.max_files); }},
+    {"max_size", "ZCWRAP_MAX_SIZE", true,
+     [](absl::string_view v, Config* c) {
+       absl::StatusOr<uint64_t> size = util::ParseSize(v);
+       if (!size.ok()) return absl::InvalidArgumentError("expected a size such as 500M or 5G");
+       c->max_size = *size;
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return util::FormatSize(c.max_size); }},
+    {"readonly", "ZCWRAP_READONLY", true,
+     [](absl::string_view v, Config* c) { return ParseBool(v, &c->readonly); },
+     [](const Config& c) { return ShowBool(c.readonly); }},
+    {"recache", "ZCWRAP_RECACHE", true,
+     [](absl::string_view v, Config* c) { return ParseBool(v, &c->recache); },
+     [](const Config& c) { return ShowBool(c.recache); }},
+};
+
+const KeyInfo* FindKey(absl::string_view name) {
+  for (const KeyInfo& k : kKeys) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
+absl::Status BadValue(const KeyInfo& key, absl::string_view value, absl::string_view where,
+                      const absl::Status& why) {
+  return absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for ", key.name,
+                                                 " in ", where, ": ", why.message()));
+}
+
+// Splits a config line into key and value; false for a line that is not `key = value`.
+bool SplitLine(absl::string_view line, absl::string_view* key, absl::string_view* value) {
+  size_t eq = line.find('=');
+  if (eq == absl::string_view::npos) return false;
+  *key = absl::StripAsciiWhitespace(line.substr(0, eq));
+  *value = absl::StripAsciiWhitespace(line.substr(eq + 1));
+  return !key->empty();
+}
+
+bool IsBlankOrComment(absl::string_view line) {
+  absl::string_view s = absl::StripAsciiWhitespace(line);
+  return s.empty() || s.front() == '#';
+}
+
+absl::StatusOr<std::string> DefaultCacheDir(const EnvLookup& env) {
+  if (auto dir = env("ZCWRAP_DIR"); dir && !dir->empty()) return *dir;
+  if (auto xdg = env("XDG_CACHE_HOME"); xdg && !xdg->empty()) return util::JoinPath(*xdg, "zcwrap");
+  if (auto home = env("HOME"); home && !home->empty()) {
+    return util::JoinPath(*home, ".cache/zcwrap");
+  }
+  return absl::FailedPreconditionError("cannot find a cache directory: set ZCWRAP_DIR or HOME");
+}
+
+}  // namespace
+
+absl::string_view OriginName(Origin origin) {
+  switch (origin) {
+    case Origin::kDefault:
+      return "default";
+    case Origin::kFile:
+      return "file";
+    case Origin::kEnvironment:
+      return "environment";
+  }
+  return "?";
+}
+
+std::string Config::ConfigFilePath() const { return util::JoinPath(cache_dir, kConfigFileName); }
+
+EnvLookup ProcessEnv() {
+  return [](absl::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+std::vector<absl::string_view> ConfigKeys() {
+  std::vector<absl::string_view> keys;
+  for (const KeyInfo& k : kKeys) keys.push_back(k.name);
+  return keys;
+}
+
+absl::string_view EnvNameFor(absl::string_view key) {
+  const KeyInfo* info = FindKey(key);
+  return info == nullptr ? absl::string_view() : info->env;
+}
+
+absl::StatusOr<Config> LoadConfig(const EnvLookup& env) {
+  Config config;
+  struct Source {
+    Origin origin = Origin::kDefault;
+    std::string where;
+  };
+  Source sources[std::size(kKeys)];
+
+  absl::StatusOr<std::string> dir = DefaultCacheDir(env);
+  if (!dir.ok()) return dir.status();
+  config.cache_dir = *dir;
+  if (env("ZCWRAP_DIR")) sources[0] = {Origin::kEnvironment, "ZCWRAP_DIR"};
+
+  const std::string file_path = config.ConfigFilePath();
+  absl::StatusOr<std::string> text = util::ReadFileToString(file_path);
+  if (!text.ok() && !absl::IsNotFound(text.status())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read config file ", text.status().message()));
+  }
+  if (text.ok()) {
+    int line_no = 0;
+    for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+      ++line_no;
+      if (IsBlankOrComment(line)) continue;
+      const std::string where = absl::StrCat(file_path, ":", line_no);
+      absl::string_view key, value;
+      if (!SplitLine(line, &key, &value)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("expected \"key = value\" in ", where, ", got \"", line, "\""));
+      }
+      const KeyInfo* info = FindKey(key);
+      if (info == nullptr || !info->file_allowed) {
+        return absl::InvalidArgumentError(absl::StrCat("unknown config key \"", key, "\" in ",
+                                                       where));
+      }
+      absl::Status status = info->apply(value, &config);
+      if (!status.ok()) return BadValue(*info, value, where, status);
+      sources[info - kKeys] = {Origin::kFile, where};
+    }
+  }
+
+  for (const KeyInfo& info : kKeys) {
+    if (info.name == "cache_dir") continue;  // resolved above
+    std::optional<std::string> value = env(info.env);
+    if (!value) continue;
+    absl::Status status = info.apply(*value, &config);
+    if (!status.ok()) return BadValue(info, *value, info.env, status);
+    sources[&info - kKeys] = {Origin::kEnvironment, std::string(info.env)};
+  }
+
+  for (size_t i = 0; i < std::size(kKeys); ++i) {
+    config.shown.push_back(
+        {std::string(kKeys[i].name), kKeys[i].show(config), sources[i].origin, sources[i].where});
+  }
+  return config;
+}
+
+absl::Status SetConfigValue(const std::string& path, absl::string_view key,
+                            absl::string_view value) {
+  const KeyInfo* info = FindKey(key);
+  if (info == nullptr || !info->file_allowed) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown config key \"", key, "\""));
+  }
+  Config scratch;
+  absl::Status valid = info->apply(value, &scratch);
+  if (!valid.ok()) return BadValue(*info, value, path, valid);
+
+  absl::StatusOr<std::string> text = util::ReadFileToString(path);
+  if (!text.ok() && !absl::IsNotFound(text.status())) return text.status();
+  std::string out;
+  bool replaced = false;
+  if (text.ok() && !text->empty()) {
+    std::vector<absl::string_view> lines = absl::StrSplit(*text, '\n');
+    if (!lines.empty() && lines.back().empty()) lines.pop_back();
+    for (absl::string_view line : lines) {
+      absl::string_view k, v;
+      if (!IsBlankOrComment(line) && SplitLine(line, &k, &v) && k == key) {
+        if (!replaced) absl::StrAppend(&out, key, " = ", value, "\n");
+        replaced = true;
+        continue;
+      }
+      absl::StrAppend(&out, line, "\n");
+    }
+  }
+  if (!replaced) absl::StrAppend(&out, key, " = ", value, "\n");
+  absl::Status made = util::CreateDirectories(std::string(util::Dirname(path)));
+  if (!made.ok()) return made;
+  return util::WriteFileAtomically(path, out);
+}
+
+}  // namespace zc::config

@@ -1,0 +1,76 @@
+// The configuration model: built-in defaults < <cache_dir>/zcwrap.conf < ZCWRAP_* environment.
+//
+//   absl::StatusOr<zc::config::Config> config = zc::config::LoadConfig(zc::config::ProcessEnv());
+//   if (!config.ok()) { print config.status().message(); }   // one line naming key and value
+//   config->max_size ...
+//
+// The config file holds `key = value` lines; blank lines and lines starting with '#' are ignored;
+// an unknown key or a bad value is an error naming the file, line, key and value. Every key has one
+// environment variable (the table in config.cc; e.g. max_size ↔ ZCWRAP_MAX_SIZE, cache_dir ↔
+// ZCWRAP_DIR). cache_dir itself cannot come from the file that lives inside it.
+//
+// Load functions take the environment as a lookup function so tests can fake it.
+#ifndef ZCWRAP_CACHECORE_CONFIG_CONFIG_H_
+#define ZCWRAP_CACHECORE_CONFIG_CONFIG_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace zc::config {
+
+// Where a value came from, for --show-config.
+enum class Origin { kDefault, kFile, kEnvironment };
+absl::string_view OriginName(Origin origin);
+
+struct Config {
+  std::string cache_dir;
+  uint64_t max_size = uint64_t{5} << 30;  // bytes; 0 = unlimited
+  uint64_t max_files = 0;                 // 0 = unlimited
+  int compression_level = 1;              // 0 = none; zstd levels otherwise
+  bool disable = false;                   // run the compiler untouched
+  bool readonly = false;                  // use hits, never store
+  bool recache = false;                   // never use hits, overwrite entries
+  std::string log_file;                   // debug log; empty = none
+
+  // One row per key, in key order: name, value as text, origin, where exactly (file:line or
+  // variable name). For --show-config.
+  struct Shown {
+    std::string key;
+    std::string value;
+    Origin origin;
+    std::string where;
+  };
+  std::vector<Shown> shown;
+
+  std::string ConfigFilePath() const;
+};
+
+using EnvLookup = std::function<std::optional<std::string>(absl::string_view name)>;
+
+// Looks variables up in the process environment.
+EnvLookup ProcessEnv();
+
+// Resolves cache_dir (ZCWRAP_DIR, else $XDG_CACHE_HOME/zcwrap, else $HOME/.cache/zcwrap), then
+// reads <cache_dir>/zcwrap.conf if it exists, then applies the environment.
+absl::StatusOr<Config> LoadConfig(const EnvLookup& env);
+
+// Names of every config key, in order.
+std::vector<absl::string_view> ConfigKeys();
+// The environment variable for `key`, or empty if `key` is unknown.
+absl::string_view EnvNameFor(absl::string_view key);
+
+// Sets `key = value` in the config file at `path` (created if missing), keeping every other line.
+// The value is checked first: InvalidArgument names the key and value. The file is replaced
+// atomically.
+absl::Status SetConfigValue(const std::string& path, absl::string_view key, absl::string_view value);
+
+}  // namespace zc::config
+
+#endif  // ZCWRAP_CACHECORE_CONFIG_CONFIG_H_

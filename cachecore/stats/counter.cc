@@ -1,0 +1,73 @@
+#include "cachecore/stats/counter.h"
+
+namespace zc::stats {
+namespace {
+
+using G = CounterGroup;
+using C = Counter;
+
+constexpr CounterInfo kCounters[] = {
+    {C::kDirectCacheHit, "direct_cache_hit", G::kHit, "Hits (direct mode)"},
+    {C::kPreprocessedCacheHit, "preprocessed_cache_hit", G::kHit, "Hits (preprocessed)"},
+    {C::kCacheMiss, "cache_miss", G::kMiss, "Misses"},
+    {C::kDirectCacheMiss, "direct_cache_miss", G::kInfo, "Direct-mode lookups that missed"},
+    {C::kPreprocessedCacheMiss, "preprocessed_cache_miss", G::kInfo,
+     "Preprocessed lookups that missed"},
+    {C::kCalledForLink, "called_for_link", G::kUncacheable, "Called for linking"},
+    {C::kCalledForPreprocessing, "called_for_preprocessing", G::kUncacheable,
+     "Called for preprocessing"},
+    {C::kMultipleSourceFiles, "multiple_source_files", G::kUncacheable, "Multiple source files"},
+    {C::kNoInputFile, "no_input_file", G::kUncacheable, "No input file"},
+    {C::kUnsupportedCompilerOption, "unsupported_compiler_option", G::kUncacheable,
+     "Unsupported compiler option"},
+    {C::kUnsupportedSourceLanguage, "unsupported_source_language", G::kUncacheable,
+     "Unsupported source language"},
+    {C::kOutputToStdout, "output_to_stdout", G::kUncacheable, "Output to stdout"},
+    {C::kCompileFailed, "compile_failed", G::kUncacheable, "Compilation failed"},
+    {C::kBadCompilerArguments, "bad_compiler_arguments", G::kUncacheable,
+     "Bad compiler arguments"},
+    {C::kPreprocessorError, "preprocessor_error", G::kUncacheable, "Preprocessing failed"},
+    {C::kInternalError, "internal_error", G::kError, "Internal errors (compiler run plainly)"},
+    {C::kCouldNotFindCompiler, "could_not_find_compiler", G::kError, "Could not find compiler"},
+    {C::kCompilerCheckFailed, "compiler_check_failed", G::kError, "Compiler check failed"},
+    {C::kCompilerProducedNoOutput, "compiler_produced_no_output", G::kUncacheable,
+     "Compiler produced no output"},
+    {C::kCorruptCacheEntry, "corrupt_cache_entry", G::kError, "Corrupt cache entries (missed)"},
+    {C::kCleanupsPerformed, "cleanups_performed", G::kInfo, "Cleanups performed"},
+    {C::kFilesEvicted, "files_evicted", G::kInfo, "Files evicted by cleanup"},
+    {C::kRecache, "recache", G::kUncacheable, "Forced recache"},
+    {C::kDisabled, "disabled", G::kUncacheable, "Cache disabled"},
+    {C::kModifiedInputFile, "modified_input_file", G::kUncacheable,
+     "Input file modified during compilation"},
+    {C::kUnsupportedCodeDirective, "unsupported_code_directive", G::kUncacheable,
+     "Unsupported code directive"},
+    {C::kStdinInput, "stdin_input", G::kUncacheable, "Input from stdin"},
+    {C::kSaveTemps, "save_temps", G::kUncacheable, "Called with -save-temps"},
+    {C::kLocalStorageWrite, "local_storage_write", G::kInfo, "Entries written"},
+    {C::kStatsZeroedTimestamp, "stats_zeroed_timestamp", G::kInfo, "Stats zeroed"},
+    {C::kStatsUpdatedTimestamp, "stats_updated_timestamp", G::kInfo, "Stats updated"},
+    {C::kBadOutputFile, "bad_output_file", G::kUncacheable, "Could not write output file"},
+    {C::kAutoconfTest, "autoconf_test", G::kUncacheable, "Autoconf compile/link"},
+    {C::kCouldNotUsePrecompiledHeader, "could_not_use_precompiled_header", G::kUncacheable,
+     "Could not use precompiled header"},
+    {C::kCompilerProducedStdout, "compiler_produced_stdout", G::kUncacheable,
+     "Compiler produced stdout"},
+    {C::kReadonlyMiss, "readonly_miss", G::kInfo, "Misses not stored (read-only cache)"},
+};
+
+}  // namespace
+
+std::span<const CounterInfo> AllCounters() { return kCounters; }
+
+const CounterInfo& Info(Counter counter) { return kCounters[static_cast<size_t>(counter)]; }
+
+absl::string_view CounterName(Counter counter) { return Info(counter).name; }
+
+std::optional<Counter> CounterByName(absl::string_view name) {
+  for (const CounterInfo& info : kCounters) {
+    if (info.name == name) return info.counter;
+  }
+  return std::nullopt;
+}
+
+}  // namespace zc::stats

@@ -1,0 +1,275 @@
+#include "cachecore/store/local_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <ctime>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cachecore/util/atomic_file.h"
+#include "cachecore/util/file_io.h"
+#include "cachecore/util/file_lock.h"
+#include "cachecore/util/scoped_fd.h"
+
+namespace zc::store {
+namespace {
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+// Cleanup of a shard stops at this share of its limit, so it runs once per ~10% of growth.
+constexpr double kAutoCleanupFraction = 0.9;
+// Temporary files older than this belong to a writer that died.
+constexpr time_t kStaleTempSeconds = 3600;
+// An entry file name: the 62 hex digits after the two directory levels, plus the suffix.
+constexpr size_t kEntryNameLength = 63;
+
+char SuffixFor(EntryType type) { return type == EntryType::kManifest ? 'M' : 'R'; }
+
+int ShardOf(const Key& key) { return key.bytes[0] >> 4; }
+
+struct FileInfo {
+  std::string path;
+  uint64_t size;
+  struct timespec mtime;
+};
+
+bool IsEntryName(absl::string_view name) {
+  return name.size() == kEntryNameLength && (name.back() == 'R' || name.back() == 'M');
+}
+
+}  // namespace
+
+LocalStore::LocalStore(StoreOptions options, std::unique_ptr<stats::StatsFile> stats)
+    : options_(std::move(options)),
+      max_size_(options_.max_size),
+      max_files_(options_.max_files),
+      stats_(std::move(stats)) {}
+
+absl::StatusOr<std::unique_ptr<LocalStore>> LocalStore::Open(StoreOptions options) {
+  if (options.root.empty()) return absl::InvalidArgumentError("empty cache directory");
+  absl::Status status = util::CreateDirectories(options.root);
+  if (!status.ok()) return status;
+  absl::StatusOr<std::unique_ptr<stats::StatsFile>> stats =
+      stats::StatsFile::Open(util::JoinPath(options.root, "stats"));
+  if (!stats.ok()) return stats.status();
+  return std::unique_ptr<LocalStore>(new LocalStore(std::move(options), std::move(*stats)));
+}
+
+void LocalStore::SetLimits(uint64_t max_size, uint64_t max_files) {
+  max_size_.store(max_size, std::memory_order_relaxed);
+  max_files_.store(max_files, std::memory_order_relaxed);
+}
+
+std::string LocalStore::PathFor(const Key& key, EntryType type) const {
+  std::string hex = key.ToHex();
+  std::string path;
+  path.reserve(options_.root.size() + 70);
+  absl::StrAppend(&path, options_.root, "/", hex.substr(0, 1), "/", hex.substr(1, 1), "/",
+                  hex.substr(2));
+  path.push_back(SuffixFor(type));
+  return path;
+}
+
+absl::Status LocalStore::Put(const Key& key, const Entry& entry) {
+  absl::StatusOr<std::string> encoded = EncodeEntry(entry, options_.compression_level);
+  if (!encoded.ok()) return encoded.status();
+  const std::string path = PathFor(key, entry.type);
+
+  absl::StatusOr<util::AtomicFile> file = util::AtomicFile::Create(path);
+  if (!file.ok() && absl::IsNotFound(file.status())) {
+    absl::Status made = util::CreateDirectories(std::string(util::Dirname(path)));
+    if (!made.ok()) return made;
+    file = util::AtomicFile::Create(path);
+  }
+  if (!file.ok()) return file.status();
+  absl::Status status = file->Write(*encoded);
+  if (!status.ok()) return status;
+
+  struct stat old;
+  const bool replaced = ::stat(path.c_str(), &old) == 0;
+  status = file->Commit();
+  if (!status.ok()) return status;
+
+  const int shard = ShardOf(key);
+  const int64_t added = static_cast<int64_t>(encoded->size());
+  stats_->AddShardUsage(shard, replaced ? added - static_cast<int64_t>(old.st_size) : added,
+                        replaced ? 0 : 1);
+  stats_->Increment(stats::Counter::kLocalStorageWrite);
+  MaybeCleanShard(shard);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<Entry>> LocalStore::Get(const Key& key, EntryType type) {
+  const std::string path = PathFor(key, type);
+  util::ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return std::optional<Entry>();
+    return util::ErrnoToStatus(errno, path);
+  }
+  absl::StatusOr<std::string> data = util::ReadAll(fd.get());
+  if (!data.ok()) return util::Annotate(data.status(), path);
+
+  absl::StatusOr<Entry> entry = DecodeEntry(*data);
+  if (entry.ok() && entry->type != type) {
+    entry = absl::DataLossError("corrupt cache entry: wrong entry type");
+  }
+  if (!entry.ok()) {
+    stats_->Increment(stats::Counter::kCorruptCacheEntry);
+    // Remove the bad file unless a writer has replaced it since we opened it.
+    struct stat ours, now;
+    if (::fstat(fd.get(), &ours) == 0 && ::stat(path.c_str(), &now) == 0 &&
+        ours.st_ino == now.st_ino && ours.st_dev == now.st_dev && ::unlink(path.c_str()) == 0) {
+      stats_->AddShardUsage(ShardOf(key), -static_cast<int64_t>(ours.st_size), -1);
+    }
+    return util::Annotate(entry.status(), path);
+  }
+  // Least-recently-used order for cleanup: a hit makes the file young again.
+  ::futimens(fd.get(), nullptr);
+  return std::optional<Entry>(std::move(*entry));
+}
+
+absl::Status LocalStore::Remove(const Key& key, EntryType type) {
+  const std::string path = PathFor(key, type);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return errno == ENOENT ? absl::OkStatus() : util::ErrnoToStatus(errno, path);
+  }
+  if (::unlink(path.c_str()) != 0) {
+    return errno == ENOENT ? absl::OkStatus() : util::ErrnoToStatus(errno, path);
+  }
+  stats_->AddShardUsage(ShardOf(key), -static_cast<int64_t>(st.st_size), -1);
+  return absl::OkStatus();
+}
+
+LocalStore::ShardTarget LocalStore::TargetFor(double fraction) const {
+  const uint64_t max_size = max_size_.load(std::memory_order_relaxed);
+  const uint64_t max_files = max_files_.load(std::memory_order_relaxed);
+  ShardTarget target;
+  auto share = [&](uint64_t limit) -> uint64_t {
+    if (limit == 0) return 0;
+    double v = static_cast<double>(limit) / stats::kShardCount * fraction;
+    return std::max<uint64_t>(1, static_cast<uint64_t>(v));
+  };
+  target.max_bytes = share(max_size);
+  target.max_files = share(max_files);
+  return target;
+}
+
+void LocalStore::MaybeCleanShard(int shard) {
+  const ShardTarget limit = TargetFor(1.0);
+  const stats::ShardUsage usage = stats_->GetShardUsage(shard);
+  const bool over = (limit.max_bytes != 0 && usage.bytes > limit.max_bytes) ||
+                    (limit.max_files != 0 && usage.files > limit.max_files);
+  if (!over) return;
+  // Best effort: a failed cleanup leaves the cache a little too big, never the build broken.
+  (void)CleanShard(shard, TargetFor(kAutoCleanupFraction), /*wait_for_lock=*/false);
+}
+
+absl::StatusOr<CleanupResult> LocalStore::CleanShard(int shard, const ShardTarget& target,
+                                                     bool wait_for_lock) {
+  const std::string shard_dir = absl::StrCat(options_.root, "/", std::string(1, kHexDigits[shard]));
+  absl::Status made = util::CreateDirectories(shard_dir);
+  if (!made.ok()) return made;
+  const std::string lock_path = shard_dir + "/lock";
+  std::optional<util::FileLock> lock;
+  if (wait_for_lock) {
+    absl::StatusOr<util::FileLock> held = util::FileLock::Acquire(lock_path);
+    if (!held.ok()) return held.status();
+    lock.emplace(std::move(*held));
+  } else {
+    absl::StatusOr<std::optional<util::FileLock>> held = util::FileLock::TryAcquire(lock_path);
+    if (!held.ok()) return held.status();
+    if (!held->has_value()) return CleanupResult{};  // someone else is cleaning this shard
+    lock = std::move(*held);
+  }
+
+  const stats::ShardUsage tally_before = stats_->GetShardUsage(shard);
+  const time_t now = std::time(nullptr);
+  std::vector<FileInfo> files;
+  uint64_t scanned_bytes = 0;
+  for (int sub = 0; sub < 16; ++sub) {
+    const std::string dir = absl::StrCat(shard_dir, "/", std::string(1, kHexDigits[sub]));
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) continue;
+    while (struct dirent* de = ::readdir(d)) {
+      absl::string_view name = de->d_name;
+      struct stat st;
+      if (::fstatat(::dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+          !S_ISREG(st.st_mode)) {
+        continue;
+      }
+      std::string path = absl::StrCat(dir, "/", name);
+      if (name.find(util::AtomicFile::kTempMarker) != absl::string_view::npos) {
+        if (target.remove_all || now - st.st_mtim.tv_sec > kStaleTempSeconds) ::unlink(path.c_str());
+        continue;
+      }
+      if (!IsEntryName(name)) continue;
+      scanned_bytes += static_cast<uint64_t>(st.st_size);
+      files.push_back(FileInfo{std::move(path), static_cast<uint64_t>(st.st_size), st.st_mtim});
+    }
+    ::closedir(d);
+  }
+
+  std::sort(files.begin(), files.end(), [](const FileInfo& a, const FileInfo& b) {
+    if (a.mtime.tv_sec != b.mtime.tv_sec) return a.mtime.tv_sec < b.mtime.tv_sec;
+    return a.mtime.tv_nsec < b.mtime.tv_nsec;
+  });
+  CleanupResult result;
+  uint64_t bytes = scanned_bytes;
+  uint64_t count = files.size();
+  for (const FileInfo& f : files) {
+    const bool over = target.remove_all || (target.max_bytes != 0 && bytes > target.max_bytes) ||
+                      (target.max_files != 0 && count > target.max_files);
+    if (!over) break;
+    if (::unlink(f.path.c_str()) != 0 && errno != ENOENT) continue;
+    bytes -= f.size;
+    --count;
+    result.bytes_removed += f.size;
+    ++result.files_removed;
+  }
+  result.bytes_remaining = bytes;
+  result.files_remaining = count;
+
+  // Replace the tally's view of this shard with what is really there, keeping any additions that
+  // other processes made while we scanned.
+  stats_->AddShardUsage(shard, static_cast<int64_t>(bytes) - static_cast<int64_t>(tally_before.bytes),
+                        static_cast<int64_t>(count) - static_cast<int64_t>(tally_before.files));
+  if (result.files_removed > 0 && !target.remove_all) {
+    stats_->Increment(stats::Counter::kCleanupsPerformed);
+    stats_->Increment(stats::Counter::kFilesEvicted, result.files_removed);
+  }
+  return result;
+}
+
+absl::StatusOr<CleanupResult> LocalStore::Cleanup(double fraction) {
+  CleanupResult total;
+  const ShardTarget target = TargetFor(fraction);
+  for (int shard = 0; shard < stats::kShardCount; ++shard) {
+    absl::StatusOr<CleanupResult> r = CleanShard(shard, target, /*wait_for_lock=*/true);
+    if (!r.ok()) return r.status();
+    total.files_removed += r->files_removed;
+    total.bytes_removed += r->bytes_removed;
+    total.files_remaining += r->files_remaining;
+    total.bytes_remaining += r->bytes_remaining;
+  }
+  return total;
+}
+
+absl::StatusOr<CleanupResult> LocalStore::Clear() {
+  CleanupResult total;
+  ShardTarget all;
+  all.remove_all = true;
+  for (int shard = 0; shard < stats::kShardCount; ++shard) {
+    absl::StatusOr<CleanupResult> r = CleanShard(shard, all, /*wait_for_lock=*/true);
+    if (!r.ok()) return r.status();
+    total.files_removed += r->files_removed;
+    total.bytes_removed += r->bytes_removed;
+  }
+  return total;
+}
+
+}  // namespace zc::store

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages zcwrap needs (only the missing ones), then configures and builds.
+#
+#   scripts/bootstrap.sh                 # build/ : release-ish build (debugoptimized)
+#   scripts/bootstrap.sh --sanitize      # build-asan/ : everything under ASan + UBSan
+#
+# Idempotent: with everything installed and built it only checks and returns (well under a second
+# for the package check). Set ZCWRAP_WERROR=1 (CI does) to turn warnings into errors.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+build_dir=build
+meson_args=(--wrap-mode=nodownload)
+for arg in "$@"; do
+  case "$arg" in
+    --sanitize) build_dir=build-asan; meson_args+=(-Dsanitize=true) ;;
+    *) echo "bootstrap.sh: unknown argument '$arg' (expected --sanitize)" >&2; exit 2 ;;
+  esac
+done
+if [ "${ZCWRAP_WERROR:-0}" = 1 ]; then
+  meson_args+=(--werror)
+fi
+
+# Build tools, libraries, and what the end-to-end tests and benchmarks compare against.
+packages=(
+  g++ gcc clang make cmake git pkg-config python3 meson ninja-build
+  libabsl-dev libssl-dev libzstd-dev libxxhash-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "bootstrap.sh: missing packages (${missing[*]}); run as root or install them" >&2
+    exit 1
+  fi
+  echo "bootstrap.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f "$build_dir/build.ninja" ]; then
+  meson setup "$build_dir" "${meson_args[@]}"
+fi
+ninja -C "$build_dir"
