@@ -1,0 +1,63 @@
+#include "bench/bench_util.h"
+
+#include <stdlib.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "cachecore/util/file_io.h"
+
+namespace zc::bench {
+
+std::string MakeScratchDir() {
+  char tmpl[] = "/tmp/zcwrap-bench-XXXXXX";
+  char* dir = ::mkdtemp(tmpl);
+  return dir != nullptr ? dir : "/tmp";
+}
+
+void RemoveTree(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+const std::string& RealisticObject() {
+  static const std::string object = [] {
+    std::string dir = MakeScratchDir();
+    std::string src = dir + "/obj.cc";
+    if (FILE* f = std::fopen(src.c_str(), "w")) {
+      std::fputs(
+          "#include <algorithm>\n#include <map>\n#include <memory>\n#include <set>\n"
+          "#include <sstream>\n#include <string>\n#include <unordered_map>\n#include <vector>\n"
+          "#include <functional>\n#include <iostream>\n#include <optional>\n#include <variant>\n"
+          "std::string f(const std::map<std::string, std::vector<int>>& m) {\n"
+          "  std::ostringstream os; for (auto& [k, v] : m) { os << k; for (int x : v) os << x; }\n"
+          "  return os.str(); }\n",
+          f);
+      std::fclose(f);
+    }
+    std::string cmd = "g++ -g -O1 -c " + src + " -o " + dir + "/obj.o 2>/dev/null";
+    std::string data;
+    if (std::system(cmd.c_str()) == 0) {
+      data = util::ReadFileToString(dir + "/obj.o").value_or("");
+    }
+    RemoveTree(dir);
+    if (data.empty()) {
+      for (int i = 0; data.size() < 512 * 1024; ++i) {
+        data += "symbol_" + std::to_string(i % 977) + "_debug_info_" + std::to_string(i);
+        data.push_back(static_cast<char>(i * 2654435761u >> 24));
+      }
+    }
+    return data;
+  }();
+  return object;
+}
+
+std::string ObjectLikeBytes(size_t size) {
+  const std::string& obj = RealisticObject();
+  std::string out;
+  out.reserve(size);
+  while (out.size() < size) out.append(obj, 0, std::min(obj.size(), size - out.size()));
+  return out;
+}
+
+}  // namespace zc::bench

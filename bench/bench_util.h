@@ -1,0 +1,22 @@
+// Shared helpers for the micro-benchmarks: realistic payloads and scratch directories.
+#ifndef ZCWRAP_BENCH_BENCH_UTIL_H_
+#define ZCWRAP_BENCH_BENCH_UTIL_H_
+
+#include <string>
+
+namespace zc::bench {
+
+// A real object file with debug info (g++ -g -O1 -c of a file including a dozen STL headers),
+// built once per process; falls back to synthetic compressible bytes if g++ is missing.
+const std::string& RealisticObject();
+
+// `size` bytes that compress like an object file (repeated real object, or synthetic).
+std::string ObjectLikeBytes(size_t size);
+
+// A fresh directory under /tmp, removed by the caller with RemoveTree.
+std::string MakeScratchDir();
+void RemoveTree(const std::string& dir);
+
+}  // namespace zc::bench
+
+#endif  // ZCWRAP_BENCH_BENCH_UTIL_H_

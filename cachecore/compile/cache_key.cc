@@ -1,0 +1,58 @@
+#include "cachecore/compile/cache_key.h"
+
+namespace zc::compile {
+namespace {
+
+constexpr absl::string_view kKeyVersion = "zcwrap-result-1";
+
+constexpr absl::string_view kEnvironment[] = {
+    "CCC_OVERRIDE_OPTIONS",  // clang: edits the command line
+    "COMPILER_PATH",         // gcc: where cc1/as are found
+    "CPATH",
+    "CPLUS_INCLUDE_PATH",
+    "C_INCLUDE_PATH",
+    "GCC_COLORS",
+    "GCC_EXEC_PREFIX",
+    "LANG",                  // language of diagnostics
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LC_MESSAGES",
+    "OBJC_INCLUDE_PATH",
+    "SOURCE_DATE_EPOCH",     // __DATE__/__TIME__
+};
+
+void Field(util::Sha256& h, absl::string_view tag, absl::string_view value) {
+  h.UpdateDelimited(tag);
+  h.UpdateDelimited(value);
+}
+
+}  // namespace
+
+std::span<const absl::string_view> KeyEnvironment() { return kEnvironment; }
+
+bool CwdMatters(const CompilePlan& plan) {
+  return (plan.debug_info && !plan.prefix_map) || plan.embeds_output_path;
+}
+
+util::Digest PreprocessorModeKey(const KeyInputs& in) {
+  util::Sha256 h;
+  h.UpdateDelimited(kKeyVersion);
+  Field(h, "compiler", in.compiler_id.AsStringView());
+  Field(h, "compiler_name", in.compiler_name);
+  Field(h, "language", in.plan->language);
+  for (const std::string& arg : in.plan->hashed_args) Field(h, "arg", arg);
+  for (const std::string& arg : in.plan->dep_key_args) Field(h, "dep_arg", arg);
+  if (in.plan->dep_file_wanted) Field(h, "dep_file", "yes");
+  if (CwdMatters(*in.plan)) Field(h, "cwd", in.cwd);
+  Field(h, "color", in.color ? "1" : "0");
+  for (absl::string_view name : kEnvironment) {
+    std::optional<std::string> value = in.env ? in.env(name) : std::nullopt;
+    if (value) Field(h, name, *value);
+  }
+  Field(h, "cpp_stderr", in.preprocessor_stderr);
+  Field(h, "cpp", in.preprocessed);
+  return h.Finish();
+}
+
+}  // namespace zc::compile

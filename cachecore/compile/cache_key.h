@@ -1,0 +1,51 @@
+// The preprocessor-mode key: what makes two compiles produce the same outputs.
+//
+//   zc::util::Digest key = zc::compile::PreprocessorModeKey(inputs);
+//
+// SHA-256 over, each field length-delimited and tagged:
+//   - a key format version ("zcwrap-result-1"), so a change in what is hashed never reuses old keys;
+//   - the compiler's identity (content hash) and the name it was called by (gcc vs g++);
+//   - the language and every argument that can change the outputs (CompilePlan::hashed_args:
+//     everything but output names and dependency-file options), plus the dependency options that
+//     shape the .d (-MD/-MMD/-MP/-MT/-MQ);
+//   - the preprocessed source (`cc -E` output) and the preprocessor's stderr;
+//   - the working directory when it is written into the outputs (debug info without a prefix map,
+//     objects that embed their own path);
+//   - whether diagnostics are coloured (stderr is a terminal);
+//   - environment variables that change the output or the diagnostics (kKeyEnvironment).
+#ifndef ZCWRAP_CACHECORE_COMPILE_CACHE_KEY_H_
+#define ZCWRAP_CACHECORE_COMPILE_CACHE_KEY_H_
+
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "cachecore/compile/arguments.h"
+#include "cachecore/util/sha256.h"
+
+namespace zc::compile {
+
+// Environment variables that can change a compile's outputs or its diagnostics.
+std::span<const absl::string_view> KeyEnvironment();
+
+struct KeyInputs {
+  const CompilePlan* plan = nullptr;
+  util::Digest compiler_id;
+  absl::string_view compiler_name;  // basename of argv[0]
+  absl::string_view cwd;
+  bool color = false;               // diagnostics will be coloured
+  std::function<std::optional<std::string>(absl::string_view)> env;
+  absl::string_view preprocessed;
+  absl::string_view preprocessor_stderr;
+};
+
+util::Digest PreprocessorModeKey(const KeyInputs& in);
+
+// True if the working directory ends up in the outputs of `plan`.
+bool CwdMatters(const CompilePlan& plan);
+
+}  // namespace zc::compile
+
+#endif  // ZCWRAP_CACHECORE_COMPILE_CACHE_KEY_H_

@@ -1,0 +1,50 @@
+// What zcwrap knows about gcc and clang options: one table, sorted by name, searched by binary
+// search (a unit test keeps it sorted). Options not in the table are ordinary flags: they go into
+// the key and need no special handling.
+//
+//   const zc::compile::CompilerOption* opt = zc::compile::FindOption("-isystem");
+//   if (opt && (opt->flags & zc::compile::kTakesArg)) ...
+//
+//   // "-I/usr/include" is the joined form of "-I":
+//   const zc::compile::CompilerOption* p = zc::compile::FindPrefixOption("-I/usr/include");
+#ifndef ZCWRAP_CACHECORE_COMPILE_COMPILER_OPTION_H_
+#define ZCWRAP_CACHECORE_COMPILE_COMPILER_OPTION_H_
+
+#include <cstdint>
+#include <span>
+
+#include "absl/strings/string_view.h"
+
+namespace zc::compile {
+
+enum OptionFlags : uint32_t {
+  kTakesArg = 1u << 0,         // "-I dir": the next argument belongs to the option
+  kTakesConcatArg = 1u << 1,   // "-Idir" (or "--opt=value" when the name ends in '='): joined form
+  kTakesPath = 1u << 2,        // the argument is a file or directory path
+  kAffectsCpp = 1u << 3,       // a preprocessor option (kept for the -E run)
+  kTooHard = 1u << 4,          // cannot be cached correctly: run the compiler untouched
+  kTooHardDirect = 1u << 5,    // hides dependencies from direct mode
+  kOutput = 1u << 6,           // names an output; not part of the key
+  kDependency = 1u << 7,       // -M* dependency-file option; handled apart from the key
+  kLinkOnly = 1u << 8,         // only meaningful when linking; ignored for the key
+  kSpecial = 1u << 9,          // classified by code in arguments.cc (-c, -o, -x, -E, ...)
+};
+
+struct CompilerOption {
+  absl::string_view name;
+  uint32_t flags;
+};
+
+// The whole table, sorted by name (byte order).
+std::span<const CompilerOption> AllOptions();
+
+// Exact match, or nullptr.
+const CompilerOption* FindOption(absl::string_view arg);
+
+// The longest table option with kTakesConcatArg whose name is a proper prefix of `arg`
+// ("-I" for "-Ifoo", "--sysroot=" for "--sysroot=/x"), or nullptr.
+const CompilerOption* FindPrefixOption(absl::string_view arg);
+
+}  // namespace zc::compile
+
+#endif  // ZCWRAP_CACHECORE_COMPILE_COMPILER_OPTION_H_

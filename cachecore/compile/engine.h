@@ -1,0 +1,83 @@
+// Engine: one compile through the cache, shared by every front door (zcwrap, daemon, shim).
+//
+//   zc::compile::Engine engine(config, std::move(store), runner);
+//   zc::compile::CompileResult r = engine.Compile(request);
+//   if (r.outcome == Outcome::kPassthrough) { run the compiler untouched, your way }
+//   else { write r.stdout_data / r.stderr_data, exit with r.exit_code }
+//
+// The flow, one named step each: Classify → Key → Lookup → (hit: Restore) | (miss: Run → Store).
+// Nothing in here can fail a build: every internal failure (unreadable cache, corrupt entry, full
+// disk, a bug caught as an error) ends in kPassthrough or in a plain compile whose result is
+// returned as the compiler produced it. A hit restores output files atomically (temporary file +
+// rename), so a concurrent reader never sees a torn object.
+//
+// Thread-safe if the ProcessRunner is; the store is multi-process-safe.
+#ifndef ZCWRAP_CACHECORE_COMPILE_ENGINE_H_
+#define ZCWRAP_CACHECORE_COMPILE_ENGINE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cachecore/compile/arguments.h"
+#include "cachecore/config/config.h"
+#include "cachecore/stats/counter.h"
+#include "cachecore/store/local_store.h"
+#include "cachecore/util/process.h"
+
+namespace zc::compile {
+
+struct CompileRequest {
+  // argv[0] is the real compiler (a resolved path), then its arguments.
+  std::vector<std::string> argv;
+  std::string cwd;  // absolute
+  // The compiler's environment as NAME=value; nullopt: this process's environment.
+  std::optional<std::vector<std::string>> env;
+  bool stderr_is_tty = false;
+};
+
+enum class Outcome {
+  kHit,          // outputs restored from the cache
+  kMiss,         // compiled (and stored, unless read-only or the compile failed)
+  kPassthrough,  // not cacheable or not cached: the caller must run the compiler untouched
+};
+
+struct CompileResult {
+  Outcome outcome = Outcome::kPassthrough;
+  // Why: the hit kind, cache_miss, compile_failed, or the uncacheable/error reason.
+  stats::Counter reason = stats::Counter::kInternalError;
+  int exit_code = 0;
+  std::string stdout_data;
+  std::string stderr_data;
+  std::string key_hex;  // empty unless a key was computed
+};
+
+class Engine {
+ public:
+  // `runner` must outlive the engine.
+  Engine(config::Config config, std::unique_ptr<store::LocalStore> store,
+         util::ProcessRunner* runner);
+
+  CompileResult Compile(const CompileRequest& request);
+
+  store::LocalStore& store() { return *store_; }
+  const config::Config& config() const { return config_; }
+
+ private:
+  struct Context;
+  CompileResult CompileOrThrow(const CompileRequest& request);
+  CompileResult Passthrough(stats::Counter reason);
+  std::optional<CompileResult> Lookup(Context& ctx);
+  absl::Status Restore(const Context& ctx, const store::Entry& entry, CompileResult* result);
+  CompileResult RunAndStore(Context& ctx);
+  void Log(const CompileRequest& request, const CompileResult& result);
+
+  config::Config config_;
+  std::unique_ptr<store::LocalStore> store_;
+  util::ProcessRunner* runner_;
+};
+
+}  // namespace zc::compile
+
+#endif  // ZCWRAP_CACHECORE_COMPILE_ENGINE_H_

@@ -1,0 +1,74 @@
+#include "cachecore/compile/response_file.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "cachecore/util/file_io.h"
+
+namespace zc::compile {
+namespace {
+
+constexpr int kMaxDepth = 16;
+
+absl::Status Expand(const std::vector<std::string>& args, const std::string& cwd, int depth,
+                    std::vector<std::string>* out) {
+  for (const std::string& arg : args) {
+    if (arg.size() < 2 || arg[0] != '@') {
+      out->push_back(arg);
+      continue;
+    }
+    if (depth >= kMaxDepth) {
+      return absl::InvalidArgumentError(absl::StrCat("response files nested too deep at ", arg));
+    }
+    const std::string path = util::JoinPath(cwd, absl::string_view(arg).substr(1));
+    absl::StatusOr<std::string> text = util::ReadFileToString(path);
+    if (!text.ok()) return text.status();
+    absl::Status st = Expand(SplitResponseText(*text), cwd, depth + 1, out);
+    if (!st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<std::string> SplitResponseText(absl::string_view text) {
+  std::vector<std::string> out;
+  std::string current;
+  bool in_arg = false;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\\' && i + 1 < text.size()) {
+      current.push_back(text[++i]);
+      in_arg = true;
+    } else if (quote != 0) {
+      if (c == quote) {
+        quote = 0;
+      } else {
+        current.push_back(c);
+      }
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_arg = true;
+    } else if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
+      if (in_arg) out.push_back(std::move(current));
+      current.clear();
+      in_arg = false;
+    } else {
+      current.push_back(c);
+      in_arg = true;
+    }
+  }
+  if (in_arg) out.push_back(std::move(current));
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> ExpandResponseFiles(const std::vector<std::string>& args,
+                                                             const std::string& cwd) {
+  std::vector<std::string> out;
+  out.reserve(args.size());
+  absl::Status st = Expand(args, cwd, 0, &out);
+  if (!st.ok()) return st;
+  return out;
+}
+
+}  // namespace zc::compile

@@ -1,0 +1,55 @@
+// Running child processes (the compiler, its preprocessor) behind a small interface, so the engine
+// can be tested with a fake and every front door can choose how a compile is spawned.
+//
+//   zc::util::Command cmd{.argv = {"/usr/bin/gcc", "-c", "a.c"}, .cwd = "/src"};
+//   absl::StatusOr<zc::util::ProcessResult> r = zc::util::PosixProcessRunner().Run(cmd);
+//   // r->exit_code, r->stdout_data, r->stderr_data
+//
+// A Status error means the process could not be run at all (no such program, fork failure); a
+// program that ran and failed is an OK result with a non-zero exit code.
+#ifndef ZCWRAP_CACHECORE_UTIL_PROCESS_H_
+#define ZCWRAP_CACHECORE_UTIL_PROCESS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace zc::util {
+
+struct Command {
+  std::vector<std::string> argv;  // argv[0] is the program (a path, or a name searched in PATH)
+  std::string cwd;                // empty: inherit
+  // The whole environment as "NAME=value" strings; nullopt: inherit the caller's.
+  std::optional<std::vector<std::string>> env;
+  std::string stdin_data;         // fed to the child's standard input (empty: /dev/null)
+};
+
+struct ProcessResult {
+  int exit_code = 0;  // the exit status, or 128 + signal number if it was killed
+  std::string stdout_data;
+  std::string stderr_data;
+};
+
+class ProcessRunner {
+ public:
+  virtual ~ProcessRunner() = default;
+  // Runs `cmd` to completion, capturing its standard output and standard error.
+  virtual absl::StatusOr<ProcessResult> Run(const Command& cmd) = 0;
+};
+
+// posix_spawn-based runner; reads both pipes with poll() so neither can fill up and deadlock.
+// Thread-safe.
+class PosixProcessRunner : public ProcessRunner {
+ public:
+  absl::StatusOr<ProcessResult> Run(const Command& cmd) override;
+};
+
+// Replaces the current process with `argv` (searched in PATH when argv[0] has no '/'), keeping its
+// standard streams. Returns only on failure.
+absl::Status ExecReplacingProcess(const std::vector<std::string>& argv);
+
+}  // namespace zc::util
+
+#endif  // ZCWRAP_CACHECORE_UTIL_PROCESS_H_

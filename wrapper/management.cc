@@ -1,0 +1,229 @@
+#include "wrapper/management.h"
+
+#include <algorithm>
+#include <ctime>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cachecore/stats/counter.h"
+#include "cachecore/store/local_store.h"
+#include "cachecore/util/size_format.h"
+
+namespace zc::wrapper {
+namespace {
+
+using stats::Counter;
+
+constexpr absl::string_view kVersion = "0.1.0";
+
+std::string Percent(uint64_t part, uint64_t whole) {
+  if (whole == 0) return "";
+  return absl::StrFormat(" (%.2f%%)", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+}
+
+std::string Timestamp(uint64_t t) {
+  if (t == 0) return "never";
+  time_t tt = static_cast<time_t>(t);
+  char buf[64];
+  struct tm tm;
+  localtime_r(&tt, &tm);
+  strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+// Every counter by name, plus the derived files_in_cache and cache_size_kibibyte, sorted by name.
+std::vector<std::pair<std::string, uint64_t>> NamedValues(const stats::Snapshot& snap) {
+  std::vector<std::pair<std::string, uint64_t>> rows;
+  for (const stats::CounterInfo& info : stats::AllCounters()) {
+    rows.emplace_back(std::string(info.name), snap.Get(info.counter));
+  }
+  rows.emplace_back("cache_size_kibibyte", snap.TotalBytes() / 1024);
+  rows.emplace_back("files_in_cache", snap.TotalFiles());
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+std::string ShowStats(const config::Config& config, const stats::Snapshot& s) {
+  const uint64_t direct = s.Get(Counter::kDirectCacheHit);
+  const uint64_t preprocessed = s.Get(Counter::kPreprocessedCacheHit);
+  const uint64_t hits = direct + preprocessed;
+  const uint64_t misses = s.Get(Counter::kCacheMiss);
+  const uint64_t cacheable = hits + misses;
+  uint64_t uncacheable = 0, errors = 0;
+  std::string uncacheable_rows, error_rows;
+  for (const stats::CounterInfo& info : stats::AllCounters()) {
+    const uint64_t v = s.Get(info.counter);
+    if (v == 0) continue;
+    if (info.group == stats::CounterGroup::kUncacheable) {
+      uncacheable += v;
+      absl::StrAppend(&uncacheable_rows, absl::StrFormat("  %-34s %8d\n", info.description, v));
+    } else if (info.group == stats::CounterGroup::kError) {
+      errors += v;
+      absl::StrAppend(&error_rows, absl::StrFormat("  %-34s %8d\n", info.description, v));
+    }
+  }
+  const uint64_t calls = cacheable + uncacheable;
+  std::string out;
+  absl::StrAppend(&out, absl::StrFormat("%-36s %s\n", "Cache directory:", config.cache_dir));
+  absl::StrAppend(&out, absl::StrFormat("%-36s %s\n", "Stats updated:",
+                                        Timestamp(s.Get(Counter::kStatsUpdatedTimestamp))));
+  absl::StrAppend(&out, absl::StrFormat("%-36s %s\n", "Stats zeroed:",
+                                        Timestamp(s.Get(Counter::kStatsZeroedTimestamp))));
+  absl::StrAppend(&out, absl::StrFormat("%-36s %8d / %d%s\n", "Cacheable calls:", cacheable, calls,
+                                        Percent(cacheable, calls)));
+  absl::StrAppend(&out, absl::StrFormat("  %-34s %8d / %d%s\n", "Hits:", hits, cacheable,
+                                        Percent(hits, cacheable)));
+  absl::StrAppend(&out, absl::StrFormat("    %-32s %8d / %d\n", "Direct:", direct, hits));
+  absl::StrAppend(&out, absl::StrFormat("    %-32s %8d / %d\n", "Preprocessed:", preprocessed, hits));
+  absl::StrAppend(&out, absl::StrFormat("  %-34s %8d / %d%s\n", "Misses:", misses, cacheable,
+                                        Percent(misses, cacheable)));
+  absl::StrAppend(&out, absl::StrFormat("%-36s %8d / %d%s\n", "Uncacheable calls:", uncacheable,
+                                        calls, Percent(uncacheable, calls)));
+  out += uncacheable_rows;
+  if (errors > 0) {
+    absl::StrAppend(&out, absl::StrFormat("%-36s %8d\n", "Errors:", errors));
+    out += error_rows;
+  }
+  absl::StrAppend(&out, "Local storage:\n");
+  absl::StrAppend(&out, absl::StrFormat("  %-34s %s / %s%s\n", "Cache size:",
+                                        util::FormatSize(s.TotalBytes()),
+                                        config.max_size ? util::FormatSize(config.max_size) : "unlimited",
+                                        Percent(s.TotalBytes(), config.max_size)));
+  absl::StrAppend(&out, absl::StrFormat("  %-34s %8d\n", "Files:", s.TotalFiles()));
+  absl::StrAppend(&out, absl::StrFormat("  %-34s %8d\n", "Cleanups:",
+                                        s.Get(Counter::kCleanupsPerformed)));
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<store::LocalStore>> OpenStore(const config::Config& config) {
+  store::StoreOptions options;
+  options.root = config.cache_dir;
+  options.max_size = config.max_size;
+  options.max_files = config.max_files;
+  options.compression_level = config.compression_level;
+  return store::LocalStore::Open(options);
+}
+
+}  // namespace
+
+std::string UsageText() {
+  return absl::StrCat(
+      "Usage:\n"
+      "  zcwrap COMPILER [ARGS...]     compile through the cache\n"
+      "  COMPILER [ARGS...]            the same, via a symlink named after the compiler\n"
+      "  zcwrap OPTION\n"
+      "\n"
+      "Options:\n"
+      "  -s, --show-stats              show statistics as a table\n"
+      "      --print-stats [--json]    print every counter (name<TAB>value, or JSON)\n"
+      "  -z, --zero-stats              zero the statistics counters\n"
+      "  -C, --clear                   remove every cache entry\n"
+      "  -c, --cleanup                 bring the cache under its size and file limits\n"
+      "  -M, --max-size SIZE           set max_size in the config file (e.g. 500M, 5G; 0 = none)\n"
+      "  -p, --show-config             show every setting and where it came from\n"
+      "  -V, --version                 print the version\n"
+      "  -h, --help                    print this help\n"
+      "\n"
+      "Environment: ZCWRAP_DIR (cache directory), ZCWRAP_MAX_SIZE, ZCWRAP_DISABLE=1,\n"
+      "ZCWRAP_RECACHE=1, ZCWRAP_READONLY=1, ZCWRAP_LOGFILE=path; see docs/ for all settings.\n");
+}
+
+int RunManagement(const std::vector<std::string>& args, const config::EnvLookup& env,
+                  std::string* out, std::string* err) {
+  const std::string& opt = args.at(0);
+  auto usage_error = [&](absl::string_view message) {
+    absl::StrAppend(err, "zcwrap: ", message, " (see zcwrap --help)\n");
+    return 2;
+  };
+  if (opt == "-h" || opt == "--help") {
+    *out += UsageText();
+    return 0;
+  }
+  if (opt == "-V" || opt == "--version") {
+    absl::StrAppend(out, "zcwrap version ", kVersion, "\n");
+    return 0;
+  }
+  static constexpr absl::string_view kKnown[] = {"-s", "--show-stats", "--print-stats", "-z",
+                                                 "--zero-stats", "-C", "--clear", "-c",
+                                                 "--cleanup", "-M", "--max-size", "-p",
+                                                 "--show-config"};
+  if (std::find(std::begin(kKnown), std::end(kKnown), opt) == std::end(kKnown)) {
+    return usage_error(absl::StrCat("unknown option \"", opt, "\""));
+  }
+  const bool takes_value = opt == "-M" || opt == "--max-size";
+  const bool json = opt == "--print-stats" && args.size() == 2 && args[1] == "--json";
+  const size_t expected = takes_value || json ? 2 : 1;
+  if (takes_value && args.size() < 2) return usage_error(absl::StrCat(opt, " needs a SIZE"));
+  if (args.size() > expected) {
+    return usage_error(absl::StrCat("unexpected argument \"", args[expected], "\" after ", opt));
+  }
+
+  absl::StatusOr<config::Config> config = config::LoadConfig(env);
+  if (!config.ok()) {
+    absl::StrAppend(err, "zcwrap: ", config.status().message(), "\n");
+    return 1;
+  }
+  if (opt == "-p" || opt == "--show-config") {
+    for (const config::Config::Shown& row : config->shown) {
+      absl::StrAppend(out, "(", config::OriginName(row.origin),
+                      row.where.empty() ? "" : absl::StrCat(": ", row.where), ") ", row.key, " = ",
+                      row.value, "\n");
+    }
+    return 0;
+  }
+  if (takes_value) {
+    absl::Status set = config::SetConfigValue(config->ConfigFilePath(), "max_size", args[1]);
+    if (!set.ok()) {
+      absl::StrAppend(err, "zcwrap: ", set.message(), "\n");
+      return absl::IsInvalidArgument(set) ? 2 : 1;
+    }
+    uint64_t size = util::ParseSize(args[1]).value_or(0);
+    absl::StrAppend(out, "Set cache size limit to ",
+                    size == 0 ? std::string("unlimited") : util::FormatSize(size), "\n");
+    return 0;
+  }
+
+  absl::StatusOr<std::unique_ptr<store::LocalStore>> store = OpenStore(*config);
+  if (!store.ok()) {
+    absl::StrAppend(err, "zcwrap: cannot open cache: ", store.status().message(), "\n");
+    return 1;
+  }
+  stats::StatsFile& stats = (*store)->stats();
+  if (opt == "-s" || opt == "--show-stats") {
+    *out += ShowStats(*config, stats.Read());
+  } else if (opt == "--print-stats") {
+    std::vector<std::pair<std::string, uint64_t>> rows = NamedValues(stats.Read());
+    if (json) {
+      *out += "{";
+      for (size_t i = 0; i < rows.size(); ++i) {
+        absl::StrAppend(out, i ? ", " : "", "\"", rows[i].first, "\": ", rows[i].second);
+      }
+      *out += "}\n";
+    } else {
+      for (const auto& [name, value] : rows) absl::StrAppend(out, name, "\t", value, "\n");
+    }
+  } else if (opt == "-z" || opt == "--zero-stats") {
+    stats.ZeroCounters();
+    *out += "Statistics zeroed\n";
+  } else if (opt == "-C" || opt == "--clear") {
+    absl::StatusOr<store::CleanupResult> r = (*store)->Clear();
+    if (!r.ok()) {
+      absl::StrAppend(err, "zcwrap: clear failed: ", r.status().message(), "\n");
+      return 1;
+    }
+    absl::StrAppend(out, "Cleared cache (", r->files_removed, " files, ",
+                    util::FormatSize(r->bytes_removed), ")\n");
+  } else if (opt == "-c" || opt == "--cleanup") {
+    absl::StatusOr<store::CleanupResult> r = (*store)->Cleanup();
+    if (!r.ok()) {
+      absl::StrAppend(err, "zcwrap: cleanup failed: ", r.status().message(), "\n");
+      return 1;
+    }
+    absl::StrAppend(out, "Cleaned cache: removed ", r->files_removed, " files (",
+                    util::FormatSize(r->bytes_removed), "), ", r->files_remaining, " files (",
+                    util::FormatSize(r->bytes_remaining), ") remain\n");
+  }
+  return 0;
+}
+
+}  // namespace zc::wrapper

@@ -1,0 +1,129 @@
+#include "wrapper/zcwrap_main.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cachecore/compile/engine.h"
+#include "cachecore/config/config.h"
+#include "cachecore/store/local_store.h"
+#include "cachecore/util/file_io.h"
+#include "cachecore/util/process.h"
+#include "wrapper/compiler_lookup.h"
+#include "wrapper/management.h"
+
+namespace zc::wrapper {
+namespace {
+
+void WriteFd(int fd, absl::string_view data) { (void)util::WriteAll(fd, data); }
+
+// The directory the compiler will see: $PWD when it names the current directory (gcc writes it
+// into debug info), else getcwd().
+std::string CurrentDirectory() {
+  const char* pwd = std::getenv("PWD");
+  struct stat a, b;
+  if (pwd != nullptr && pwd[0] == '/' && ::stat(pwd, &a) == 0 && ::stat(".", &b) == 0 &&
+      a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+    return pwd;
+  }
+  char buf[4096];
+  if (::getcwd(buf, sizeof(buf)) != nullptr) return buf;
+  return ".";
+}
+
+// Runs the real compiler in place of this process. Only returns (with an exit code) if it cannot.
+int ExecCompiler(const std::vector<std::string>& argv) {
+  absl::Status st = util::ExecReplacingProcess(argv);
+  WriteFd(2, absl::StrCat("zcwrap: ", st.message(), "\n"));
+  return 127;
+}
+
+int Compile(std::vector<std::string> argv) {
+  // argv[0] is the resolved compiler. Anything that goes wrong from here runs it untouched.
+  absl::StatusOr<config::Config> config = config::LoadConfig(config::ProcessEnv());
+  if (!config.ok()) {
+    WriteFd(2, absl::StrCat("zcwrap: ", config.status().message(), "; running the compiler uncached\n"));
+    return ExecCompiler(argv);
+  }
+  if (config->disable) return ExecCompiler(argv);
+
+  store::StoreOptions options;
+  options.root = config->cache_dir;
+  options.max_size = config->max_size;
+  options.max_files = config->max_files;
+  options.compression_level = config->compression_level;
+  absl::StatusOr<std::unique_ptr<store::LocalStore>> store = store::LocalStore::Open(options);
+  if (!store.ok()) return ExecCompiler(argv);
+
+  util::PosixProcessRunner runner;
+  compile::Engine engine(std::move(*config), std::move(*store), &runner);
+  compile::CompileRequest request;
+  request.argv = argv;
+  request.cwd = CurrentDirectory();
+  request.stderr_is_tty = ::isatty(2) == 1;
+  compile::CompileResult result = engine.Compile(request);
+  if (result.outcome == compile::Outcome::kPassthrough) return ExecCompiler(argv);
+  WriteFd(1, result.stdout_data);
+  WriteFd(2, result.stderr_data);
+  return result.exit_code;
+}
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  const std::string self = SelfExecutable();
+  const char* path_env = std::getenv("PATH");
+  const absl::string_view path = path_env != nullptr ? path_env : "/usr/local/bin:/usr/bin:/bin";
+
+  std::string compiler_name;
+  if (argc > 0 && !CalledAsZcwrap(argv[0])) {
+    compiler_name = std::string(util::Basename(argv[0]));  // masquerade: we are called "gcc"
+  } else {
+    if (args.empty()) {
+      WriteFd(2, UsageText());
+      return 2;
+    }
+    if (args[0].size() > 1 && args[0][0] == '-') {
+      std::string out, err;
+      int code = RunManagement(args, config::ProcessEnv(), &out, &err);
+      WriteFd(1, out);
+      WriteFd(2, err);
+      return code;
+    }
+    // `zcwrap zcwrap gcc ...`: skip any leading words that are zcwrap itself.
+    while (!args.empty() && (CalledAsZcwrap(args[0]) || IsSelf(args[0], self))) {
+      args.erase(args.begin());
+    }
+    if (args.empty()) {
+      WriteFd(2, "zcwrap: no compiler given (see zcwrap --help)\n");
+      return 2;
+    }
+    compiler_name = args[0];
+    args.erase(args.begin());
+  }
+
+  absl::StatusOr<std::string> compiler = FindCompiler(compiler_name, path, self);
+  if (!compiler.ok()) {
+    WriteFd(2, absl::StrCat("zcwrap: ", compiler.status().message(), "\n"));
+    return 127;
+  }
+  std::vector<std::string> compile_argv;
+  compile_argv.reserve(args.size() + 1);
+  compile_argv.push_back(*compiler);
+  compile_argv.insert(compile_argv.end(), args.begin(), args.end());
+  try {
+    return Compile(compile_argv);
+  } catch (const std::exception&) {
+    return ExecCompiler(compile_argv);
+  }
+}
+
+}  // namespace
+
+int ZcwrapMain(int argc, char** argv) { return Main(argc, argv); }
+
+}  // namespace zc::wrapper
