@@ -60,13 +60,15 @@ int Compile(std::vector<std::string> argv) {
   absl::StatusOr<std::unique_ptr<store::LocalStore>> store = store::LocalStore::Open(options);
   if (!store.ok()) return ExecCompiler(argv);
 
-  util::PosixProcessRunner runner;
-  compile::Engine engine(std::move(*config), std::move(*store), &runner);
+  // Deliberately never destroyed: the process ends right after, and exit() reclaims the mappings
+  // and memory faster than unmapping and freeing them one by one.
+  static util::PosixProcessRunner runner;
+  auto* engine = new compile::Engine(std::move(*config), std::move(*store), &runner);
   compile::CompileRequest request;
   request.argv = argv;
   request.cwd = CurrentDirectory();
   request.stderr_is_tty = ::isatty(2) == 1;
-  compile::CompileResult result = engine.Compile(request);
+  compile::CompileResult result = engine->Compile(request);
   if (result.outcome == compile::Outcome::kPassthrough) return ExecCompiler(argv);
   WriteFd(1, result.stdout_data);
   WriteFd(2, result.stderr_data);

@@ -211,11 +211,17 @@ Classification ClassifyArguments(const std::vector<std::string>& args) {
 
     plan.compile_args.push_back(arg);
     if (route.hash) plan.hashed_args.push_back(arg);
-    if (route.preprocess) plan.preprocess_args.push_back(arg);
+    if (route.preprocess) {
+      plan.preprocess_args.push_back(arg);
+      plan.cpp_flags.push_back(arg);
+    }
     if (separate) {
       plan.compile_args.push_back(value);
       if (route.hash) plan.hashed_args.push_back(value);
-      if (route.preprocess) plan.preprocess_args.push_back(value);
+      if (route.preprocess) {
+        plan.preprocess_args.push_back(value);
+        plan.cpp_flags.push_back(value);
+      }
       ++i;
     }
   }

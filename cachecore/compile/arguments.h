@@ -32,6 +32,8 @@ struct CompilePlan {
   std::vector<std::string> compile_args;
   // The same compile with outputs and dependency options removed, for `-E` (add "-E" + source).
   std::vector<std::string> preprocess_args;
+  // preprocess_args without the source file (for asking the compiler about its search path).
+  std::vector<std::string> cpp_flags;
   // What goes into the key: every argument except output names and dependency-file options.
   std::vector<std::string> hashed_args;
 

@@ -35,23 +35,52 @@ bool CwdMatters(const CompilePlan& plan) {
   return (plan.debug_info && !plan.prefix_map) || plan.embeds_output_path;
 }
 
-util::Digest PreprocessorModeKey(const KeyInputs& in) {
-  util::Sha256 h;
-  h.UpdateDelimited(kKeyVersion);
+namespace {
+
+// The fields both modes share.
+void CommonFields(util::Sha256& h, const KeyInputs& in, bool always_cwd) {
   Field(h, "compiler", in.compiler_id.AsStringView());
   Field(h, "compiler_name", in.compiler_name);
   Field(h, "language", in.plan->language);
   for (const std::string& arg : in.plan->hashed_args) Field(h, "arg", arg);
   for (const std::string& arg : in.plan->dep_key_args) Field(h, "dep_arg", arg);
   if (in.plan->dep_file_wanted) Field(h, "dep_file", "yes");
-  if (CwdMatters(*in.plan)) Field(h, "cwd", in.cwd);
+  if (always_cwd || CwdMatters(*in.plan)) Field(h, "cwd", in.cwd);
   Field(h, "color", in.color ? "1" : "0");
   for (absl::string_view name : kEnvironment) {
     std::optional<std::string> value = in.env ? in.env(name) : std::nullopt;
     if (value) Field(h, name, *value);
   }
+}
+
+}  // namespace
+
+util::Digest PreprocessorModeKey(const KeyInputs& in) {
+  util::Sha256 h;
+  h.UpdateDelimited(kKeyVersion);
+  CommonFields(h, in, /*always_cwd=*/false);
   Field(h, "cpp_stderr", in.preprocessor_stderr);
   Field(h, "cpp", in.preprocessed);
+  return h.Finish();
+}
+
+util::Digest ManifestKey(const KeyInputs& in, const util::Digest& source_digest) {
+  util::Sha256 h;
+  h.UpdateDelimited("zcwrap-manifest-1");
+  CommonFields(h, in, /*always_cwd=*/true);
+  Field(h, "source", source_digest.AsStringView());
+  return h.Finish();
+}
+
+util::Digest DependModeResultKey(const util::Digest& manifest_key,
+                                 std::span<const FileDigest> files) {
+  util::Sha256 h;
+  h.UpdateDelimited("zcwrap-depend-1");
+  Field(h, "manifest", manifest_key.AsStringView());
+  for (const FileDigest& f : files) {
+    Field(h, "file", f.path);
+    h.UpdateDelimited(f.digest.AsStringView());
+  }
   return h.Finish();
 }
 

@@ -43,6 +43,21 @@ struct KeyInputs {
 
 util::Digest PreprocessorModeKey(const KeyInputs& in);
 
+// The direct-mode manifest key: the same inputs as PreprocessorModeKey except that the source's
+// content digest replaces the preprocessed output, and the working directory is always included
+// (recorded header paths are relative to it). `in.preprocessed` and `in.preprocessor_stderr` are
+// ignored.
+util::Digest ManifestKey(const KeyInputs& in, const util::Digest& source_digest);
+
+// The depend-mode result key: the manifest key plus every file the compile read, by path and
+// content, in the order the compiler listed them.
+struct FileDigest {
+  absl::string_view path;
+  util::Digest digest;
+};
+util::Digest DependModeResultKey(const util::Digest& manifest_key,
+                                 std::span<const FileDigest> files);
+
 // True if the working directory ends up in the outputs of `plan`.
 bool CwdMatters(const CompilePlan& plan);
 

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -19,6 +20,10 @@ std::string EscapeMakeTarget(absl::string_view path);
 // the content does not start with the escaped old target followed by ':'.
 std::optional<std::string> RewriteDepTarget(absl::string_view content, absl::string_view old_target,
                                             absl::string_view new_target);
+
+// The prerequisites of the first rule of a make dependency file (gcc/clang -MD output): every
+// file the compile read, source first, unescaped. -MP's phony rules after it are ignored.
+std::vector<std::string> ParseDependencies(absl::string_view content);
 
 }  // namespace zc::compile
 

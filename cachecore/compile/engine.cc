@@ -14,7 +14,11 @@
 #include "cachecore/compile/cache_key.h"
 #include "cachecore/compile/compiler_identity.h"
 #include "cachecore/compile/dep_file.h"
+#include "cachecore/compile/include_guard.h"
+#include "cachecore/compile/line_markers.h"
 #include "cachecore/compile/response_file.h"
+#include "cachecore/compile/search_dirs.h"
+#include "cachecore/compile/source_scan.h"
 #include "cachecore/util/atomic_file.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/scoped_fd.h"
@@ -81,8 +85,32 @@ struct Engine::Context {
   CompilePlan plan;
   EnvView env{std::nullopt};
   std::vector<std::string> compile_argv;
-  store::Key key;
+  KeyInputs key_inputs;
+  util::Digest compiler_id;
+  int64_t start_ns = 0;
+  // Direct mode: set when the manifest key was computed.
+  std::optional<util::Digest> manifest_key;
+  store::Key key;  // the result key once known
 };
+
+namespace {
+
+int64_t Ns(const struct timespec& ts) { return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec; }
+
+FileSignature SignatureOf(const struct stat& st) {
+  return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+          static_cast<int64_t>(st.st_size), Ns(st.st_mtim), Ns(st.st_ctim)};
+}
+
+// Depend mode needs every file the compile read; -MMD leaves out system headers.
+bool DependModeUsable(const CompilePlan& plan) {
+  for (const std::string& a : plan.dep_key_args) {
+    if (a == "-MMD") return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 Engine::Engine(config::Config config, std::unique_ptr<store::LocalStore> store,
                util::ProcessRunner* runner)
@@ -128,20 +156,46 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request) {
   absl::StatusOr<util::Digest> compiler_id =
       CompilerIdentity(request.argv[0], util::JoinPath(config_.cache_dir, "compilers"));
   if (!compiler_id.ok()) return Passthrough(Counter::kCouldNotFindCompiler);
+  ctx.compiler_id = *compiler_id;
+  ctx.start_ns = NowNs();
 
   bool color = plan.color == ColorMode::kAlways;
   if (plan.color == ColorMode::kAuto && request.stderr_is_tty) {
     std::optional<std::string> term = ctx.env.Get("TERM");
     color = !(term && *term == "dumb");
   }
-  ctx.compile_argv.reserve(plan.compile_args.size() + 2);
+  ctx.compile_argv.reserve(plan.compile_args.size() + 4);
   ctx.compile_argv.push_back(request.argv[0]);
   ctx.compile_argv.insert(ctx.compile_argv.end(), plan.compile_args.begin(),
                           plan.compile_args.end());
   // Captured stderr is a pipe, so the compiler would drop the colours a terminal would get.
   if (plan.color == ColorMode::kAuto && color) ctx.compile_argv.emplace_back(kColorFlag);
 
-  // Key: the preprocessed source, or the source itself when it is already preprocessed.
+  KeyInputs& key_inputs = ctx.key_inputs;
+  key_inputs.plan = &ctx.plan;
+  key_inputs.compiler_id = ctx.compiler_id;
+  key_inputs.compiler_name = util::Basename(request.argv[0]);
+  key_inputs.cwd = request.cwd;
+  key_inputs.color = color;
+  key_inputs.env = [&ctx](absl::string_view name) { return ctx.env.Get(name); };
+
+  // Direct mode: look the compile up by what is known before preprocessing.
+  if (config_.direct_mode && plan.direct_mode_ok && !plan.preprocessed_input) {
+    absl::StatusOr<FileFacts> source = HashInput(ctx, plan.source);
+    if (source.ok() && !(source->flags & (kUsesTimeMacros | kUsesOpaqueHasInclude))) {
+      ctx.manifest_key = ManifestKey(key_inputs, source->digest);
+      if (config_.recache) {
+        store_->stats().Increment(Counter::kRecache);
+      } else if (std::optional<CompileResult> hit = DirectLookup(ctx)) {
+        return std::move(*hit);
+      }
+      store_->stats().Increment(Counter::kDirectCacheMiss);
+      if (DependModeUsable(plan)) return RunDependMode(ctx);
+    }
+  }
+
+  // Preprocessor mode: the key covers the preprocessed source (or the source itself when it is
+  // already preprocessed).
   std::string preprocessed, cpp_stderr;
   if (plan.preprocessed_input) {
     absl::StatusOr<std::string> text =
@@ -161,35 +215,258 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request) {
     preprocessed = std::move(ran->stdout_data);
     cpp_stderr = std::move(ran->stderr_data);
   }
-  KeyInputs key_inputs;
-  key_inputs.plan = &plan;
-  key_inputs.compiler_id = *compiler_id;
-  key_inputs.compiler_name = util::Basename(request.argv[0]);
-  key_inputs.cwd = request.cwd;
-  key_inputs.color = color;
-  key_inputs.env = [&ctx](absl::string_view name) { return ctx.env.Get(name); };
   key_inputs.preprocessed = preprocessed;
   key_inputs.preprocessor_stderr = cpp_stderr;
   ctx.key = PreprocessorModeKey(key_inputs);
+  key_inputs.preprocessed = {};
+  key_inputs.preprocessor_stderr = {};
 
+  CompileResult result;
+  bool have_result = false;
   if (config_.recache) {
-    store_->stats().Increment(Counter::kRecache);
-  } else if (std::optional<CompileResult> hit = Lookup(ctx)) {
-    return std::move(*hit);
+    if (!ctx.manifest_key) store_->stats().Increment(Counter::kRecache);
+  } else if (std::optional<CompileResult> hit =
+                 Lookup(ctx, ctx.key, Counter::kPreprocessedCacheHit)) {
+    result = std::move(*hit);
+    have_result = true;
   }
-  return RunAndStore(ctx);
+  if (!have_result) {
+    store_->stats().Increment(Counter::kPreprocessedCacheMiss);
+    result = RunAndStore(ctx);
+  }
+  // Teach direct mode this compile (the -MMD case): the line markers name every file read.
+  if (ctx.manifest_key && result.exit_code == 0 && result.outcome != Outcome::kPassthrough &&
+      !config_.readonly) {
+    RecordManifest(ctx, FilesFromLineMarkers(preprocessed), ctx.key);
+  }
+  return result;
 }
 
-std::optional<CompileResult> Engine::Lookup(Context& ctx) {
-  absl::StatusOr<std::optional<store::Entry>> got = store_->Get(ctx.key, store::EntryType::kResult);
+absl::StatusOr<FileFacts> Engine::HashInput(const Context& ctx, const std::string& path) {
+  const std::string resolved = util::JoinPath(ctx.request->cwd, path);
+  struct stat st;
+  if (::stat(resolved.c_str(), &st) != 0) return util::ErrnoToStatus(errno, resolved);
+  StatCache& cache = stat_cache();
+  if (std::optional<FileFacts> known = cache.Lookup(st)) return *known;
+  absl::StatusOr<std::string> text = util::ReadFileToString(resolved);
+  if (!text.ok()) return text.status();
+  FileFacts facts;
+  facts.digest = util::Sha256::Of(*text);
+  facts.flags = ScanSource(*text).flags;
+  // Only trust what we read if the file did not change while we read it.
+  struct stat after;
+  if (::stat(resolved.c_str(), &after) == 0 && after.st_size == st.st_size &&
+      Ns(after.st_mtim) == Ns(st.st_mtim) && Ns(after.st_ctim) == Ns(st.st_ctim)) {
+    cache.Insert(st, facts, NowNs());
+  }
+  return facts;
+}
+
+StatCache& Engine::stat_cache() {
+  std::call_once(stat_cache_once_, [this] {
+    absl::StatusOr<std::unique_ptr<StatCache>> opened =
+        StatCache::Open(util::JoinPath(config_.cache_dir, "statcache"));
+    stat_cache_ = opened.ok() ? std::move(*opened) : StatCache::InMemory();
+    if (stat_cache_ == nullptr) throw std::bad_alloc();
+  });
+  return *stat_cache_;
+}
+
+std::optional<CompileResult> Engine::DirectLookup(Context& ctx) {
+  absl::StatusOr<std::optional<store::Entry>> got =
+      store_->Get(*ctx.manifest_key, store::EntryType::kManifest);
+  if (!got.ok() || !got->has_value()) return std::nullopt;
+  const store::Payload* payload = (*got)->Find(PayloadKind::kManifest);
+  if (payload == nullptr) return std::nullopt;
+  absl::StatusOr<Manifest> manifest = DecodeManifest(payload->data);
+  if (!manifest.ok()) {
+    store_->stats().Increment(Counter::kCorruptCacheEntry);
+    return std::nullopt;
+  }
+  for (const ManifestRecord& rec : manifest->records) {
+    bool same = true;
+    for (const ManifestFile& f : rec.files) {
+      if (f.trust_signature) {
+        // The common case: one stat, no read, no hash.
+        struct stat st;
+        if (::stat(util::JoinPath(ctx.request->cwd, f.path).c_str(), &st) == 0 &&
+            SignatureOf(st) == f.signature) {
+          continue;
+        }
+      }
+      absl::StatusOr<FileFacts> now = HashInput(ctx, f.path);
+      if (!now.ok() || now->digest != f.digest || (now->flags & kUsesTimeMacros)) {
+        same = false;
+        break;
+      }
+    }
+    if (!same || !IncludeGuardHolds(rec.guard, ctx.request->cwd)) continue;
+    ctx.key = rec.result_key;
+    if (std::optional<CompileResult> hit = Lookup(ctx, rec.result_key, Counter::kDirectCacheHit)) {
+      return hit;
+    }
+  }
+  return std::nullopt;
+}
+
+CompileResult Engine::RunDependMode(Context& ctx) {
+  const CompilePlan& plan = ctx.plan;
+  const std::string& cwd = ctx.request->cwd;
+  util::Command cmd;
+  cmd.argv = ctx.compile_argv;
+  cmd.cwd = cwd;
+  cmd.env = ctx.request->env;
+  // The dependency list comes from the compile itself: the user's .d if they asked for one
+  // (with -MD it lists everything), else a private one the user never sees.
+  std::string dep_path;
+  std::optional<util::AtomicFile> private_dep;
+  if (plan.dep_file_wanted) {
+    dep_path = util::JoinPath(cwd, plan.dep_file);
+  } else {
+    const std::string tmp_dir = util::JoinPath(config_.cache_dir, "tmp");
+    (void)util::CreateDirectories(tmp_dir);
+    absl::StatusOr<util::AtomicFile> tmp = util::AtomicFile::Create(util::JoinPath(tmp_dir, "dep"));
+    if (!tmp.ok()) {
+      ctx.manifest_key.reset();  // cannot learn the headers: plain miss through preprocessor mode
+      return RunAndStore(ctx);
+    }
+    dep_path = tmp->temp_path();
+    private_dep.emplace(std::move(*tmp));  // removed (unlinked) when this function returns
+    cmd.argv.insert(cmd.argv.end(), {"-MD", "-MF", dep_path});
+  }
+  absl::StatusOr<util::ProcessResult> ran = runner_->Run(cmd);
+  if (!ran.ok()) return Passthrough(Counter::kCouldNotFindCompiler);
+
+  CompileResult result;
+  result.outcome = Outcome::kMiss;
+  result.exit_code = ran->exit_code;
+  result.stdout_data = ran->stdout_data;
+  result.stderr_data = ran->stderr_data;
+  stats::StatsFile& stats = store_->stats();
+  if (ran->exit_code != 0) {
+    result.reason = Counter::kCompileFailed;
+    stats.Increment(Counter::kCompileFailed);
+    return result;
+  }
+  result.reason = Counter::kCacheMiss;
+  stats.Increment(Counter::kCacheMiss);
+
+  absl::StatusOr<std::string> dep_text = util::ReadFileToString(dep_path);
+  if (!dep_text.ok()) return result;
+  std::vector<std::string> files = ParseDependencies(*dep_text);
+  if (files.empty()) return result;
+
+  // Hash what the compile read. A file changed since the compile started, or one using time
+  // macros, makes the result unfit for direct mode: return it, store nothing.
+  std::vector<FileDigest> digests;
+  digests.reserve(files.size());
+  for (const std::string& f : files) {
+    const std::string resolved = util::JoinPath(cwd, f);
+    struct stat st;
+    if (::stat(resolved.c_str(), &st) != 0) return result;
+    if (Ns(st.st_mtim) >= ctx.start_ns || Ns(st.st_ctim) >= ctx.start_ns) {
+      stats.Increment(Counter::kModifiedInputFile);
+      return result;
+    }
+    absl::StatusOr<FileFacts> facts = HashInput(ctx, f);
+    if (!facts.ok() || (facts->flags & (kUsesTimeMacros | kUsesOpaqueHasInclude))) return result;
+    digests.push_back({f, facts->digest});
+  }
+  ctx.key = DependModeResultKey(*ctx.manifest_key, digests);
+  result.key_hex = ctx.key.ToHex();
+
+  absl::StatusOr<store::Entry> entry = CollectOutputs(ctx, *ran);
+  if (!entry.ok()) return result;
+  if (config_.readonly) {
+    stats.Increment(Counter::kReadonlyMiss);
+    return result;
+  }
+  if (!store_->Put(ctx.key, *entry).ok()) return result;
+  RecordManifest(ctx, files, ctx.key);
+  return result;
+}
+
+void Engine::RecordManifest(Context& ctx, const std::vector<std::string>& files,
+                            const util::Digest& result_key) {
+  if (!ctx.manifest_key || files.empty()) return;
+  const CompilePlan& plan = ctx.plan;
+  ManifestRecord record;
+  record.result_key = result_key;
+  std::vector<std::string> probed;
+  for (const std::string& f : files) {
+    absl::StatusOr<FileFacts> facts = HashInput(ctx, f);
+    if (!facts.ok() || (facts->flags & (kUsesTimeMacros | kUsesOpaqueHasInclude))) return;
+    const std::string resolved = util::JoinPath(ctx.request->cwd, f);
+    struct stat st;
+    if (::stat(resolved.c_str(), &st) != 0 || Ns(st.st_mtim) >= ctx.start_ns ||
+        Ns(st.st_ctim) >= ctx.start_ns) {
+      return;  // changed during the compile: never record it
+    }
+    if (facts->flags & kUsesHasInclude) {
+      absl::StatusOr<std::string> text = util::ReadFileToString(resolved);
+      if (!text.ok()) return;
+      SourceScan scan = ScanSource(*text);
+      probed.insert(probed.end(), scan.probed_names.begin(), scan.probed_names.end());
+    }
+    ManifestFile file;
+    file.path = f;
+    file.digest = facts->digest;
+    file.signature = SignatureOf(st);
+    const int64_t now_ns = NowNs();
+    file.trust_signature = now_ns - file.signature.mtime_ns >= StatCache::kRacyWindowNs &&
+                           now_ns - file.signature.ctime_ns >= StatCache::kRacyWindowNs;
+    record.files.push_back(std::move(file));
+  }
+
+  SearchDirsInputs dirs_in;
+  dirs_in.compiler = ctx.request->argv[0];
+  dirs_in.compiler_id = ctx.compiler_id;
+  dirs_in.language = plan.language;
+  dirs_in.cpp_args = plan.cpp_flags;
+  dirs_in.cwd = ctx.request->cwd;
+  dirs_in.env = ctx.request->env;
+  absl::StatusOr<std::vector<std::string>> dirs =
+      SearchDirs(dirs_in, *runner_, util::JoinPath(config_.cache_dir, "compilers"));
+  if (!dirs.ok()) return;  // without the search path there is no shadowing proof: no manifest
+
+  GuardInputs guard;
+  guard.cwd = ctx.request->cwd;
+  guard.search_dirs = std::move(*dirs);
+  guard.files = files;
+  guard.probed_names = std::move(probed);
+  guard.now_ns = NowNs();
+  record.guard = BuildIncludeGuard(guard);
+
+  // Read-modify-write of the manifest: concurrent writers may drop each other's record, which
+  // costs a later direct hit, never correctness (each record stands alone).
+  Manifest manifest;
+  absl::StatusOr<std::optional<store::Entry>> old =
+      store_->Get(*ctx.manifest_key, store::EntryType::kManifest);
+  if (old.ok() && old->has_value()) {
+    if (const store::Payload* p = (*old)->Find(PayloadKind::kManifest)) {
+      if (absl::StatusOr<Manifest> decoded = DecodeManifest(p->data); decoded.ok()) {
+        manifest = std::move(*decoded);
+      }
+    }
+  }
+  manifest.AddRecord(std::move(record));
+  store::Entry entry;
+  entry.type = store::EntryType::kManifest;
+  entry.Add(PayloadKind::kManifest, EncodeManifest(manifest));
+  (void)store_->Put(*ctx.manifest_key, entry);
+}
+
+std::optional<CompileResult> Engine::Lookup(Context& ctx, const util::Digest& key,
+                                            Counter hit_counter) {
+  absl::StatusOr<std::optional<store::Entry>> got = store_->Get(key, store::EntryType::kResult);
   if (!got.ok() || !got->has_value()) return std::nullopt;  // corrupt entries were counted
   CompileResult result;
   absl::Status restored = Restore(ctx, **got, &result);
   if (!restored.ok()) return std::nullopt;  // compile instead; the compiler reports real problems
   result.outcome = Outcome::kHit;
-  result.reason = Counter::kPreprocessedCacheHit;
-  result.key_hex = ctx.key.ToHex();
-  store_->stats().Increment(Counter::kPreprocessedCacheHit);
+  result.reason = hit_counter;
+  result.key_hex = key.ToHex();
+  store_->stats().Increment(hit_counter);
   return result;
 }
 
@@ -244,7 +521,6 @@ absl::Status Engine::Restore(const Context& ctx, const store::Entry& entry,
 }
 
 CompileResult Engine::RunAndStore(Context& ctx) {
-  const CompilePlan& plan = ctx.plan;
   const std::string& cwd = ctx.request->cwd;
   util::Command cmd;
   cmd.argv = ctx.compile_argv;
@@ -256,8 +532,8 @@ CompileResult Engine::RunAndStore(Context& ctx) {
   CompileResult result;
   result.outcome = Outcome::kMiss;
   result.exit_code = ran->exit_code;
-  result.stdout_data = std::move(ran->stdout_data);
-  result.stderr_data = std::move(ran->stderr_data);
+  result.stdout_data = ran->stdout_data;  // copied: CollectOutputs stores them too
+  result.stderr_data = ran->stderr_data;
   result.key_hex = ctx.key.ToHex();
   stats::StatsFile& stats = store_->stats();
   if (ran->exit_code != 0) {
@@ -267,19 +543,34 @@ CompileResult Engine::RunAndStore(Context& ctx) {
   }
   result.reason = Counter::kCacheMiss;
   stats.Increment(Counter::kCacheMiss);
-  stats.Increment(Counter::kPreprocessedCacheMiss);
 
+  absl::StatusOr<store::Entry> entry = CollectOutputs(ctx, *ran);
+  if (!entry.ok()) return result;
+  if (config_.readonly) {
+    stats.Increment(Counter::kReadonlyMiss);
+    return result;
+  }
+  // A failed store costs a future hit, never this build.
+  (void)store_->Put(ctx.key, *entry);
+  return result;
+}
+
+absl::StatusOr<store::Entry> Engine::CollectOutputs(const Context& ctx,
+                                                    const util::ProcessResult& ran) {
+  const CompilePlan& plan = ctx.plan;
+  const std::string& cwd = ctx.request->cwd;
   store::Entry entry;
   entry.type = store::EntryType::kResult;
   absl::StatusOr<std::string> object = ReadOutput(util::JoinPath(cwd, plan.output));
   if (!object.ok()) {
-    stats.Increment(Counter::kCompilerProducedNoOutput);
-    return result;
+    store_->stats().Increment(Counter::kCompilerProducedNoOutput);
+    return object.status();
   }
   entry.Add(PayloadKind::kObject, std::move(*object));
   if (plan.dep_file_wanted) {
+    // e.g. -MF /dev/null: the compile is fine, its outputs are just not cacheable.
     absl::StatusOr<std::string> dep = ReadOutput(util::JoinPath(cwd, plan.dep_file));
-    if (!dep.ok()) return result;  // e.g. -MF /dev/null: correct output, just not cacheable
+    if (!dep.ok()) return dep.status();
     entry.Add(PayloadKind::kDependency, std::move(*dep));
   }
   if (!plan.dwo_file.empty()) {
@@ -290,18 +581,11 @@ CompileResult Engine::RunAndStore(Context& ctx) {
     absl::StatusOr<std::string> gcno = ReadOutput(util::JoinPath(cwd, plan.gcno_file));
     if (gcno.ok()) entry.Add(PayloadKind::kCoverageNotes, std::move(*gcno));
   }
-  entry.Add(PayloadKind::kStdout, result.stdout_data);
-  entry.Add(PayloadKind::kStderr, result.stderr_data);
+  entry.Add(PayloadKind::kStdout, ran.stdout_data);
+  entry.Add(PayloadKind::kStderr, ran.stderr_data);
   entry.Add(PayloadKind::kMetadata, absl::StrCat("output=", plan.output, "\n"));
   entry.SetExitCode(0);
-
-  if (config_.readonly) {
-    stats.Increment(Counter::kReadonlyMiss);
-    return result;
-  }
-  // A failed store costs a future hit, never this build.
-  (void)store_->Put(ctx.key, entry);
-  return result;
+  return entry;
 }
 
 void Engine::Log(const CompileRequest& request, const CompileResult& result) {

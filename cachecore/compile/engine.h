@@ -5,7 +5,15 @@
 //   if (r.outcome == Outcome::kPassthrough) { run the compiler untouched, your way }
 //   else { write r.stdout_data / r.stderr_data, exit with r.exit_code }
 //
-// The flow, one named step each: Classify → Key → Lookup → (hit: Restore) | (miss: Run → Store).
+// The flow, one named step each:
+//   Classify → (direct mode) ManifestKey → DirectLookup → hit: Restore
+//                                        → miss: RunDependMode (compile with -MD, hash what it
+//                                          read, Store result + manifest)
+//            → (preprocessor mode) Preprocess → Key → Lookup → hit: Restore | miss: Run → Store
+// Direct mode is skipped (preprocessor mode only) when disabled, for -Wp,/-Xpreprocessor forms,
+// already-preprocessed input, and sources using __DATE__/__TIME__/__TIMESTAMP__ or an opaque
+// __has_include. Depend mode needs a full dependency list, so -MMD compiles record their manifest
+// from the preprocessor's line markers instead.
 // Nothing in here can fail a build: every internal failure (unreadable cache, corrupt entry, full
 // disk, a bug caught as an error) ends in kPassthrough or in a plain compile whose result is
 // returned as the compiler produced it. A hit restores output files atomically (temporary file +
@@ -16,11 +24,14 @@
 #define ZCWRAP_CACHECORE_COMPILE_ENGINE_H_
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cachecore/compile/arguments.h"
+#include "cachecore/compile/manifest.h"
+#include "cachecore/compile/stat_cache.h"
 #include "cachecore/config/config.h"
 #include "cachecore/stats/counter.h"
 #include "cachecore/store/local_store.h"
@@ -68,14 +79,27 @@ class Engine {
   struct Context;
   CompileResult CompileOrThrow(const CompileRequest& request);
   CompileResult Passthrough(stats::Counter reason);
-  std::optional<CompileResult> Lookup(Context& ctx);
-  absl::Status Restore(const Context& ctx, const store::Entry& entry, CompileResult* result);
+  // Direct mode.
+  std::optional<CompileResult> DirectLookup(Context& ctx);
+  CompileResult RunDependMode(Context& ctx);
+  void RecordManifest(Context& ctx, const std::vector<std::string>& files,
+                      const util::Digest& result_key);
+  // Preprocessor mode.
+  std::optional<CompileResult> Lookup(Context& ctx, const util::Digest& key,
+                                      stats::Counter hit_counter);
   CompileResult RunAndStore(Context& ctx);
+  // Shared steps.
+  absl::Status Restore(const Context& ctx, const store::Entry& entry, CompileResult* result);
+  absl::StatusOr<store::Entry> CollectOutputs(const Context& ctx, const util::ProcessResult& ran);
+  absl::StatusOr<FileFacts> HashInput(const Context& ctx, const std::string& path);
+  StatCache& stat_cache();
   void Log(const CompileRequest& request, const CompileResult& result);
 
   config::Config config_;
   std::unique_ptr<store::LocalStore> store_;
   util::ProcessRunner* runner_;
+  std::once_flag stat_cache_once_;
+  std::unique_ptr<StatCache> stat_cache_;  // opened on first use
 };
 
 }  // namespace zc::compile

@@ -56,6 +56,9 @@ constexpr KeyInfo kKeys[] = {
        return absl::OkStatus();
      },
      [](const Config& c) { return absl::StrCat(c.compression_level); }},
+    {"direct_mode", "ZCWRAP_DIRECT", true,
+     [](absl::string_view v, Config* c) { return ParseBool(v, &c->direct_mode); },
+     [](const Config& c) { return ShowBool(c.direct_mode); }},
     {"disable", "ZCWRAP_DISABLE", true,
      [](absl::string_view v, Config* c) { return ParseBool(v, &c->disable); },
      [](const Config& c) { return ShowBool(c.disable); }},

@@ -34,6 +34,7 @@ struct Config {
   uint64_t max_size = uint64_t{5} << 30;  // bytes; 0 = unlimited
   uint64_t max_files = 0;                 // 0 = unlimited
   int compression_level = 1;              // 0 = none; zstd levels otherwise
+  bool direct_mode = true;                // direct mode (manifests); false: preprocessor mode only
   bool disable = false;                   // run the compiler untouched
   bool readonly = false;                  // use hits, never store
   bool recache = false;                   // never use hits, overwrite entries

@@ -10,10 +10,13 @@ namespace {
 
 const EVP_MD* Sha256Md() {
   static const EVP_MD* md = [] {
-    // Skipping openssl.cnf saves a file read and its parsing in every short-lived process.
-    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
-    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    return fetched != nullptr ? fetched : EVP_sha256();
+    // A short-lived zcwrap process needs none of openssl.cnf, the cipher and digest tables, the
+    // error strings or the exit handler: skipping them saves ~0.3 ms per process (bench/, FACTS).
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+                            OPENSSL_INIT_NO_ADD_ALL_DIGESTS | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS |
+                            OPENSSL_INIT_NO_ATEXIT,
+                        nullptr);
+    return EVP_sha256();
   }();
   return md;
 }

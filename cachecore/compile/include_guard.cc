@@ -1,0 +1,178 @@
+#include "cachecore/compile/include_guard.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <map>
+#include <optional>
+#include <set>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "cachecore/compile/stat_cache.h"
+#include "cachecore/util/file_io.h"
+
+namespace zc::compile {
+namespace {
+
+int64_t Ns(const struct timespec& ts) { return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec; }
+
+// "" stands for the working directory (files the compiler named without any directory).
+std::string ChildPath(const std::string& dir, absl::string_view name) {
+  return dir.empty() ? std::string(name) : util::JoinPath(dir, name);
+}
+
+std::string TextualDirname(absl::string_view path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == absl::string_view::npos) return "";
+  if (slash == 0) return "/";
+  return std::string(path.substr(0, slash));
+}
+
+std::string StripTrailingSlashes(std::string d) {
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  return d;
+}
+
+// Directory listings, read once per directory: name → is a directory.
+class Listings {
+ public:
+  explicit Listings(std::string cwd) : cwd_(std::move(cwd)) {}
+
+  // nullptr if `dir` does not exist (or is not a readable directory).
+  const absl::flat_hash_map<std::string, bool>* Get(const std::string& dir) {
+    auto it = cache_.find(dir);
+    if (it != cache_.end()) return it->second ? &*it->second : nullptr;
+    std::optional<absl::flat_hash_map<std::string, bool>> listing;
+    const std::string resolved = dir.empty() ? cwd_ : util::JoinPath(cwd_, dir);
+    if (DIR* d = ::opendir(resolved.c_str())) {
+      listing.emplace();
+      while (struct dirent* e = ::readdir(d)) {
+        bool is_dir = e->d_type == DT_DIR;
+        if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
+          struct stat st;
+          is_dir = ::stat(util::JoinPath(resolved, e->d_name).c_str(), &st) == 0 &&
+                   S_ISDIR(st.st_mode);
+        }
+        listing->emplace(e->d_name, is_dir);
+      }
+      ::closedir(d);
+    }
+    auto [pos, _] = cache_.emplace(dir, std::move(listing));
+    return pos->second ? &*pos->second : nullptr;
+  }
+
+ private:
+  std::string cwd_;
+  absl::flat_hash_map<std::string, std::optional<absl::flat_hash_map<std::string, bool>>> cache_;
+};
+
+}  // namespace
+
+std::vector<DirWatch> BuildIncludeGuard(const GuardInputs& in) {
+  // Every directory a spelling could be found in.
+  std::vector<std::string> dirs;
+  absl::flat_hash_set<std::string> seen_dirs;
+  auto add_dir = [&](std::string d) {
+    if (seen_dirs.insert(d).second) dirs.push_back(std::move(d));
+  };
+  for (const std::string& d : in.search_dirs) add_dir(StripTrailingSlashes(d));
+  for (const std::string& f : in.files) add_dir(TextualDirname(f));
+
+  // Every spelling: each file's path minus a directory that prefixes it, and each probed name.
+  absl::flat_hash_set<std::string> rels;
+  for (const std::string& f : in.files) {
+    for (const std::string& d : dirs) {
+      if (d.empty()) {
+        if (f.find('/') == std::string::npos) rels.insert(f);
+      } else if (d == "/") {
+        if (f.size() > 1 && f[0] == '/') rels.insert(f.substr(1));
+      } else if (f.size() > d.size() + 1 && absl::StartsWith(f, d) && f[d.size()] == '/') {
+        rels.insert(f.substr(d.size() + 1));
+      }
+    }
+  }
+  for (const std::string& p : in.probed_names) rels.insert(p);
+  const absl::flat_hash_set<std::string> files(in.files.begin(), in.files.end());
+
+  Listings listings(in.cwd);
+  std::map<std::string, std::map<std::string, bool>> watched;  // dir → name → existed
+
+  for (const std::string& start : dirs) {
+    // The nearest existing ancestor of `start`, and the first missing component below it.
+    std::string base = start;
+    std::optional<std::string> missing_child;
+    while (listings.Get(base) == nullptr) {
+      if (base.empty() || base == "/" || base == ".") break;
+      std::string parent = TextualDirname(base);
+      missing_child = std::string(util::Basename(base));
+      base = parent;
+    }
+    if (missing_child) {
+      watched[base][*missing_child] = false;
+      continue;  // nothing below a missing directory exists; watching its creation suffices
+    }
+    for (const std::string& rel : rels) {
+      if (absl::StartsWith(rel, "/")) continue;
+      const std::string candidate = ChildPath(start, rel);
+      if (files.contains(candidate)) continue;
+      std::vector<absl::string_view> parts = absl::StrSplit(rel, '/', absl::SkipEmpty());
+      if (parts.empty()) continue;
+      std::string dir = start;
+      for (size_t i = 0; i < parts.size(); ++i) {
+        const auto* listing = listings.Get(dir);
+        if (listing == nullptr) break;  // unreadable: the parent's watch covers its creation
+        std::string name(parts[i]);
+        auto it = listing->find(name);
+        const bool last = i + 1 == parts.size();
+        if (it == listing->end() || last || !it->second || parts[i] == "." || parts[i] == "..") {
+          watched[dir][name] = it != listing->end();
+          break;
+        }
+        dir = ChildPath(dir, name);
+      }
+    }
+  }
+
+  std::vector<DirWatch> out;
+  out.reserve(watched.size());
+  for (auto& [dir, names] : watched) {
+    DirWatch w;
+    w.dir = dir;
+    struct stat st;
+    const std::string resolved = dir.empty() ? in.cwd : util::JoinPath(in.cwd, dir);
+    if (::stat(resolved.c_str(), &st) == 0) {
+      w.signature = {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                     Ns(st.st_mtim), Ns(st.st_ctim)};
+      w.trust_signature = in.now_ns - w.signature.mtime_ns >= StatCache::kRacyWindowNs &&
+                          in.now_ns - w.signature.ctime_ns >= StatCache::kRacyWindowNs;
+    } else {
+      w.trust_signature = false;
+    }
+    for (auto& [name, exists] : names) w.names.push_back({name, exists});
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+bool IncludeGuardHolds(const std::vector<DirWatch>& watches, const std::string& cwd) {
+  for (const DirWatch& w : watches) {
+    const std::string resolved = w.dir.empty() ? cwd : util::JoinPath(cwd, w.dir);
+    struct stat st;
+    if (::stat(resolved.c_str(), &st) != 0) return false;
+    DirSignature now{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                     Ns(st.st_mtim), Ns(st.st_ctim)};
+    if (w.trust_signature && now == w.signature) continue;
+    for (const WatchedName& n : w.names) {
+      struct stat nst;
+      const bool exists = ::lstat(util::JoinPath(resolved, n.name).c_str(), &nst) == 0;
+      if (exists != n.exists) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace zc::compile

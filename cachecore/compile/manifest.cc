@@ -1,0 +1,137 @@
+#include "cachecore/compile/manifest.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "cachecore/util/byte_io.h"
+
+namespace zc::compile {
+namespace {
+
+void PutString(util::ByteWriter& w, absl::string_view s) {
+  w.U32(static_cast<uint32_t>(s.size()));
+  w.Bytes(s);
+}
+
+bool GetString(util::ByteReader& r, std::string* out) {
+  uint32_t n = 0;
+  absl::string_view s;
+  if (!r.U32(&n) || !r.Bytes(n, &s)) return false;
+  *out = std::string(s);
+  return true;
+}
+
+bool GetDigest(util::ByteReader& r, util::Digest* d) {
+  absl::string_view s;
+  if (!r.Bytes(32, &s)) return false;
+  std::memcpy(d->bytes.data(), s.data(), 32);
+  return true;
+}
+
+absl::Status Corrupt(absl::string_view why) {
+  return absl::DataLossError(absl::StrCat("corrupt manifest: ", why));
+}
+
+}  // namespace
+
+void Manifest::AddRecord(ManifestRecord record) {
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (records[i].result_key == record.result_key) {
+      records.erase(records.begin() + static_cast<std::ptrdiff_t>(i));
+      break;
+    }
+  }
+  records.insert(records.begin(), std::move(record));
+  if (records.size() > kMaxManifestRecords) records.resize(kMaxManifestRecords);
+}
+
+std::string EncodeManifest(const Manifest& manifest) {
+  std::string out;
+  util::ByteWriter w(&out);
+  w.U32(kManifestVersion);
+  w.U32(static_cast<uint32_t>(manifest.records.size()));
+  for (const ManifestRecord& rec : manifest.records) {
+    w.Bytes(rec.result_key.AsStringView());
+    w.U32(static_cast<uint32_t>(rec.files.size()));
+    for (const ManifestFile& f : rec.files) {
+      PutString(w, f.path);
+      w.Bytes(f.digest.AsStringView());
+      w.U64(f.signature.dev);
+      w.U64(f.signature.ino);
+      w.U64(static_cast<uint64_t>(f.signature.size));
+      w.U64(static_cast<uint64_t>(f.signature.mtime_ns));
+      w.U64(static_cast<uint64_t>(f.signature.ctime_ns));
+      w.U8(f.trust_signature ? 1 : 0);
+    }
+    w.U32(static_cast<uint32_t>(rec.guard.size()));
+    for (const DirWatch& d : rec.guard) {
+      PutString(w, d.dir);
+      w.U64(d.signature.dev);
+      w.U64(d.signature.ino);
+      w.U64(static_cast<uint64_t>(d.signature.mtime_ns));
+      w.U64(static_cast<uint64_t>(d.signature.ctime_ns));
+      w.U8(d.trust_signature ? 1 : 0);
+      w.U32(static_cast<uint32_t>(d.names.size()));
+      for (const WatchedName& n : d.names) {
+        PutString(w, n.name);
+        w.U8(n.exists ? 1 : 0);
+      }
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<Manifest> DecodeManifest(absl::string_view data) {
+  util::ByteReader r(data);
+  uint32_t version = 0, count = 0;
+  if (!r.U32(&version) || version != kManifestVersion) return Corrupt("unknown version");
+  if (!r.U32(&count) || count > kMaxManifestRecords) return Corrupt("bad record count");
+  Manifest m;
+  for (uint32_t i = 0; i < count; ++i) {
+    ManifestRecord rec;
+    uint32_t files = 0, watches = 0;
+    if (!GetDigest(r, &rec.result_key) || !r.U32(&files)) return Corrupt("truncated record");
+    // Each file takes at least 77 bytes: bound the reservation by what is left.
+    if (files > r.remaining() / 77) return Corrupt("bad file count");
+    rec.files.resize(files);
+    for (ManifestFile& f : rec.files) {
+      uint64_t size = 0, mtime = 0, ctime = 0;
+      uint8_t trust = 0;
+      if (!GetString(r, &f.path) || !GetDigest(r, &f.digest) || !r.U64(&f.signature.dev) ||
+          !r.U64(&f.signature.ino) || !r.U64(&size) || !r.U64(&mtime) || !r.U64(&ctime) ||
+          !r.U8(&trust)) {
+        return Corrupt("truncated file");
+      }
+      f.signature.size = static_cast<int64_t>(size);
+      f.signature.mtime_ns = static_cast<int64_t>(mtime);
+      f.signature.ctime_ns = static_cast<int64_t>(ctime);
+      f.trust_signature = trust != 0;
+    }
+    if (!r.U32(&watches) || watches > r.remaining() / 41) return Corrupt("bad watch count");
+    rec.guard.resize(watches);
+    for (DirWatch& d : rec.guard) {
+      uint64_t mtime = 0, ctime = 0;
+      uint8_t trust = 0;
+      uint32_t names = 0;
+      if (!GetString(r, &d.dir) || !r.U64(&d.signature.dev) || !r.U64(&d.signature.ino) ||
+          !r.U64(&mtime) || !r.U64(&ctime) || !r.U8(&trust) || !r.U32(&names) ||
+          names > r.remaining() / 5) {
+        return Corrupt("truncated watch");
+      }
+      d.signature.mtime_ns = static_cast<int64_t>(mtime);
+      d.signature.ctime_ns = static_cast<int64_t>(ctime);
+      d.trust_signature = trust != 0;
+      d.names.resize(names);
+      for (WatchedName& n : d.names) {
+        uint8_t exists = 0;
+        if (!GetString(r, &n.name) || !r.U8(&exists)) return Corrupt("truncated name");
+        n.exists = exists != 0;
+      }
+    }
+    m.records.push_back(std::move(rec));
+  }
+  if (r.remaining() != 0) return Corrupt("trailing bytes");
+  return m;
+}
+
+}  // namespace zc::compile

@@ -1,0 +1,60 @@
+#include "cachecore/compile/source_scan.h"
+
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+
+namespace zc::compile {
+namespace {
+
+constexpr absl::string_view kTimeMacros[] = {"__DATE__", "__TIME__", "__TIMESTAMP__"};
+
+bool IsIdentChar(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+}  // namespace
+
+SourceScan ScanSource(absl::string_view text) {
+  SourceScan scan;
+  // Every token of interest starts with "__"; memchr-driven search keeps this near memory speed.
+  size_t pos = 0;
+  while (pos + 1 < text.size()) {
+    const void* hit = std::memchr(text.data() + pos, '_', text.size() - pos - 1);
+    if (hit == nullptr) break;
+    size_t at = static_cast<size_t>(static_cast<const char*>(hit) - text.data());
+    pos = at + 1;
+    if (text[at + 1] != '_' || (at > 0 && IsIdentChar(text[at - 1]))) continue;
+    absl::string_view rest = text.substr(at);
+    size_t ident_end = 0;
+    while (ident_end < rest.size() && IsIdentChar(rest[ident_end])) ++ident_end;
+    absl::string_view ident = rest.substr(0, ident_end);
+    pos = at + ident_end;
+    for (absl::string_view m : kTimeMacros) {
+      if (ident == m) scan.flags |= kUsesTimeMacros;
+    }
+    if (ident != "__has_include" && ident != "__has_include_next") continue;
+    // Expect ( <name> ) or ( "name" ), with optional white space.
+    size_t i = ident_end;
+    while (i < rest.size() && absl::ascii_isspace(static_cast<unsigned char>(rest[i]))) ++i;
+    if (i >= rest.size() || rest[i] != '(') {
+      // "#if defined(__has_include)" and the like: not a probe.
+      continue;
+    }
+    ++i;
+    while (i < rest.size() && absl::ascii_isspace(static_cast<unsigned char>(rest[i]))) ++i;
+    if (i < rest.size() && (rest[i] == '<' || rest[i] == '"')) {
+      const char close = rest[i] == '<' ? '>' : '"';
+      size_t end = rest.find(close, i + 1);
+      if (end != absl::string_view::npos && rest.substr(i + 1, end - i - 1).find('\n') ==
+                                                absl::string_view::npos) {
+        scan.flags |= kUsesHasInclude;
+        scan.probed_names.emplace_back(rest.substr(i + 1, end - i - 1));
+        continue;
+      }
+    }
+    scan.flags |= kUsesOpaqueHasInclude;
+  }
+  return scan;
+}
+
+}  // namespace zc::compile

@@ -1,0 +1,185 @@
+#include "cachecore/compile/stat_cache.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "absl/strings/str_cat.h"
+#include "cachecore/util/atomic_file.h"
+#include "cachecore/util/byte_io.h"
+#include "cachecore/util/file_io.h"
+#include "cachecore/util/scoped_fd.h"
+
+namespace zc::compile {
+namespace {
+
+constexpr char kMagic[4] = {'Z', 'C', 'S', 'C'};
+constexpr int kProbes = 4;
+// Slot layout offsets.
+constexpr size_t kDev = 0, kIno = 8, kSize = 16, kMtime = 24, kCtime = 32, kDigest = 40,
+                 kFlags = 72, kChecksum = 80;
+static_assert(kChecksum + 8 <= StatCache::kSlotSize);
+
+int64_t Ns(const struct timespec& ts) { return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec; }
+
+uint64_t Load64(const unsigned char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+void Store64(unsigned char* p, uint64_t v) { std::memcpy(p, &v, 8); }
+
+std::string FreshHeader() {
+  std::string h;
+  util::ByteWriter w(&h);
+  w.Bytes(absl::string_view(kMagic, 4));
+  w.U32(StatCache::kVersion);
+  w.U32(StatCache::kSlotCount);
+  w.U32(StatCache::kSlotSize);
+  h.resize(StatCache::kHeaderSize, '\0');
+  return h;
+}
+
+bool HeaderOk(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || static_cast<size_t>(st.st_size) != StatCache::kFileSize) return false;
+  char buf[16];
+  if (::pread(fd, buf, sizeof(buf), 0) != static_cast<ssize_t>(sizeof(buf))) return false;
+  return std::string(buf, 16) == FreshHeader().substr(0, 16);
+}
+
+// Creates a zero-filled table (sparse) with a valid header and publishes it at `path`.
+absl::Status Publish(const std::string& path, bool replace) {
+  absl::StatusOr<util::AtomicFile> file = util::AtomicFile::Create(path);
+  if (!file.ok()) return file.status();
+  absl::Status st = file->Write(FreshHeader());
+  if (!st.ok()) return st;
+  if (::truncate(file->temp_path().c_str(), static_cast<off_t>(StatCache::kFileSize)) != 0) {
+    return util::ErrnoToStatus(errno, file->temp_path());
+  }
+  if (replace) return file->Commit();
+  if (::link(file->temp_path().c_str(), path.c_str()) != 0 && errno != EEXIST) {
+    return util::ErrnoToStatus(errno, path);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int64_t NowNs() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return Ns(ts);
+}
+
+absl::StatusOr<std::unique_ptr<StatCache>> StatCache::Open(const std::string& path) {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    util::ScopedFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd.valid()) {
+      if (errno != ENOENT) return util::ErrnoToStatus(errno, path);
+      absl::Status st = Publish(path, false);
+      if (!st.ok()) return st;
+      continue;
+    }
+    if (!HeaderOk(fd.get())) {
+      absl::Status st = Publish(path, true);
+      if (!st.ok()) return st;
+      continue;
+    }
+    void* map = ::mmap(nullptr, kFileSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+    if (map == MAP_FAILED) return util::ErrnoToStatus(errno, absl::StrCat("mmap ", path));
+    return std::unique_ptr<StatCache>(new StatCache(map, kFileSize, true));
+  }
+  return absl::UnavailableError(absl::StrCat(path, ": could not open a valid stat cache"));
+}
+
+std::unique_ptr<StatCache> StatCache::InMemory() {
+  void* map = ::mmap(nullptr, kFileSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (map == MAP_FAILED) return nullptr;
+  return std::unique_ptr<StatCache>(new StatCache(map, kFileSize, false));
+}
+
+StatCache::~StatCache() { ::munmap(map_, size_); }
+
+unsigned char* StatCache::SlotAt(size_t index) const {
+  return static_cast<unsigned char*>(map_) + kHeaderSize + (index % kSlotCount) * kSlotSize;
+}
+
+namespace {
+
+size_t HomeSlot(const struct stat& st) {
+  uint64_t key[2] = {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+  return static_cast<size_t>(XXH3_64bits(key, sizeof(key)));
+}
+
+void Encode(const struct stat& st, const FileFacts& facts, unsigned char* slot) {
+  Store64(slot + kDev, static_cast<uint64_t>(st.st_dev));
+  Store64(slot + kIno, static_cast<uint64_t>(st.st_ino));
+  Store64(slot + kSize, static_cast<uint64_t>(st.st_size));
+  Store64(slot + kMtime, static_cast<uint64_t>(Ns(st.st_mtim)));
+  Store64(slot + kCtime, static_cast<uint64_t>(Ns(st.st_ctim)));
+  std::memcpy(slot + kDigest, facts.digest.bytes.data(), 32);
+  uint64_t flags = facts.flags;
+  Store64(slot + kFlags, flags);
+  Store64(slot + kChecksum, XXH3_64bits(slot, kChecksum));
+}
+
+bool Matches(const unsigned char* slot, const struct stat& st) {
+  return Load64(slot + kDev) == static_cast<uint64_t>(st.st_dev) &&
+         Load64(slot + kIno) == static_cast<uint64_t>(st.st_ino) &&
+         Load64(slot + kSize) == static_cast<uint64_t>(st.st_size) &&
+         Load64(slot + kMtime) == static_cast<uint64_t>(Ns(st.st_mtim)) &&
+         Load64(slot + kCtime) == static_cast<uint64_t>(Ns(st.st_ctim));
+}
+
+}  // namespace
+
+std::optional<FileFacts> StatCache::Lookup(const struct stat& st) const {
+  const size_t home = HomeSlot(st);
+  for (int i = 0; i < kProbes; ++i) {
+    // Copy first: another process may be rewriting the slot while we look.
+    unsigned char copy[kSlotSize];
+    std::atomic_thread_fence(std::memory_order_acquire);
+    std::memcpy(copy, SlotAt(home + static_cast<size_t>(i)), kSlotSize);
+    if (Load64(copy + kChecksum) != XXH3_64bits(copy, kChecksum)) continue;
+    if (!Matches(copy, st)) continue;
+    FileFacts facts;
+    std::memcpy(facts.digest.bytes.data(), copy + kDigest, 32);
+    facts.flags = static_cast<uint32_t>(Load64(copy + kFlags));
+    return facts;
+  }
+  return std::nullopt;
+}
+
+bool StatCache::Insert(const struct stat& st, const FileFacts& facts, int64_t now_ns) {
+  if (now_ns - Ns(st.st_mtim) < kRacyWindowNs || now_ns - Ns(st.st_ctim) < kRacyWindowNs) {
+    return false;
+  }
+  const size_t home = HomeSlot(st);
+  // Prefer a slot that already holds this inode (an older version), then an empty one, then evict
+  // the home slot.
+  size_t target = home;
+  for (int i = 0; i < kProbes; ++i) {
+    unsigned char* slot = SlotAt(home + static_cast<size_t>(i));
+    const bool empty = Load64(slot + kChecksum) == 0;
+    const bool same_inode = Load64(slot + kDev) == static_cast<uint64_t>(st.st_dev) &&
+                            Load64(slot + kIno) == static_cast<uint64_t>(st.st_ino);
+    if (same_inode || empty) {
+      target = home + static_cast<size_t>(i);
+      break;
+    }
+  }
+  unsigned char encoded[kSlotSize] = {};
+  Encode(st, facts, encoded);
+  std::memcpy(SlotAt(target), encoded, kSlotSize);
+  std::atomic_thread_fence(std::memory_order_release);
+  return true;
+}
+
+}  // namespace zc::compile
