@@ -4,6 +4,7 @@
 #include <string>
 
 #include "bench/bench_util.h"
+#include "cachecore/util/atomic_file.h"
 #include "cachecore/util/file_hash.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/sha256.h"

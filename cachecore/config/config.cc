@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -101,8 +102,10 @@ const KeyInfo* FindKey(absl::string_view name) {
 
 absl::Status BadValue(const KeyInfo& key, absl::string_view value, absl::string_view where,
                       const absl::Status& why) {
-  return absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for ", key.name,
-                                                 " in ", where, ": ", why.message()));
+  // Escaped, so that the message stays on one line whatever the value holds.
+  return absl::InvalidArgumentError(absl::StrCat("invalid value \"", absl::CHexEscape(value),
+                                                 "\" for ", key.name, " in ", where, ": ",
+                                                 why.message()));
 }
 
 // Splits a config line into key and value; false for a line that is not `key = value`.
@@ -174,7 +177,9 @@ absl::StatusOr<Config> LoadConfig(const EnvLookup& env) {
   absl::StatusOr<std::string> dir = DefaultCacheDir(env);
   if (!dir.ok()) return dir.status();
   config.cache_dir = *dir;
-  if (env("ZCWRAP_DIR")) sources[0] = {Origin::kEnvironment, "ZCWRAP_DIR"};
+  if (auto d = env("ZCWRAP_DIR"); d && !d->empty()) {
+    sources[0] = {Origin::kEnvironment, "ZCWRAP_DIR"};
+  }
 
   const std::string file_path = config.ConfigFilePath();
   absl::StatusOr<std::string> text = util::ReadFileToString(file_path);
@@ -225,6 +230,9 @@ absl::Status SetConfigValue(const std::string& path, absl::string_view key,
   const KeyInfo* info = FindKey(key);
   if (info == nullptr || !info->file_allowed) {
     return absl::InvalidArgumentError(absl::StrCat("unknown config key \"", key, "\""));
+  }
+  if (value.find_first_of("\r\n") != absl::string_view::npos) {
+    return BadValue(*info, value, path, absl::InvalidArgumentError("must be a single line"));
   }
   Config scratch;
   absl::Status valid = info->apply(value, &scratch);

@@ -139,6 +139,13 @@ ShardUsage StatsFile::GetShardUsage(int shard) const {
   return {clamp(Load(kShardBytesSlot + s)), clamp(Load(kShardFilesSlot + s))};
 }
 
+StatsFile::SignedUsage StatsFile::RawShardUsage(int shard) const {
+  if (shard < 0 || shard >= kShardCount) return {};
+  auto s = static_cast<size_t>(shard);
+  return {static_cast<int64_t>(Load(kShardBytesSlot + s)),
+          static_cast<int64_t>(Load(kShardFilesSlot + s))};
+}
+
 Snapshot StatsFile::Read() const {
   Snapshot snap;
   for (size_t i = 0; i < kCounterSlots; ++i) snap.counters[i] = Load(i);

@@ -71,6 +71,12 @@ class StatsFile {
   // process killed between publishing a file and counting it); cleanup re-measures and corrects.
   void AddShardUsage(int shard, int64_t bytes, int64_t files);
   ShardUsage GetShardUsage(int shard) const;
+  // The tally as signed numbers, without clamping drift below zero (for cleanup's correction).
+  struct SignedUsage {
+    int64_t bytes = 0;
+    int64_t files = 0;
+  };
+  SignedUsage RawShardUsage(int shard) const;
 
   Snapshot Read() const;
   // Zeroes every counter except the shard tallies, and records when.

@@ -187,7 +187,7 @@ absl::StatusOr<CleanupResult> LocalStore::CleanShard(int shard, const ShardTarge
     lock = std::move(*held);
   }
 
-  const stats::ShardUsage tally_before = stats_->GetShardUsage(shard);
+  const stats::StatsFile::SignedUsage tally_before = stats_->RawShardUsage(shard);
   const time_t now = std::time(nullptr);
   std::vector<FileInfo> files;
   uint64_t scanned_bytes = 0;
@@ -204,7 +204,8 @@ absl::StatusOr<CleanupResult> LocalStore::CleanShard(int shard, const ShardTarge
       }
       std::string path = absl::StrCat(dir, "/", name);
       if (name.find(util::AtomicFile::kTempMarker) != absl::string_view::npos) {
-        if (target.remove_all || now - st.st_mtim.tv_sec > kStaleTempSeconds) ::unlink(path.c_str());
+        // Even Clear() leaves young ones alone: they belong to writes still in flight.
+        if (now - st.st_mtim.tv_sec > kStaleTempSeconds) ::unlink(path.c_str());
         continue;
       }
       if (!IsEntryName(name)) continue;
@@ -236,8 +237,8 @@ absl::StatusOr<CleanupResult> LocalStore::CleanShard(int shard, const ShardTarge
 
   // Replace the tally's view of this shard with what is really there, keeping any additions that
   // other processes made while we scanned.
-  stats_->AddShardUsage(shard, static_cast<int64_t>(bytes) - static_cast<int64_t>(tally_before.bytes),
-                        static_cast<int64_t>(count) - static_cast<int64_t>(tally_before.files));
+  stats_->AddShardUsage(shard, static_cast<int64_t>(bytes) - tally_before.bytes,
+                        static_cast<int64_t>(count) - tally_before.files);
   if (result.files_removed > 0 && !target.remove_all) {
     stats_->Increment(stats::Counter::kCleanupsPerformed);
     stats_->Increment(stats::Counter::kFilesEvicted, result.files_removed);

@@ -21,8 +21,9 @@ absl::StatusOr<uint64_t> ParseSize(absl::string_view text) {
   };
   if (number.empty()) return bad();
 
-  if (unit.size() > 1 && unit.back() == 'B') unit.pop_back();   // "GB", "GiB"
-  if (unit.size() > 1 && unit.back() == 'I') unit.pop_back();   // "Gi"
+  // Accepted units: B, K, KB, KI, KIB (and likewise M, G, T).
+  if (unit.size() > 1 && unit.back() == 'B' && unit[0] != 'B') unit.pop_back();   // "GB", "GiB"
+  if (unit.size() == 2 && unit.back() == 'I') unit.pop_back();                     // "Gi"
   int shift = 0;
   if (unit.empty() || unit == "B") {
     shift = 0;
@@ -56,7 +57,8 @@ std::string FormatSize(uint64_t bytes) {
   if (bytes < 1024) return absl::StrCat(bytes, " B");
   double value = static_cast<double>(bytes) / 1024.0;
   size_t unit = 0;
-  while (value >= 1024.0 && unit + 1 < std::size(kUnits)) {
+  // 1023.96 would print as "1024.0": move to the next unit instead.
+  while (value >= 1023.95 && unit + 1 < std::size(kUnits)) {
     value /= 1024.0;
     ++unit;
   }

@@ -1,0 +1,64 @@
+// Small pure parts of direct mode: scanning sources, parsing .d files and line markers, and the
+// compiler's -v search-path report.
+#include "cachecore/compile/dep_file.h"
+#include "cachecore/compile/line_markers.h"
+#include "cachecore/compile/search_dirs.h"
+#include "cachecore/compile/source_scan.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace zc::compile {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(SourceScanTest, FindsTimeMacros) {
+  EXPECT_TRUE(ScanSource("const char* t = __TIME__;").flags & kUsesTimeMacros);
+  EXPECT_TRUE(ScanSource("x __DATE__").flags & kUsesTimeMacros);
+  EXPECT_TRUE(ScanSource("__TIMESTAMP__").flags & kUsesTimeMacros);
+  EXPECT_FALSE(ScanSource("my__TIME__x __TIME__X").flags & kUsesTimeMacros);
+  EXPECT_EQ(ScanSource("int main() { return 0; }").flags, 0u);
+}
+
+TEST(SourceScanTest, CollectsHasIncludeProbes) {
+  SourceScan s = ScanSource(
+      "#if __has_include(<sys/single_threaded.h>)\n#elif __has_include_next( \"cfg.h\" )\n"
+      "#if defined(__has_include)\n");
+  EXPECT_TRUE(s.flags & kUsesHasInclude);
+  EXPECT_FALSE(s.flags & kUsesOpaqueHasInclude);
+  EXPECT_THAT(s.probed_names, ElementsAre("sys/single_threaded.h", "cfg.h"));
+  EXPECT_TRUE(ScanSource("#if __has_include(HEADER)\n").flags & kUsesOpaqueHasInclude);
+}
+
+TEST(DepFileParseTest, ParsesFirstRuleWithContinuationsAndEscapes) {
+  EXPECT_THAT(ParseDependencies("a.o: a.c /usr/include/stdio.h \\\n inc/x\\ y.h \\\n  b$$.h\n"
+                                "inc/x\\ y.h:\n\nb$$.h:\n"),
+              ElementsAre("a.c", "/usr/include/stdio.h", "inc/x y.h", "b$.h"));
+  EXPECT_THAT(ParseDependencies("dir\\ a/a.o dir/b.o: a.c\n"), ElementsAre("a.c"));
+  EXPECT_THAT(ParseDependencies(""), ElementsAre());
+}
+
+TEST(LineMarkersTest, ListsFilesOnceWithoutPseudoFiles) {
+  EXPECT_THAT(FilesFromLineMarkers("# 0 \"a.c\"\n# 0 \"<built-in>\"\n# 0 \"<command-line>\"\n"
+                                   "# 1 \"/usr/include/stdio.h\" 1 3 4\nint x;\n"
+                                   "# 5 \"a.c\" 2\n# 1 \"dir\\\\q.h\" 1\n"),
+              ElementsAre("a.c", "/usr/include/stdio.h", "dir\\q.h"));
+}
+
+TEST(SearchDirsTest, ParsesReportIncludingNonexistentDirectories) {
+  const char* report =
+      "ignoring nonexistent directory \"/usr/local/include/x86_64-linux-gnu\"\n"
+      "ignoring duplicate directory \"inc\"\n"
+      "#include \"...\" search starts here:\n"
+      " quote\n"
+      "#include <...> search starts here:\n"
+      " inc\n"
+      " /usr/include\n"
+      "End of search list.\n";
+  EXPECT_THAT(ParseSearchDirReport(report),
+              ElementsAre("/usr/local/include/x86_64-linux-gnu", "inc", "quote", "inc",
+                          "/usr/include"));
+}
+
+}  // namespace
+}  // namespace zc::compile

@@ -1,0 +1,296 @@
+// Engine tests with a fake compiler (a ProcessRunner that scripts -E output and writes objects), so
+// every step of Classify → Key → Lookup → Restore | Run → Store is checked without gcc.
+#include "cachecore/compile/engine.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <ctime>
+#include <stdexcept>
+
+#include "absl/strings/str_cat.h"
+#include "cachecore/util/file_io.h"
+#include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
+
+namespace zc::compile {
+namespace {
+
+using stats::Counter;
+
+class FakeCompiler : public util::ProcessRunner {
+ public:
+  absl::StatusOr<util::ProcessResult> Run(const util::Command& cmd) override {
+    if (throw_next) throw std::runtime_error("boom");
+    commands.push_back(cmd.argv);
+    util::ProcessResult r;
+    bool preprocess = false, verbose = false;
+    std::string output, dep_file, source;
+    for (size_t i = 0; i < cmd.argv.size(); ++i) {
+      if (cmd.argv[i] == "-E") preprocess = true;
+      if (cmd.argv[i] == "-v") verbose = true;
+      if (cmd.argv[i] == "-o" && i + 1 < cmd.argv.size()) output = cmd.argv[i + 1];
+      if (cmd.argv[i] == "-MF" && i + 1 < cmd.argv.size()) dep_file = cmd.argv[i + 1];
+      if (cmd.argv[i].size() > 2 && cmd.argv[i].substr(cmd.argv[i].size() - 2) == ".c") {
+        source = cmd.argv[i];
+      }
+    }
+    if (verbose) {
+      ++search_dir_queries;
+      r.stderr_data = "#include <...> search starts here:\n inc\nEnd of search list.\n";
+      return r;
+    }
+    if (preprocess) {
+      r.stdout_data = preprocessed;
+      return r;
+    }
+    ++compiles;
+    r.exit_code = compile_exit;
+    r.stderr_data = warning;
+    r.stdout_data = "compiler stdout\n";
+    if (compile_exit == 0) {
+      test::WriteTestFile(util::JoinPath(cmd.cwd, output.empty() ? "a.o" : output), object);
+      if (!dep_file.empty()) {
+        std::string deps = (output.empty() ? "a.o" : output) + ": " + source;
+        for (const std::string& h : headers) deps += " " + h;
+        test::WriteTestFile(util::JoinPath(cmd.cwd, dep_file), deps + "\n");
+      }
+    }
+    return r;
+  }
+
+  std::vector<std::vector<std::string>> commands;
+  std::string preprocessed = "int main() { return 0; }\n";
+  std::string object = "OBJECT-1";
+  std::string warning = "a.c:1: warning: something\n";
+  std::vector<std::string> headers;  // what a -MF file lists after the source
+  int compile_exit = 0;
+  int compiles = 0;
+  int search_dir_queries = 0;
+  bool throw_next = false;
+};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    compiler_ = dir_.Join("cc");
+    test::WriteTestFile(compiler_, "fake compiler binary v1");
+    cache_ = dir_.Join("cache");
+    work_ = dir_.path();
+  }
+
+  std::unique_ptr<Engine> MakeEngine(config::Config config = {}) {
+    config.cache_dir = cache_;
+    store::StoreOptions options;
+    options.root = cache_;
+    auto store = store::LocalStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return std::make_unique<Engine>(config, std::move(*store), &fake_);
+  }
+
+  CompileResult Compile(Engine& engine, std::vector<std::string> args) {
+    CompileRequest req;
+    req.argv = {compiler_};
+    req.argv.insert(req.argv.end(), args.begin(), args.end());
+    req.cwd = work_;
+    req.env = std::vector<std::string>{"PATH=/usr/bin"};
+    return engine.Compile(req);
+  }
+
+  uint64_t Stat(Engine& engine, Counter c) { return engine.store().stats().Get(c); }
+
+  test::TempDir dir_;
+  std::string compiler_, cache_, work_;
+  FakeCompiler fake_;
+};
+
+TEST_F(EngineTest, SecondCompileIsAHitThatRestoresEverythingWithoutCompiling) {
+  auto engine = MakeEngine();
+  CompileResult miss = Compile(*engine, {"-c", "a.c", "-o", "a.o"});
+  EXPECT_EQ(miss.outcome, Outcome::kMiss);
+  EXPECT_EQ(miss.stderr_data, fake_.warning);
+  EXPECT_EQ(fake_.compiles, 1);
+
+  ASSERT_EQ(::unlink(dir_.Join("a.o").c_str()), 0);
+  CompileResult hit = Compile(*engine, {"-c", "a.c", "-o", "a.o"});
+  EXPECT_EQ(hit.outcome, Outcome::kHit);
+  EXPECT_EQ(fake_.compiles, 1);
+  EXPECT_EQ(hit.exit_code, 0);
+  EXPECT_EQ(hit.stdout_data, "compiler stdout\n");
+  EXPECT_EQ(hit.stderr_data, fake_.warning);
+  EXPECT_EQ(test::ReadTestFile(dir_.Join("a.o")), fake_.object);
+  EXPECT_EQ(Stat(*engine, Counter::kCacheMiss), 1u);
+  EXPECT_EQ(Stat(*engine, Counter::kPreprocessedCacheHit), 1u);
+}
+
+TEST_F(EngineTest, DifferentPreprocessedSourceMisses) {
+  auto engine = MakeEngine();
+  Compile(*engine, {"-c", "a.c"});
+  fake_.preprocessed = "int main() { return 1; }\n";
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).outcome, Outcome::kMiss);
+  EXPECT_EQ(fake_.compiles, 2);
+}
+
+TEST_F(EngineTest, ChangedCompilerBinaryMisses) {
+  auto engine = MakeEngine();
+  Compile(*engine, {"-c", "a.c"});
+  test::WriteTestFile(compiler_, "fake compiler binary v2");
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).outcome, Outcome::kMiss);
+}
+
+TEST_F(EngineTest, FailedCompileIsPassedThroughAndNotStored) {
+  auto engine = MakeEngine();
+  fake_.compile_exit = 1;
+  CompileResult r = Compile(*engine, {"-c", "a.c"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.reason, Counter::kCompileFailed);
+  EXPECT_EQ(r.stderr_data, fake_.warning);
+  fake_.compile_exit = 0;
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).outcome, Outcome::kMiss);
+  EXPECT_EQ(Stat(*engine, Counter::kCompileFailed), 1u);
+}
+
+TEST_F(EngineTest, UncacheableCallIsPassthroughWithItsReason) {
+  auto engine = MakeEngine();
+  CompileResult r = Compile(*engine, {"a.c", "-o", "a"});
+  EXPECT_EQ(r.outcome, Outcome::kPassthrough);
+  EXPECT_EQ(r.reason, Counter::kCalledForLink);
+  EXPECT_TRUE(fake_.commands.empty());
+  EXPECT_EQ(Stat(*engine, Counter::kCalledForLink), 1u);
+}
+
+TEST_F(EngineTest, CorruptEntryIsCountedAndRecompiled) {
+  auto engine = MakeEngine();
+  CompileResult first = Compile(*engine, {"-c", "a.c"});
+  store::Key key;
+  ASSERT_TRUE(util::Digest::FromHex(first.key_hex, &key));
+  test::WriteTestFile(engine->store().PathFor(key, store::EntryType::kResult), "garbage");
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).outcome, Outcome::kMiss);
+  EXPECT_EQ(fake_.compiles, 2);
+  EXPECT_EQ(Stat(*engine, Counter::kCorruptCacheEntry), 1u);
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).outcome, Outcome::kHit);
+}
+
+TEST_F(EngineTest, RecacheCompilesAndOverwrites) {
+  config::Config config;
+  config.recache = true;
+  auto engine = MakeEngine(config);
+  Compile(*engine, {"-c", "a.c"});
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).outcome, Outcome::kMiss);
+  EXPECT_EQ(Stat(*engine, Counter::kRecache), 2u);
+}
+
+TEST_F(EngineTest, ReadonlyNeverStores) {
+  config::Config config;
+  config.readonly = true;
+  auto engine = MakeEngine(config);
+  Compile(*engine, {"-c", "a.c"});
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).outcome, Outcome::kMiss);
+  EXPECT_EQ(Stat(*engine, Counter::kReadonlyMiss), 2u);
+}
+
+TEST_F(EngineTest, InternalExceptionBecomesPassthrough) {
+  auto engine = MakeEngine();
+  fake_.throw_next = true;
+  CompileResult r = Compile(*engine, {"-c", "a.c"});
+  EXPECT_EQ(r.outcome, Outcome::kPassthrough);
+  EXPECT_EQ(r.reason, Counter::kInternalError);
+}
+
+TEST_F(EngineTest, DependencyFileTargetIsRewrittenForANewOutput) {
+  auto engine = MakeEngine();
+  // The fake compiler does not write .d files, so store one by hand through a first compile that
+  // writes it before the engine reads outputs.
+  test::WriteTestFile(dir_.Join("a.d"), "a.o: a.c a.h\n");
+  ASSERT_EQ(Compile(*engine, {"-c", "a.c", "-MD", "-o", "a.o"}).outcome, Outcome::kMiss);
+  CompileResult hit = Compile(*engine, {"-c", "a.c", "-MD", "-o", "b.o"});
+  EXPECT_EQ(hit.outcome, Outcome::kHit);
+  EXPECT_EQ(test::ReadTestFile(dir_.Join("b.d")), "b.o: a.c a.h\n");
+  EXPECT_EQ(test::ReadTestFile(dir_.Join("b.o")), fake_.object);
+}
+
+TEST_F(EngineTest, OutputToADeviceIsNeverStored) {
+  auto engine = MakeEngine();
+  // A compile to /dev/null must not become the entry a later real compile is served from.
+  CompileResult r = Compile(*engine, {"-c", "a.c", "-o", "/dev/null"});
+  EXPECT_EQ(r.outcome, Outcome::kMiss);
+  EXPECT_EQ(Stat(*engine, Counter::kCompilerProducedNoOutput), 1u);
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c", "-o", "a.o"}).outcome, Outcome::kMiss);
+}
+
+// Direct mode needs real input files; their timestamps are set back so they are old enough to be
+// trusted by signature (files younger than the racy window are always re-hashed).
+class DirectModeTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    ASSERT_EQ(::mkdir(dir_.Join("inc").c_str(), 0777), 0);
+    Write("a.c", "#include \"h.h\"\nint main() { return H; }\n");
+    Write("inc/h.h", "#define H 0\n");
+    fake_.headers = {"inc/h.h"};
+  }
+  void Write(const std::string& name, const std::string& content) {
+    test::WriteTestFile(dir_.Join(name), content);
+    test::SetFileTimes(dir_.Join(name), ::time(nullptr) - 100);
+  }
+};
+
+TEST_F(DirectModeTest, SecondCompileIsADirectHitWithoutPreprocessing) {
+  auto engine = MakeEngine();
+  CompileResult miss = Compile(*engine, {"-c", "a.c", "-o", "a.o"});
+  EXPECT_EQ(miss.outcome, Outcome::kMiss);
+  EXPECT_EQ(Stat(*engine, Counter::kDirectCacheMiss), 1u);
+  const size_t commands_after_miss = fake_.commands.size();
+  for (const auto& argv : fake_.commands) {
+    // The one "-E -v /dev/null" asks for the search path (once per configuration).
+    if (std::find(argv.begin(), argv.end(), "-v") != argv.end()) continue;
+    for (const auto& a : argv) EXPECT_NE(a, "-E") << "a depend-mode miss must not preprocess";
+  }
+  CompileResult hit = Compile(*engine, {"-c", "a.c", "-o", "a.o"});
+  EXPECT_EQ(hit.outcome, Outcome::kHit);
+  EXPECT_EQ(hit.reason, Counter::kDirectCacheHit);
+  EXPECT_EQ(hit.stderr_data, fake_.warning);
+  EXPECT_EQ(fake_.commands.size(), commands_after_miss) << "a direct hit runs no process";
+}
+
+TEST_F(DirectModeTest, HeaderEditMisses) {
+  auto engine = MakeEngine();
+  Compile(*engine, {"-c", "a.c"});
+  Write("inc/h.h", "#define H 1\n");
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).outcome, Outcome::kMiss);
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).reason, Counter::kDirectCacheHit);
+}
+
+TEST_F(DirectModeTest, SearchDirectoriesAreAskedOncePerConfiguration) {
+  auto engine = MakeEngine();
+  Compile(*engine, {"-c", "a.c"});
+  Write("inc/h.h", "#define H 1\n");
+  Compile(*engine, {"-c", "a.c"});
+  EXPECT_EQ(fake_.search_dir_queries, 1);
+}
+
+TEST_F(DirectModeTest, TimeMacroSourceUsesPreprocessorMode) {
+  auto engine = MakeEngine();
+  Write("a.c", "const char* t = __TIME__;\n");
+  Compile(*engine, {"-c", "a.c"});
+  EXPECT_EQ(Stat(*engine, Counter::kDirectCacheMiss), 0u);
+  EXPECT_EQ(Stat(*engine, Counter::kPreprocessedCacheMiss), 1u);
+}
+
+TEST_F(DirectModeTest, DisabledDirectModeUsesPreprocessorMode) {
+  config::Config config;
+  config.direct_mode = false;
+  auto engine = MakeEngine(config);
+  Compile(*engine, {"-c", "a.c"});
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).reason, Counter::kPreprocessedCacheHit);
+  EXPECT_EQ(Stat(*engine, Counter::kDirectCacheHit), 0u);
+}
+
+TEST_F(EngineTest, ColorIsPartOfTheKey) {
+  auto engine = MakeEngine();
+  Compile(*engine, {"-c", "a.c"});
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c", "-fdiagnostics-color=always"}).outcome, Outcome::kMiss);
+}
+
+}  // namespace
+}  // namespace zc::compile
