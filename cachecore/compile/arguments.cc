@@ -85,6 +85,7 @@ Classification ClassifyArguments(const std::vector<std::string>& args) {
   bool saw_m = false;
   bool output_given = false;
   bool profile_paths = false;
+  bool wp_dep_file = false;
   std::string current_language;  // from -x, applies to inputs after it
   std::string source_language;
   int inputs = 0;
@@ -169,9 +170,13 @@ Classification ClassifyArguments(const std::vector<std::string>& args) {
         // -Wp,-MD,file and -Wp,-MMD,file ask the preprocessor for a dependency file.
         std::vector<std::string> parts = absl::StrSplit(value, ',');
         if (parts.size() == 2 && (parts[0] == "-MD" || parts[0] == "-MMD")) {
+          // gcc's preprocessor names the target after the source here, clang after -o: the
+          // output path goes into the key so the stored .d is restored untouched.
           plan.dep_file_wanted = true;
           plan.dep_file = parts[1];
-          plan.dep_key_args.push_back(parts[0]);
+          plan.dep_target_explicit = true;
+          wp_dep_file = true;
+          plan.dep_key_args.push_back("-Wp," + parts[0]);
           route = {false, false};
         } else {
           for (const std::string& p : parts) {
@@ -226,8 +231,9 @@ Classification ClassifyArguments(const std::vector<std::string>& args) {
     }
   }
 
-  if (!compile) return Counter::kCalledForLink;
+  // -M/-MM without -MD imply -E, with or without -c.
   if (saw_m && !plan.dep_file_wanted) return Counter::kCalledForPreprocessing;
+  if (!compile) return Counter::kCalledForLink;
   if (inputs == 0) return Counter::kNoInputFile;
   if (source_language.empty() || !IsSupportedLanguage(source_language)) {
     return Counter::kUnsupportedSourceLanguage;
@@ -244,8 +250,8 @@ Classification ClassifyArguments(const std::vector<std::string>& args) {
   if (plan.split_dwarf && !plan.assemble_only) plan.dwo_file = ReplaceExtension(plan.output, ".dwo");
   if (plan.coverage) plan.gcno_file = ReplaceExtension(plan.output, ".gcno");
   // Objects that embed their own path (.dwo name, .gcda path) depend on where they are written.
-  if (plan.split_dwarf || plan.coverage || profile_paths) {
-    plan.embeds_output_path = true;
+  if (plan.split_dwarf || plan.coverage || profile_paths) plan.embeds_output_path = true;
+  if (plan.embeds_output_path || wp_dep_file) {
     plan.hashed_args.push_back("-o");
     plan.hashed_args.push_back(plan.output);
   }

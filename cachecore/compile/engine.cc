@@ -105,7 +105,7 @@ FileSignature SignatureOf(const struct stat& st) {
 // Depend mode needs every file the compile read; -MMD leaves out system headers.
 bool DependModeUsable(const CompilePlan& plan) {
   for (const std::string& a : plan.dep_key_args) {
-    if (a == "-MMD") return false;
+    if (a == "-MMD" || a == "-Wp,-MMD") return false;
   }
   return true;
 }
@@ -142,6 +142,12 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request) {
 
   Context ctx;
   ctx.request = &request;
+  // Taken before any input is hashed. File timestamps come from the kernel's coarse clock:
+  // compare them with the same clock, so a file written in the same tick as the start still
+  // counts as written during the compile.
+  struct timespec coarse;
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &coarse);
+  ctx.start_ns = Ns(coarse);
   ctx.env = EnvView(request.env);
 
   // Classify.
@@ -157,7 +163,6 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request) {
       CompilerIdentity(request.argv[0], util::JoinPath(config_.cache_dir, "compilers"));
   if (!compiler_id.ok()) return Passthrough(Counter::kCouldNotFindCompiler);
   ctx.compiler_id = *compiler_id;
-  ctx.start_ns = NowNs();
 
   bool color = plan.color == ColorMode::kAlways;
   if (plan.color == ColorMode::kAuto && request.stderr_is_tty) {

@@ -89,15 +89,21 @@ absl::Status LocalStore::Put(const Key& key, const Entry& entry) {
   absl::Status status = file->Write(*encoded);
   if (!status.ok()) return status;
 
-  struct stat old;
-  const bool replaced = ::stat(path.c_str(), &old) == 0;
-  status = file->Commit();
-  if (!status.ok()) return status;
-
+  // Publish without replacing first: exactly one of several concurrent writers of a new key
+  // creates the file and counts it, the others replace it and count only the size change.
   const int shard = ShardOf(key);
   const int64_t added = static_cast<int64_t>(encoded->size());
-  stats_->AddShardUsage(shard, replaced ? added - static_cast<int64_t>(old.st_size) : added,
-                        replaced ? 0 : 1);
+  absl::StatusOr<bool> created = file->CommitIfAbsent();
+  if (!created.ok()) return created.status();
+  if (*created) {
+    stats_->AddShardUsage(shard, added, 1);
+  } else {
+    struct stat old;
+    const int64_t old_size = ::stat(path.c_str(), &old) == 0 ? old.st_size : 0;
+    status = file->Commit();
+    if (!status.ok()) return status;
+    stats_->AddShardUsage(shard, added - old_size, 0);
+  }
   stats_->Increment(stats::Counter::kLocalStorageWrite);
   MaybeCleanShard(shard);
   return absl::OkStatus();

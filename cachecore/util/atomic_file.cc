@@ -1,7 +1,9 @@
 #include "cachecore/util/atomic_file.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -78,6 +80,23 @@ absl::Status AtomicFile::Commit() {
   if (::rename(temp_path_.c_str(), path_.c_str()) != 0) return ErrnoToStatus(errno, path_);
   temp_path_.clear();
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> AtomicFile::CommitIfAbsent() {
+  if (!fd_.valid()) return absl::FailedPreconditionError("AtomicFile already committed");
+  if (durable_ && ::fdatasync(fd_.get()) != 0) return ErrnoToStatus(errno, temp_path_);
+  if (::renameat2(AT_FDCWD, temp_path_.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE) == 0) {
+    fd_.Reset();
+    temp_path_.clear();
+    return true;
+  }
+  if (errno == EEXIST) return false;
+  if (errno != EINVAL && errno != ENOSYS) return ErrnoToStatus(errno, path_);
+  struct stat st;
+  if (::stat(path_.c_str(), &st) == 0) return false;
+  absl::Status status = Commit();
+  if (!status.ok()) return status;
+  return true;
 }
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view data, unsigned mode) {

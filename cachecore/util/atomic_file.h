@@ -39,6 +39,10 @@ class AtomicFile {
   absl::Status Write(absl::string_view data);
   // Publishes the content at the final path. After a successful Commit the object is inert.
   absl::Status Commit();
+  // Publishes only if nothing exists at the final path (renameat2 RENAME_NOREPLACE): true if it
+  // did (the object is then inert), false if a file was already there (call Commit to replace
+  // it). On filesystems without RENAME_NOREPLACE it falls back to a stat-then-rename check.
+  absl::StatusOr<bool> CommitIfAbsent();
 
   const std::string& path() const { return path_; }
   const std::string& temp_path() const { return temp_path_; }
