@@ -60,10 +60,12 @@ int Compile(std::vector<std::string> argv) {
   absl::StatusOr<std::unique_ptr<store::LocalStore>> store = store::LocalStore::Open(options);
   if (!store.ok()) return ExecCompiler(argv);
 
-  // Deliberately never destroyed: the process ends right after, and exit() reclaims the mappings
-  // and memory faster than unmapping and freeing them one by one.
+  // Deliberately never destroyed (but reachable from a global, so leak checkers stay quiet): the
+  // process ends right after, and exit() reclaims the mappings and memory faster than unmapping
+  // and freeing them one by one.
   static util::PosixProcessRunner runner;
-  auto* engine = new compile::Engine(std::move(*config), std::move(*store), &runner);
+  static compile::Engine* engine = nullptr;
+  engine = new compile::Engine(std::move(*config), std::move(*store), &runner);
   compile::CompileRequest request;
   request.argv = argv;
   request.cwd = CurrentDirectory();
