@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cachecore/compile/stat_cache.h"
+#include "cachecore/util/byte_io.h"
 #include "cachecore/util/file_io.h"
 
 namespace zc::compile {
@@ -71,6 +72,39 @@ class Listings {
 };
 
 }  // namespace
+
+bool DirWatch::Names(std::vector<WatchedName>* out) const {
+  if (encoded_names.empty()) {
+    *out = names;
+    return true;
+  }
+  util::ByteReader r(encoded_names);
+  uint32_t count = 0;
+  if (!r.U32(&count) || count > r.remaining() / 5) return false;
+  out->clear();
+  out->reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t len = 0;
+    absl::string_view name;
+    uint8_t exists = 0;
+    if (!r.U32(&len) || !r.Bytes(len, &name) || !r.U8(&exists)) return false;
+    out->push_back({std::string(name), exists != 0});
+  }
+  return r.remaining() == 0;
+}
+
+std::string DirWatch::EncodedNames() const {
+  if (!encoded_names.empty()) return encoded_names;
+  std::string out;
+  util::ByteWriter w(&out);
+  w.U32(static_cast<uint32_t>(names.size()));
+  for (const WatchedName& n : names) {
+    w.U32(static_cast<uint32_t>(n.name.size()));
+    w.Bytes(n.name);
+    w.U8(n.exists ? 1 : 0);
+  }
+  return out;
+}
 
 std::vector<DirWatch> BuildIncludeGuard(const GuardInputs& in) {
   // Every directory a spelling could be found in.
@@ -166,7 +200,9 @@ bool IncludeGuardHolds(const std::vector<DirWatch>& watches, const std::string& 
     DirSignature now{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
                      Ns(st.st_mtim), Ns(st.st_ctim)};
     if (w.trust_signature && now == w.signature) continue;
-    for (const WatchedName& n : w.names) {
+    std::vector<WatchedName> names;
+    if (!w.Names(&names)) return false;
+    for (const WatchedName& n : names) {
       struct stat nst;
       const bool exists = ::lstat(util::JoinPath(resolved, n.name).c_str(), &nst) == 0;
       if (exists != n.exists) return false;

@@ -37,7 +37,15 @@ struct DirWatch {
   std::string dir;          // as used to stat it (relative to the compile's cwd, or absolute)
   DirSignature signature;
   bool trust_signature = true;  // false if it changed too recently to trust its mtime
+  // The names, either as a list (when built) or still encoded (when decoded from a manifest:
+  // most lookups never need them, so they are parsed only if the directory changed).
   std::vector<WatchedName> names;
+  std::string encoded_names;  // count:u32 (name_len:u32 name exists:u8)*
+
+  // `names`, decoding `encoded_names` if that is where they are. False if malformed.
+  bool Names(std::vector<WatchedName>* out) const;
+  // The encoded form of the names, whichever way they are held.
+  std::string EncodedNames() const;
 };
 
 struct GuardInputs {

@@ -71,11 +71,7 @@ std::string EncodeManifest(const Manifest& manifest) {
       w.U64(static_cast<uint64_t>(d.signature.mtime_ns));
       w.U64(static_cast<uint64_t>(d.signature.ctime_ns));
       w.U8(d.trust_signature ? 1 : 0);
-      w.U32(static_cast<uint32_t>(d.names.size()));
-      for (const WatchedName& n : d.names) {
-        PutString(w, n.name);
-        w.U8(n.exists ? 1 : 0);
-      }
+      PutString(w, d.EncodedNames());
     }
   }
   return out;
@@ -112,21 +108,15 @@ absl::StatusOr<Manifest> DecodeManifest(absl::string_view data) {
     for (DirWatch& d : rec.guard) {
       uint64_t mtime = 0, ctime = 0;
       uint8_t trust = 0;
-      uint32_t names = 0;
       if (!GetString(r, &d.dir) || !r.U64(&d.signature.dev) || !r.U64(&d.signature.ino) ||
-          !r.U64(&mtime) || !r.U64(&ctime) || !r.U8(&trust) || !r.U32(&names) ||
-          names > r.remaining() / 5) {
+          !r.U64(&mtime) || !r.U64(&ctime) || !r.U8(&trust) || !GetString(r, &d.encoded_names)) {
         return Corrupt("truncated watch");
       }
+      // Names are parsed only when needed (DirWatch::Names); an empty list still has its count.
+      if (d.encoded_names.size() < 4) return Corrupt("truncated watch names");
       d.signature.mtime_ns = static_cast<int64_t>(mtime);
       d.signature.ctime_ns = static_cast<int64_t>(ctime);
       d.trust_signature = trust != 0;
-      d.names.resize(names);
-      for (WatchedName& n : d.names) {
-        uint8_t exists = 0;
-        if (!GetString(r, &n.name) || !r.U8(&exists)) return Corrupt("truncated name");
-        n.exists = exists != 0;
-      }
     }
     m.records.push_back(std::move(rec));
   }

@@ -14,7 +14,8 @@
 //   file     := path_len:u32 path digest:u8[32] dev:u64 ino:u64 size:i64 mtime_ns:i64
 //               ctime_ns:i64 trust:u8
 //   watch    := dir_len:u32 dir dev:u64 ino:u64 mtime_ns:i64 ctime_ns:i64 trust:u8
-//               name_count:u32 (name_len:u32 name exists:u8)*
+//               names_len:u32 names          (names parsed lazily, see DirWatch::Names)
+//   names    := name_count:u32 (name_len:u32 name exists:u8)*
 #ifndef ZCWRAP_CACHECORE_COMPILE_MANIFEST_H_
 #define ZCWRAP_CACHECORE_COMPILE_MANIFEST_H_
 
@@ -28,7 +29,7 @@
 
 namespace zc::compile {
 
-inline constexpr uint32_t kManifestVersion = 2;
+inline constexpr uint32_t kManifestVersion = 3;
 inline constexpr size_t kMaxManifestRecords = 16;
 
 // A file version as stat() sees it. When a file still has the signature it had at record time

@@ -37,9 +37,16 @@ TEST(ManifestTest, RoundTrips) {
   const DirWatch& w = back->records[1].guard[0];
   EXPECT_EQ(w.dir, "inc");
   EXPECT_EQ(w.signature, (DirSignature{7, 8, 9, 10}));
-  ASSERT_EQ(w.names.size(), 2u);
-  EXPECT_EQ(w.names[1].name, "sub");
-  EXPECT_TRUE(w.names[1].exists);
+  std::vector<WatchedName> names;
+  ASSERT_TRUE(w.Names(&names));
+  ASSERT_EQ(names.size(), 2u);
+  EXPECT_EQ(names[1].name, "sub");
+  EXPECT_TRUE(names[1].exists);
+  // Encoding a decoded manifest again keeps the names it never parsed.
+  absl::StatusOr<Manifest> again = DecodeManifest(EncodeManifest(*back));
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(again->records[1].guard[0].Names(&names));
+  EXPECT_EQ(names.size(), 2u);
 }
 
 TEST(ManifestTest, IsBoundedAndReplacesSameResult) {
@@ -63,10 +70,20 @@ TEST(ManifestTest, EveryTruncationIsDataLoss) {
 }
 
 TEST(ManifestTest, HugeCountsDoNotAllocate) {
-  std::string data("\x02\x00\x00\x00\x01\x00\x00\x00", 8);
+  std::string data("\x03\x00\x00\x00\x01\x00\x00\x00", 8);
   data += std::string(32, 'k');
   data += std::string("\xff\xff\xff\x7f", 4);  // 2^31 files claimed
   EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(data).status()));
+}
+
+TEST(ManifestTest, MalformedLazyNamesFailTheGuardCheck) {
+  DirWatch w;
+  w.dir = ".";
+  w.trust_signature = false;
+  w.encoded_names = std::string("\xff\xff\xff\xff", 4);  // a count the bytes cannot hold
+  std::vector<WatchedName> names;
+  EXPECT_FALSE(w.Names(&names));
+  EXPECT_FALSE(IncludeGuardHolds({w}, "/"));
 }
 
 }  // namespace

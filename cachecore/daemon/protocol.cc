@@ -1,0 +1,151 @@
+#include "cachecore/daemon/protocol.h"
+
+#include <xxhash.h>
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "cachecore/util/byte_io.h"
+
+namespace zc::daemon {
+namespace {
+
+uint32_t Checksum(absl::string_view payload) {
+  return static_cast<uint32_t>(XXH3_64bits(payload.data(), payload.size()));
+}
+
+absl::Status Malformed(absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("malformed frame: ", what));
+}
+
+void PutString(util::ByteWriter& w, absl::string_view s) {
+  w.U32(static_cast<uint32_t>(s.size()));
+  w.Bytes(s);
+}
+
+bool GetString(util::ByteReader& r, std::string* out) {
+  uint32_t n = 0;
+  absl::string_view s;
+  if (!r.U32(&n) || !r.Bytes(n, &s)) return false;
+  out->assign(s.data(), s.size());
+  return true;
+}
+
+// A list of strings: count, then each. The count is bounded by the bytes left (each string takes
+// at least its 4-byte length), so a forged count cannot make us reserve memory.
+bool GetStrings(util::ByteReader& r, std::vector<std::string>* out) {
+  uint32_t count = 0;
+  if (!r.U32(&count) || count > r.remaining() / 4) return false;
+  out->resize(count);
+  for (std::string& s : *out) {
+    if (!GetString(r, &s)) return false;
+  }
+  return true;
+}
+
+void PutStrings(util::ByteWriter& w, const std::vector<std::string>& v) {
+  w.U32(static_cast<uint32_t>(v.size()));
+  for (const std::string& s : v) PutString(w, s);
+}
+
+}  // namespace
+
+std::string EncodeFrame(FrameType type, absl::string_view payload) {
+  std::string out;
+  out.reserve(kFrameHeaderSize + payload.size());
+  util::ByteWriter w(&out);
+  w.Bytes(absl::string_view(kFrameMagic, sizeof(kFrameMagic)));
+  w.U16(kProtocolVersion);
+  w.U8(static_cast<uint8_t>(type));
+  w.U8(0);
+  w.U32(static_cast<uint32_t>(payload.size()));
+  w.U32(Checksum(payload));
+  w.Bytes(payload);
+  return out;
+}
+
+absl::Status DecodeFrameHeader(absl::string_view bytes, FrameHeader* header) {
+  if (bytes.size() < kFrameHeaderSize) return Malformed("short header");
+  if (std::memcmp(bytes.data(), kFrameMagic, sizeof(kFrameMagic)) != 0) return Malformed("bad magic");
+  util::ByteReader r(bytes.substr(sizeof(kFrameMagic), kFrameHeaderSize - sizeof(kFrameMagic)));
+  uint8_t type = 0, reserved = 0;
+  r.U16(&header->version);
+  r.U8(&type);
+  r.U8(&reserved);
+  r.U32(&header->length);
+  r.U32(&header->checksum);
+  if (header->version != kProtocolVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("protocol version ", header->version, " (this side speaks ",
+                     kProtocolVersion, ")"));
+  }
+  if (type < static_cast<uint8_t>(FrameType::kCompileRequest) ||
+      type > static_cast<uint8_t>(FrameType::kError)) {
+    return Malformed(absl::StrCat("unknown frame type ", type));
+  }
+  header->type = static_cast<FrameType>(type);
+  if (header->length > kMaxFrameSize) {
+    return Malformed(absl::StrCat("frame of ", header->length, " bytes exceeds the limit"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status VerifyPayload(const FrameHeader& header, absl::string_view payload) {
+  if (payload.size() != header.length) return Malformed("payload length differs from header");
+  if (Checksum(payload) != header.checksum) return absl::DataLossError("frame checksum mismatch");
+  return absl::OkStatus();
+}
+
+std::string EncodeCompileRequest(const CompileRequestMessage& m) {
+  std::string out;
+  util::ByteWriter w(&out);
+  PutStrings(w, m.argv);
+  PutString(w, m.cwd);
+  PutStrings(w, m.env);
+  PutString(w, m.stdin_data);
+  w.U8(m.stderr_is_tty ? 1 : 0);
+  return out;
+}
+
+absl::StatusOr<CompileRequestMessage> DecodeCompileRequest(absl::string_view payload) {
+  util::ByteReader r(payload);
+  CompileRequestMessage m;
+  uint8_t tty = 0;
+  if (!GetStrings(r, &m.argv) || !GetString(r, &m.cwd) || !GetStrings(r, &m.env) ||
+      !GetString(r, &m.stdin_data) || !r.U8(&tty)) {
+    return Malformed("truncated compile request");
+  }
+  if (r.remaining() != 0) return Malformed("trailing bytes in compile request");
+  if (m.argv.empty()) return Malformed("compile request without a compiler");
+  if (m.cwd.empty() || m.cwd[0] != '/') return Malformed("compile request cwd is not absolute");
+  m.stderr_is_tty = tty != 0;
+  return m;
+}
+
+std::string EncodeCompileResponse(const CompileResponseMessage& m) {
+  std::string out;
+  util::ByteWriter w(&out);
+  w.U8(m.outcome);
+  w.U16(m.reason);
+  w.U32(static_cast<uint32_t>(m.exit_code));
+  PutString(w, m.stdout_data);
+  PutString(w, m.stderr_data);
+  w.U64(m.server_micros);
+  return out;
+}
+
+absl::StatusOr<CompileResponseMessage> DecodeCompileResponse(absl::string_view payload) {
+  util::ByteReader r(payload);
+  CompileResponseMessage m;
+  uint32_t exit_code = 0;
+  if (!r.U8(&m.outcome) || !r.U16(&m.reason) || !r.U32(&exit_code) ||
+      !GetString(r, &m.stdout_data) || !GetString(r, &m.stderr_data) || !r.U64(&m.server_micros)) {
+    return Malformed("truncated compile response");
+  }
+  if (r.remaining() != 0) return Malformed("trailing bytes in compile response");
+  if (m.outcome > 2) return Malformed("unknown outcome");
+  m.exit_code = static_cast<int32_t>(exit_code);
+  return m;
+}
+
+}  // namespace zc::daemon
