@@ -8,13 +8,13 @@
 #include "cachecore/stats/counter.h"
 #include "cachecore/store/local_store.h"
 #include "cachecore/util/size_format.h"
+#include "cachecore/version.h"
 
 namespace zc::wrapper {
 namespace {
 
 using stats::Counter;
 
-constexpr absl::string_view kVersion = "0.1.0";
 
 std::string Percent(uint64_t part, uint64_t whole) {
   if (whole == 0) return "";
@@ -122,10 +122,15 @@ std::string UsageText() {
       "  -M, --max-size SIZE           set max_size in the config file (e.g. 500M, 5G; 0 = none)\n"
       "  -p, --show-config             show every setting and where it came from\n"
       "  -V, --version                 print the version\n"
+      "      --daemon-start            start the daemon for this cache directory\n"
+      "      --daemon-stop             stop it (in-flight compiles finish first)\n"
+      "      --daemon-status [--json]  pid, version, uptime, requests, memory\n"
+      "      --daemon-run              run the daemon in the foreground\n"
       "  -h, --help                    print this help\n"
       "\n"
       "Environment: ZCWRAP_DIR (cache directory), ZCWRAP_MAX_SIZE, ZCWRAP_DISABLE=1,\n"
-      "ZCWRAP_RECACHE=1, ZCWRAP_READONLY=1, ZCWRAP_LOGFILE=path; see docs/ for all settings.\n");
+      "ZCWRAP_RECACHE=1, ZCWRAP_READONLY=1, ZCWRAP_LOGFILE=path, ZCWRAP_DAEMON=off|auto|on;\n"
+      "see zcwrap --show-config and README.md for all settings.\n");
 }
 
 int RunManagement(const std::vector<std::string>& args, const config::EnvLookup& env,
@@ -140,7 +145,7 @@ int RunManagement(const std::vector<std::string>& args, const config::EnvLookup&
     return 0;
   }
   if (opt == "-V" || opt == "--version") {
-    absl::StrAppend(out, "zcwrap version ", kVersion, "\n");
+    absl::StrAppend(out, "zcwrap version ", kZcwrapVersion, "\n");
     return 0;
   }
   static constexpr absl::string_view kKnown[] = {"-s", "--show-stats", "--print-stats", "-z",

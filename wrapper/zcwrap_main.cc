@@ -15,6 +15,7 @@
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/process.h"
 #include "wrapper/compiler_lookup.h"
+#include "wrapper/daemon_commands.h"
 #include "wrapper/management.h"
 
 namespace zc::wrapper {
@@ -52,6 +53,24 @@ int Compile(std::vector<std::string> argv) {
   }
   if (config->disable) return ExecCompiler(argv);
 
+  const std::string cwd = CurrentDirectory();
+  const bool stderr_is_tty = ::isatty(2) == 1;
+  if (config->daemon != "off") {
+    // The daemon does the lookup and restores outputs itself; this process only relays.
+    if (std::optional<daemon::CompileResponseMessage> r =
+            CompileThroughDaemon(*config, argv, cwd, stderr_is_tty)) {
+      if (r->outcome == static_cast<uint8_t>(compile::Outcome::kPassthrough)) {
+        return ExecCompiler(argv);
+      }
+      WriteFd(1, r->stdout_data);
+      WriteFd(2, r->stderr_data);
+      return r->exit_code;
+    }
+    if (config->daemon == "on") {
+      WriteFd(2, "zcwrap: daemon unavailable; compiling without it\n");
+    }
+  }
+
   store::StoreOptions options;
   options.root = config->cache_dir;
   options.max_size = config->max_size;
@@ -68,8 +87,8 @@ int Compile(std::vector<std::string> argv) {
   engine = new compile::Engine(std::move(*config), std::move(*store), &runner);
   compile::CompileRequest request;
   request.argv = argv;
-  request.cwd = CurrentDirectory();
-  request.stderr_is_tty = ::isatty(2) == 1;
+  request.cwd = cwd;
+  request.stderr_is_tty = stderr_is_tty;
   compile::CompileResult result = engine->Compile(request);
   if (result.outcome == compile::Outcome::kPassthrough) return ExecCompiler(argv);
   WriteFd(1, result.stdout_data);
@@ -93,7 +112,9 @@ int Main(int argc, char** argv) {
     }
     if (args[0].size() > 1 && args[0][0] == '-') {
       std::string out, err;
-      int code = RunManagement(args, config::ProcessEnv(), &out, &err);
+      int code = IsDaemonCommand(args[0])
+                     ? RunDaemonCommand(args, config::ProcessEnv(), &out, &err)
+                     : RunManagement(args, config::ProcessEnv(), &out, &err);
       WriteFd(1, out);
       WriteFd(2, err);
       return code;

@@ -82,6 +82,7 @@ absl::Status WriteOutput(const std::string& path, absl::string_view data) {
 
 struct Engine::Context {
   const CompileRequest* request = nullptr;
+  const config::Config* settings = nullptr;  // the request's, or the engine's
   CompilePlan plan;
   EnvView env{std::nullopt};
   std::vector<std::string> compile_argv;
@@ -124,7 +125,19 @@ CompileResult Engine::Passthrough(Counter reason) {
   return r;
 }
 
+CompileResult Engine::RunFailed(const absl::Status& status) {
+  if (absl::IsCancelled(status)) {
+    CompileResult r;
+    r.outcome = Outcome::kCancelled;
+    r.reason = Counter::kInternalError;
+    r.exit_code = 1;
+    return r;
+  }
+  return Passthrough(Counter::kCouldNotFindCompiler);
+}
+
 CompileResult Engine::Compile(const CompileRequest& request) {
+  const int64_t start_ns = NowNs();
   CompileResult result;
   try {
     result = CompileOrThrow(request);
@@ -132,16 +145,18 @@ CompileResult Engine::Compile(const CompileRequest& request) {
     result = Passthrough(Counter::kInternalError);
   }
   store_->stats().Touch();
-  Log(request, result);
+  Log(request, result, (NowNs() - start_ns) / 1000);
   return result;
 }
 
 CompileResult Engine::CompileOrThrow(const CompileRequest& request) {
-  if (config_.disable) return Passthrough(Counter::kDisabled);
+  const config::Config& settings = request.config != nullptr ? *request.config : config_;
+  if (settings.disable) return Passthrough(Counter::kDisabled);
   if (request.argv.empty()) return Passthrough(Counter::kBadCompilerArguments);
 
   Context ctx;
   ctx.request = &request;
+  ctx.settings = &settings;
   // Taken before any input is hashed. File timestamps come from the kernel's coarse clock:
   // compare them with the same clock, so a file written in the same tick as the start still
   // counts as written during the compile.
@@ -185,11 +200,11 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request) {
   key_inputs.env = [&ctx](absl::string_view name) { return ctx.env.Get(name); };
 
   // Direct mode: look the compile up by what is known before preprocessing.
-  if (config_.direct_mode && plan.direct_mode_ok && !plan.preprocessed_input) {
+  if (settings.direct_mode && plan.direct_mode_ok && !plan.preprocessed_input) {
     absl::StatusOr<FileFacts> source = HashInput(ctx, plan.source);
     if (source.ok() && !(source->flags & (kUsesTimeMacros | kUsesOpaqueHasInclude))) {
       ctx.manifest_key = ManifestKey(key_inputs, source->digest);
-      if (config_.recache) {
+      if (settings.recache) {
         store_->stats().Increment(Counter::kRecache);
       } else if (std::optional<CompileResult> hit = DirectLookup(ctx)) {
         return std::move(*hit);
@@ -214,8 +229,9 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request) {
     cpp.argv.push_back("-E");
     cpp.cwd = request.cwd;
     cpp.env = request.env;
+    cpp.cancel_fd = request.cancel_fd;
     absl::StatusOr<util::ProcessResult> ran = runner_->Run(cpp);
-    if (!ran.ok()) return Passthrough(Counter::kCouldNotFindCompiler);
+    if (!ran.ok()) return RunFailed(ran.status());
     if (ran->exit_code != 0) return Passthrough(Counter::kPreprocessorError);
     preprocessed = std::move(ran->stdout_data);
     cpp_stderr = std::move(ran->stderr_data);
@@ -228,7 +244,7 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request) {
 
   CompileResult result;
   bool have_result = false;
-  if (config_.recache) {
+  if (settings.recache) {
     if (!ctx.manifest_key) store_->stats().Increment(Counter::kRecache);
   } else if (std::optional<CompileResult> hit =
                  Lookup(ctx, ctx.key, Counter::kPreprocessedCacheHit)) {
@@ -241,7 +257,7 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request) {
   }
   // Teach direct mode this compile (the -MMD case): the line markers name every file read.
   if (ctx.manifest_key && result.exit_code == 0 && result.outcome != Outcome::kPassthrough &&
-      !config_.readonly) {
+      !settings.readonly) {
     RecordManifest(ctx, FilesFromLineMarkers(preprocessed), ctx.key);
   }
   return result;
@@ -321,6 +337,7 @@ CompileResult Engine::RunDependMode(Context& ctx) {
   cmd.argv = ctx.compile_argv;
   cmd.cwd = cwd;
   cmd.env = ctx.request->env;
+  cmd.cancel_fd = ctx.request->cancel_fd;
   // The dependency list comes from the compile itself: the user's .d if they asked for one
   // (with -MD it lists everything), else a private one the user never sees.
   std::string dep_path;
@@ -340,7 +357,7 @@ CompileResult Engine::RunDependMode(Context& ctx) {
     cmd.argv.insert(cmd.argv.end(), {"-MD", "-MF", dep_path});
   }
   absl::StatusOr<util::ProcessResult> ran = runner_->Run(cmd);
-  if (!ran.ok()) return Passthrough(Counter::kCouldNotFindCompiler);
+  if (!ran.ok()) return RunFailed(ran.status());
 
   CompileResult result;
   result.outcome = Outcome::kMiss;
@@ -382,7 +399,7 @@ CompileResult Engine::RunDependMode(Context& ctx) {
 
   absl::StatusOr<store::Entry> entry = CollectOutputs(ctx, *ran);
   if (!entry.ok()) return result;
-  if (config_.readonly) {
+  if (ctx.settings->readonly) {
     stats.Increment(Counter::kReadonlyMiss);
     return result;
   }
@@ -531,8 +548,9 @@ CompileResult Engine::RunAndStore(Context& ctx) {
   cmd.argv = ctx.compile_argv;
   cmd.cwd = cwd;
   cmd.env = ctx.request->env;
+  cmd.cancel_fd = ctx.request->cancel_fd;
   absl::StatusOr<util::ProcessResult> ran = runner_->Run(cmd);
-  if (!ran.ok()) return Passthrough(Counter::kCouldNotFindCompiler);
+  if (!ran.ok()) return RunFailed(ran.status());
 
   CompileResult result;
   result.outcome = Outcome::kMiss;
@@ -551,7 +569,7 @@ CompileResult Engine::RunAndStore(Context& ctx) {
 
   absl::StatusOr<store::Entry> entry = CollectOutputs(ctx, *ran);
   if (!entry.ok()) return result;
-  if (config_.readonly) {
+  if (ctx.settings->readonly) {
     stats.Increment(Counter::kReadonlyMiss);
     return result;
   }
@@ -593,16 +611,19 @@ absl::StatusOr<store::Entry> Engine::CollectOutputs(const Context& ctx,
   return entry;
 }
 
-void Engine::Log(const CompileRequest& request, const CompileResult& result) {
-  if (config_.log_file.empty()) return;
-  const char* outcome = result.outcome == Outcome::kHit    ? "hit"
-                        : result.outcome == Outcome::kMiss ? "miss"
-                                                           : "passthrough";
+void Engine::Log(const CompileRequest& request, const CompileResult& result, int64_t micros) {
+  const std::string& log_file =
+      request.config != nullptr ? request.config->log_file : config_.log_file;
+  if (log_file.empty()) return;
+  const char* outcome = result.outcome == Outcome::kHit         ? "hit"
+                        : result.outcome == Outcome::kMiss      ? "miss"
+                        : result.outcome == Outcome::kCancelled ? "cancelled"
+                                                                : "passthrough";
   std::string line = absl::StrCat("zcwrap[", ::getpid(), "] ", outcome, " ",
-                                  stats::CounterName(result.reason), " key=",
+                                  stats::CounterName(result.reason), " us=", micros, " key=",
                                   result.key_hex.empty() ? "-" : result.key_hex, " cwd=",
                                   request.cwd, " argv=", absl::StrJoin(request.argv, " "), "\n");
-  util::ScopedFd fd(::open(config_.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666));
+  util::ScopedFd fd(::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666));
   if (fd.valid()) (void)util::WriteAll(fd.get(), line);
 }
 

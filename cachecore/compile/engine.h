@@ -46,12 +46,19 @@ struct CompileRequest {
   // The compiler's environment as NAME=value; nullopt: this process's environment.
   std::optional<std::vector<std::string>> env;
   bool stderr_is_tty = false;
+  // Per-request settings (disable, recache, readonly, direct_mode, log_file) when the caller is
+  // not the process that owns the engine (the daemon serving a client). nullptr: the engine's.
+  // cache_dir and the store limits always stay the engine's.
+  const config::Config* config = nullptr;
+  // Abandons the compile when readable (see util::Command::cancel_fd). -1: not cancellable.
+  int cancel_fd = -1;
 };
 
 enum class Outcome {
   kHit,          // outputs restored from the cache
   kMiss,         // compiled (and stored, unless read-only or the compile failed)
   kPassthrough,  // not cacheable or not cached: the caller must run the compiler untouched
+  kCancelled,    // cancel_fd fired: compilers were killed, nothing was stored
 };
 
 struct CompileResult {
@@ -79,6 +86,8 @@ class Engine {
   struct Context;
   CompileResult CompileOrThrow(const CompileRequest& request);
   CompileResult Passthrough(stats::Counter reason);
+  // The result when the runner could not run a command: kCancelled, or a passthrough.
+  CompileResult RunFailed(const absl::Status& status);
   // Direct mode.
   std::optional<CompileResult> DirectLookup(Context& ctx);
   CompileResult RunDependMode(Context& ctx);
@@ -93,7 +102,7 @@ class Engine {
   absl::StatusOr<store::Entry> CollectOutputs(const Context& ctx, const util::ProcessResult& ran);
   absl::StatusOr<FileFacts> HashInput(const Context& ctx, const std::string& path);
   StatCache& stat_cache();
-  void Log(const CompileRequest& request, const CompileResult& result);
+  void Log(const CompileRequest& request, const CompileResult& result, int64_t micros);
 
   config::Config config_;
   std::unique_ptr<store::LocalStore> store_;

@@ -57,6 +57,26 @@ constexpr KeyInfo kKeys[] = {
        return absl::OkStatus();
      },
      [](const Config& c) { return absl::StrCat(c.compression_level); }},
+    {"daemon", "ZCWRAP_DAEMON", true,
+     [](absl::string_view v, Config* c) {
+       std::string mode = absl::AsciiStrToLower(absl::StripAsciiWhitespace(v));
+       if (mode != "off" && mode != "auto" && mode != "on") {
+         return absl::InvalidArgumentError("expected off, auto or on");
+       }
+       c->daemon = mode;
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return c.daemon; }},
+    {"daemon_idle_timeout", "ZCWRAP_DAEMON_IDLE_TIMEOUT", true,
+     [](absl::string_view v, Config* c) {
+       int seconds = 0;
+       if (!absl::SimpleAtoi(v, &seconds) || seconds < 0) {
+         return absl::InvalidArgumentError("expected a number of seconds (0 = never)");
+       }
+       c->daemon_idle_timeout = seconds;
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return absl::StrCat(c.daemon_idle_timeout); }},
     {"direct_mode", "ZCWRAP_DIRECT", true,
      [](absl::string_view v, Config* c) { return ParseBool(v, &c->direct_mode); },
      [](const Config& c) { return ShowBool(c.direct_mode); }},

@@ -118,6 +118,7 @@ absl::StatusOr<CompileRequestMessage> DecodeCompileRequest(absl::string_view pay
   if (r.remaining() != 0) return Malformed("trailing bytes in compile request");
   if (m.argv.empty()) return Malformed("compile request without a compiler");
   if (m.cwd.empty() || m.cwd[0] != '/') return Malformed("compile request cwd is not absolute");
+  if (tty > 1) return Malformed("bad stderr_is_tty flag");
   m.stderr_is_tty = tty != 0;
   return m;
 }

@@ -22,6 +22,9 @@ absl::Status ErrnoToStatus(int err, absl::string_view what) {
     case EPERM:
     case EROFS:
       return absl::PermissionDeniedError(message);
+    case EEXIST:
+    case EADDRINUSE:
+      return absl::AlreadyExistsError(message);
     case ENOSPC:
     case EDQUOT:
     case EMFILE:

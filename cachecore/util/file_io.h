@@ -14,7 +14,7 @@
 namespace zc::util {
 
 // Maps an errno value to a Status: ENOENT → NotFound, EACCES/EPERM → PermissionDenied,
-// ENOSPC/EDQUOT → ResourceExhausted, anything else → Internal. The message is "<what>: <strerror>".
+// EEXIST/EADDRINUSE → AlreadyExists, ENOSPC/EDQUOT → ResourceExhausted, anything else → Internal. The message is "<what>: <strerror>".
 absl::Status ErrnoToStatus(int err, absl::string_view what);
 
 // Returns `status` with "<context>: " put in front of its message (OK stays OK).

@@ -24,6 +24,13 @@ struct Command {
   // The whole environment as "NAME=value" strings; nullopt: inherit the caller's.
   std::optional<std::vector<std::string>> env;
   std::string stdin_data;         // fed to the child's standard input (empty: /dev/null)
+  // If >= 0, a descriptor that becomes readable (data, end of file or hang-up) when the run must
+  // be abandoned: the child is killed (SIGKILL) and Run returns Cancelled. The daemon passes the
+  // client's socket (a client that goes away cancels its compile); hosts pass an eventfd.
+  int cancel_fd = -1;
+  // Kill the child (SIGKILL) if the thread that started it dies, e.g. a daemon killed with -9,
+  // so an orphaned compiler can never race the client's own fallback compile on the same output.
+  bool die_with_parent = false;
 };
 
 struct ProcessResult {
@@ -35,7 +42,8 @@ struct ProcessResult {
 class ProcessRunner {
  public:
   virtual ~ProcessRunner() = default;
-  // Runs `cmd` to completion, capturing its standard output and standard error.
+  // Runs `cmd` to completion, capturing its standard output and standard error. Cancelled if
+  // `cmd.cancel_fd` fired (the child was killed and reaped).
   virtual absl::StatusOr<ProcessResult> Run(const Command& cmd) = 0;
 };
 
@@ -43,7 +51,14 @@ class ProcessRunner {
 // Thread-safe.
 class PosixProcessRunner : public ProcessRunner {
  public:
+  // With `children_die_with_parent`, every command runs as if Command::die_with_parent were set
+  // (the daemon uses this).
+  explicit PosixProcessRunner(bool children_die_with_parent = false)
+      : children_die_with_parent_(children_die_with_parent) {}
   absl::StatusOr<ProcessResult> Run(const Command& cmd) override;
+
+ private:
+  bool children_die_with_parent_;
 };
 
 // Replaces the current process with `argv` (searched in PATH when argv[0] has no '/'), keeping its

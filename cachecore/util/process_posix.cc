@@ -2,6 +2,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +34,61 @@ absl::Status MakePipe(ScopedFd* read_end, ScopedFd* write_end) {
   read_end->Reset(fds[0]);
   write_end->Reset(fds[1]);
   return absl::OkStatus();
+}
+
+// fork + exec with PR_SET_PDEATHSIG (posix_spawn cannot set it). Only async-signal-safe calls
+// happen in the child before exec. Returns 0 or an errno value.
+int SpawnDyingWithParent(const Command& cmd, std::vector<char*>& argv, char** envp, int in_fd,
+                         int out_fd, int err_fd, pid_t* pid_out) {
+  const pid_t parent = ::getpid();
+  int err_pipe[2];
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) return errno;
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int err = errno;
+    ::close(err_pipe[0]);
+    ::close(err_pipe[1]);
+    return err;
+  }
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    if (cmd.cancel_fd >= 0) ::setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    int devnull = in_fd >= 0 ? in_fd : ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, 0);
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
+    if (!cmd.cwd.empty() && ::chdir(cmd.cwd.c_str()) != 0) {
+      int e = errno;
+      (void)!::write(err_pipe[1], &e, sizeof(e));
+      ::_exit(127);
+    }
+    if (cmd.argv[0].find('/') == std::string::npos) {
+      ::execvpe(argv[0], argv.data(), envp);
+    } else {
+      ::execve(argv[0], argv.data(), envp);
+    }
+    int e = errno;
+    (void)!::write(err_pipe[1], &e, sizeof(e));
+    ::_exit(127);
+  }
+  ::close(err_pipe[1]);
+  int child_errno = 0;
+  ssize_t n;
+  do {
+    n = ::read(err_pipe[0], &child_errno, sizeof(child_errno));
+  } while (n < 0 && errno == EINTR);
+  ::close(err_pipe[0]);
+  if (n == static_cast<ssize_t>(sizeof(child_errno))) {
+    ::waitpid(pid, nullptr, 0);
+    return child_errno;
+  }
+  *pid_out = pid;
+  return 0;
 }
 
 }  // namespace
@@ -73,17 +129,30 @@ absl::StatusOr<ProcessResult> PosixProcessRunner::Run(const Command& cmd) {
   sigaddset(&default_signals, SIGPIPE);
   posix_spawnattr_setsigmask(&attr, &no_signals);
   posix_spawnattr_setsigdefault(&attr, &default_signals);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  short spawn_flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (cmd.cancel_fd >= 0) {
+    // A cancellable run gets its own process group, so cancelling kills the compiler driver and
+    // the cc1/as processes it started, not just the driver.
+    posix_spawnattr_setpgroup(&attr, 0);
+    spawn_flags |= POSIX_SPAWN_SETPGROUP;
+  }
+  posix_spawnattr_setflags(&attr, spawn_flags);
 
   std::vector<char*> argv = CStrings(cmd.argv);
   std::vector<char*> envp;
   if (cmd.env) envp = CStrings(*cmd.env);
   pid_t pid = 0;
   const bool search = cmd.argv[0].find('/') == std::string::npos;
-  int rc = search ? ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(),
-                                   cmd.env ? envp.data() : environ)
-                  : ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(),
-                                  cmd.env ? envp.data() : environ);
+  int rc = 0;
+  if (cmd.die_with_parent || children_die_with_parent_) {
+    rc = SpawnDyingWithParent(cmd, argv, cmd.env ? envp.data() : environ, in_r.get(),
+                              out_w.get(), err_w.get(), &pid);
+  } else {
+    rc = search ? ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(),
+                                 cmd.env ? envp.data() : environ)
+                : ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(),
+                                cmd.env ? envp.data() : environ);
+  }
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return ErrnoToStatus(rc, absl::StrCat("cannot run ", cmd.argv[0]));
@@ -95,15 +164,22 @@ absl::StatusOr<ProcessResult> PosixProcessRunner::Run(const Command& cmd) {
   absl::string_view to_write = cmd.stdin_data;
   if (in_w.valid()) ::fcntl(in_w.get(), F_SETFL, O_NONBLOCK);
   char buf[65536];
+  bool cancelled = false;
   while (out_r.valid() || err_r.valid() || in_w.valid()) {
-    pollfd fds[3];
+    pollfd fds[4];
     int n = 0;
-    int out_i = -1, err_i = -1, in_i = -1;
+    int out_i = -1, err_i = -1, in_i = -1, cancel_i = -1;
     if (out_r.valid()) { out_i = n; fds[n++] = {out_r.get(), POLLIN, 0}; }
     if (err_r.valid()) { err_i = n; fds[n++] = {err_r.get(), POLLIN, 0}; }
     if (in_w.valid()) { in_i = n; fds[n++] = {in_w.get(), POLLOUT, 0}; }
+    if (cmd.cancel_fd >= 0) { cancel_i = n; fds[n++] = {cmd.cancel_fd, POLLIN, 0}; }
     if (::poll(fds, static_cast<nfds_t>(n), -1) < 0) {
       if (errno == EINTR) continue;
+      break;
+    }
+    if (cancel_i >= 0 && fds[cancel_i].revents != 0) {
+      ::kill(-pid, SIGKILL);
+      cancelled = true;
       break;
     }
     auto drain = [&](int index, ScopedFd& fd, std::string& sink) {
@@ -128,6 +204,7 @@ absl::StatusOr<ProcessResult> PosixProcessRunner::Run(const Command& cmd) {
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) return ErrnoToStatus(errno, "waitpid");
   }
+  if (cancelled) return absl::CancelledError(absl::StrCat(cmd.argv[0], " cancelled"));
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status)
                      : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
                                            : 1;

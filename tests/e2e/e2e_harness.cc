@@ -132,6 +132,11 @@ std::string ResolveProgram(const std::string& name) {
   return name;
 }
 
+std::string DaemonMode() {
+  const char* mode = std::getenv("ZCWRAP_E2E_DAEMON");
+  return mode != nullptr ? mode : "";
+}
+
 E2eTest::E2eTest() {
   const char* tmp = std::getenv("TMPDIR");
   std::string pattern =
@@ -152,6 +157,8 @@ E2eTest::E2eTest() {
 
 E2eTest::~E2eTest() {
   if (root_.empty()) return;
+  // Under ZCWRAP_E2E_DAEMON a daemon may serve this test's cache: stop it with the test.
+  if (!DaemonMode().empty()) (void)Zcwrap({"--daemon-stop"}, root_);
   std::error_code ec;
   fs::remove_all(root_, ec);
 }
@@ -169,6 +176,8 @@ std::vector<std::string> E2eTest::Environment(const std::string& cwd,
       absl::StrCat("PATH=", kHarnessPath),     absl::StrCat("HOME=", home_dir_), "LC_ALL=C",
       absl::StrCat("ZCWRAP_DIR=", cache_dir_), absl::StrCat("PWD=", cwd),
   };
+  // The whole suite can run through the daemon: ZCWRAP_E2E_DAEMON=on (meson test e2e_daemon).
+  if (!DaemonMode().empty()) env.push_back(absl::StrCat("ZCWRAP_DAEMON=", DaemonMode()));
   if (const char* tmp = std::getenv("TMPDIR"); tmp != nullptr && tmp[0] == '/') {
     env.push_back(absl::StrCat("TMPDIR=", tmp));
   }

@@ -80,6 +80,9 @@ std::string ResolveProgram(const std::string& name);
 // The environment every child starts from, without PWD (added per run).
 inline constexpr absl::string_view kHarnessPath = "/usr/local/bin:/usr/bin:/bin";
 
+// "on"/"auto" when the suite runs through the daemon (ZCWRAP_E2E_DAEMON), else "".
+std::string DaemonMode();
+
 enum class Mode { kDirect, kPreprocessor };
 // "Direct" / "Preprocessor", for test names.
 std::string ModeName(Mode mode);

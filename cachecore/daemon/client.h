@@ -1,0 +1,49 @@
+// The client side of the daemon: what each zcwrap process does to use it.
+//
+//   zc::daemon::Client client(endpoint);
+//   absl::StatusOr<zc::daemon::CompileResponseMessage> r = client.Compile(request);
+//   if (!r.ok()) { compile in-process: the daemon gave no verdict }
+//
+// Starting is single-flight: EnsureRunning takes the endpoint's lock file, checks again that no
+// daemon answers, removes a stale socket, starts `<zcwrap> --daemon-run` detached, and waits
+// (bounded) until it answers. Many clients starting at once therefore make exactly one daemon;
+// the others wait on the lock and then connect.
+#ifndef ZCWRAP_CACHECORE_DAEMON_CLIENT_H_
+#define ZCWRAP_CACHECORE_DAEMON_CLIENT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cachecore/daemon/endpoint.h"
+#include "cachecore/daemon/protocol.h"
+
+namespace zc::daemon {
+
+class Client {
+ public:
+  explicit Client(Endpoint endpoint) : endpoint_(std::move(endpoint)) {}
+
+  // One compile: connect, one request, one response. Unavailable if no daemon listens;
+  // any other error means the daemon gave no verdict.
+  absl::StatusOr<CompileResponseMessage> Compile(const CompileRequestMessage& request) const;
+  absl::Status Ping() const;
+  // The daemon's status JSON.
+  absl::StatusOr<std::string> Status() const;
+  // Asks the daemon to finish in-flight work and exit, and waits (bounded) until it has.
+  absl::Status Shutdown() const;
+
+  // Starts the daemon if none answers. `zcwrap_path` is the executable to run with
+  // --daemon-run; `env` its environment (must name the cache directory).
+  absl::Status EnsureRunning(const std::string& zcwrap_path,
+                             const std::vector<std::string>& env) const;
+
+  const Endpoint& endpoint() const { return endpoint_; }
+
+ private:
+  Endpoint endpoint_;
+};
+
+}  // namespace zc::daemon
+
+#endif  // ZCWRAP_CACHECORE_DAEMON_CLIENT_H_

@@ -1,0 +1,254 @@
+#include "cachecore/daemon/server.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cachecore/daemon/frame_io.h"
+#include "cachecore/util/file_io.h"
+#include "cachecore/version.h"
+
+namespace zc::daemon {
+namespace {
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+uint64_t RssBytes() {
+  absl::StatusOr<std::string> statm = util::ReadFileToString("/proc/self/statm");
+  if (!statm.ok()) return 0;
+  unsigned long size = 0, resident = 0;
+  if (std::sscanf(statm->c_str(), "%lu %lu", &size, &resident) != 2) return 0;
+  return static_cast<uint64_t>(resident) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+std::string JsonEscape(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += absl::StrFormat("\\u%04x", c);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options,
+                                                      std::unique_ptr<compile::Engine> engine) {
+  const std::string& path = options.endpoint.socket_path;
+  absl::StatusOr<util::ScopedFd> listener = ListenUnix(path);
+  if (!listener.ok() && absl::IsAlreadyExists(listener.status())) {
+    // Someone's socket file: live daemon, or a stale file left by one that died.
+    if (ConnectUnix(path).ok()) {
+      return absl::AlreadyExistsError(absl::StrCat("a daemon already listens on ", path));
+    }
+    ::unlink(path.c_str());
+    listener = ListenUnix(path);
+  }
+  if (!listener.ok()) return listener.status();
+  return std::unique_ptr<Server>(
+      new Server(std::move(options), std::move(engine), std::move(*listener)));
+}
+
+Server::Server(ServerOptions options, std::unique_ptr<compile::Engine> engine,
+               util::ScopedFd listener)
+    : options_(std::move(options)), engine_(std::move(engine)), listener_(std::move(listener)) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
+    wake_read_.Reset(fds[0]);
+    wake_write_.Reset(fds[1]);
+  }
+  last_activity_s_ = NowSeconds();
+}
+
+Server::~Server() {
+  RequestStop();
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return connections_ == 0; });
+}
+
+void Server::Log(const std::string& line) const {
+  util::ScopedFd fd(::open(options_.endpoint.log_path.c_str(),
+                           O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (fd.valid()) {
+    (void)util::WriteAll(fd.get(), absl::StrCat("zcwrap daemon[", ::getpid(), "] ", line, "\n"));
+  }
+}
+
+void Server::RequestStop() {
+  stopping_ = true;
+  if (wake_write_.valid()) (void)::write(wake_write_.get(), "x", 1);
+}
+
+void Server::Run() {
+  Log(absl::StrCat("listening on ", options_.endpoint.socket_path, " for ", options_.cache_dir));
+  while (!stopping_) {
+    pollfd fds[2] = {{listener_.get(), POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
+    int r = ::poll(fds, 2, 1000);
+    if (r < 0 && errno != EINTR) break;
+    if (options_.idle_timeout_s > 0 && in_flight_ == 0 &&
+        NowSeconds() - last_activity_s_ >= options_.idle_timeout_s) {
+      Log("idle timeout: shutting down");
+      break;
+    }
+    if (r <= 0 || !(fds[0].revents & POLLIN)) continue;
+    util::ScopedFd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!conn.valid()) continue;
+    absl::StatusOr<uid_t> peer = PeerUid(conn.get());
+    if (!peer.ok() || *peer != ::getuid()) {
+      Log(absl::StrCat("refused a connection from uid ", peer.ok() ? absl::StrCat(*peer) : "?"));
+      continue;
+    }
+    last_activity_s_ = NowSeconds();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++connections_;
+    }
+    std::thread([this, c = std::move(conn)]() mutable { Serve(std::move(c)); }).detach();
+  }
+  stopping_ = true;
+  // Stop taking connections (new clients fall back to compiling themselves), then let in-flight
+  // requests finish.
+  ::unlink(options_.endpoint.socket_path.c_str());
+  listener_.Reset();
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return connections_ == 0; });
+  Log("stopped");
+}
+
+void Server::Serve(util::ScopedFd conn) {
+  // A connection may carry many requests (benchmarks keep one open); an idle one is dropped.
+  constexpr int kIdleConnectionMs = 60'000;
+  for (;;) {
+    absl::StatusOr<Frame> frame = ReadFrame(conn.get(), kIdleConnectionMs);
+    if (!frame.ok()) {
+      if (absl::IsFailedPrecondition(frame.status())) {
+        // Another protocol version: say so, so the client can fall back knowingly.
+        (void)WriteFrame(conn.get(), FrameType::kError, frame.status().message());
+      }
+      break;
+    }
+    last_activity_s_ = NowSeconds();
+    ++requests_;
+    absl::Status sent;
+    switch (frame->type) {
+      case FrameType::kPing:
+        sent = WriteFrame(conn.get(), FrameType::kPong, "");
+        break;
+      case FrameType::kStatusRequest:
+        sent = WriteFrame(conn.get(), FrameType::kStatusResponse, StatusJson());
+        break;
+      case FrameType::kShutdownRequest:
+        sent = WriteFrame(conn.get(), FrameType::kPong, "");
+        RequestStop();
+        break;
+      case FrameType::kCompileRequest: {
+        std::string response = HandleCompile(frame->payload, conn.get());
+        sent = response.empty() ? absl::CancelledError("client gone")
+                                : WriteFrame(conn.get(), FrameType::kCompileResponse, response);
+        break;
+      }
+      default:
+        sent = WriteFrame(conn.get(), FrameType::kError, "unexpected frame type");
+        break;
+    }
+    if (!sent.ok()) break;
+    last_activity_s_ = NowSeconds();
+  }
+  conn.Reset();
+  std::lock_guard<std::mutex> lock(mu_);
+  --connections_;
+  cv_.notify_all();
+}
+
+std::string Server::HandleCompile(const std::string& payload, int conn_fd) {
+  const auto start = std::chrono::steady_clock::now();
+  CompileResponseMessage response;
+  absl::StatusOr<CompileRequestMessage> request = DecodeCompileRequest(payload);
+  if (!request.ok()) {
+    response.outcome = static_cast<uint8_t>(compile::Outcome::kPassthrough);
+    response.reason = static_cast<uint16_t>(stats::Counter::kInternalError);
+    return EncodeCompileResponse(response);
+  }
+  // The client's settings (ZCWRAP_RECACHE, ...) apply to its compile; its cache must be ours.
+  std::vector<std::string> env = request->env;
+  config::EnvLookup lookup = [&env](absl::string_view name) -> std::optional<std::string> {
+    for (const std::string& kv : env) {
+      if (kv.size() > name.size() && kv[name.size()] == '=' &&
+          absl::string_view(kv).substr(0, name.size()) == name) {
+        return kv.substr(name.size() + 1);
+      }
+    }
+    return std::nullopt;
+  };
+  absl::StatusOr<config::Config> config = config::LoadConfig(lookup);
+  if (!config.ok() || config->cache_dir != options_.cache_dir) {
+    response.outcome = static_cast<uint8_t>(compile::Outcome::kPassthrough);
+    response.reason = static_cast<uint16_t>(stats::Counter::kInternalError);
+    return EncodeCompileResponse(response);
+  }
+
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return compiling_ < options_.max_parallel; });
+    ++compiling_;
+  }
+  ++in_flight_;
+  compile::CompileRequest req;
+  req.argv = std::move(request->argv);
+  req.cwd = std::move(request->cwd);
+  req.env = std::move(request->env);
+  req.stderr_is_tty = request->stderr_is_tty;
+  req.config = &*config;
+  req.cancel_fd = conn_fd;
+  compile::CompileResult result = engine_->Compile(req);
+  --in_flight_;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --compiling_;
+  }
+  cv_.notify_all();
+  if (result.outcome == compile::Outcome::kCancelled) return "";
+
+  response.outcome = static_cast<uint8_t>(result.outcome);
+  response.reason = static_cast<uint16_t>(result.reason);
+  response.exit_code = result.exit_code;
+  response.stdout_data = std::move(result.stdout_data);
+  response.stderr_data = std::move(result.stderr_data);
+  response.server_micros = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                            start)
+          .count());
+  return EncodeCompileResponse(response);
+}
+
+std::string Server::StatusJson() const {
+  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::steady_clock::now() - started_)
+                          .count();
+  return absl::StrFormat(
+      "{\"pid\": %d, \"version\": \"%s\", \"protocol\": %d, \"uptime_s\": %d, \"requests\": %d, "
+      "\"rss_bytes\": %d, \"in_flight\": %d, \"max_parallel\": %d, \"idle_timeout_s\": %d, "
+      "\"cache_dir\": \"%s\", \"socket\": \"%s\"}",
+      ::getpid(), kZcwrapVersion, kProtocolVersion, uptime, requests_.load(), RssBytes(),
+      in_flight_.load(), options_.max_parallel, options_.idle_timeout_s,
+      JsonEscape(options_.cache_dir), JsonEscape(options_.endpoint.socket_path));
+}
+
+}  // namespace zc::daemon

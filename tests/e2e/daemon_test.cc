@@ -1,0 +1,247 @@
+// The daemon end to end: lifecycle, sharing one cache with the in-process path, single-flight
+// start, kill -9 in the middle of a build, stale sockets, protocol mismatch, foreign uids, idle
+// shutdown. (The whole drop-in suite also runs through the daemon: meson test e2e_wrapper_daemon.)
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "cachecore/daemon/frame_io.h"
+#include "cachecore/daemon/protocol.h"
+#include "tests/e2e/e2e_harness.h"
+
+namespace zc::e2e {
+namespace {
+
+class DaemonTest : public E2eTest {
+ protected:
+  ~DaemonTest() override { (void)Zcwrap({"--daemon-stop"}, root_); }
+
+  // Starts the daemon; returns its socket path.
+  std::string Start(const std::vector<std::string>& env = {}) {
+    RunResult r = Zcwrap({"--daemon-start"}, root_, env);
+    EXPECT_EQ(r.exit_code, 0) << ::testing::PrintToString(r);
+    absl::string_view out = absl::StripAsciiWhitespace(r.stdout_data);
+    absl::ConsumePrefix(&out, "zcwrap daemon listening on ");
+    return std::string(out);
+  }
+
+  // A field of --daemon-status --json, or -1 if no daemon answers.
+  int64_t StatusField(const std::string& field) {
+    RunResult r = Zcwrap({"--daemon-status", "--json"}, root_);
+    if (r.exit_code != 0) return -1;
+    const std::string key = absl::StrCat("\"", field, "\": ");
+    size_t at = r.stdout_data.find(key);
+    if (at == std::string::npos) return -2;
+    int64_t v = 0;
+    absl::string_view rest = absl::string_view(r.stdout_data).substr(at + key.size());
+    rest = rest.substr(0, rest.find_first_of(",}"));
+    return absl::SimpleAtoi(rest, &v) ? v : -3;
+  }
+
+  std::string LogFor(const std::string& socket_path) {
+    std::string log = socket_path.substr(0, socket_path.size() - 5) + ".log";
+    return ReadFile(log).value_or("");
+  }
+};
+
+TEST_F(DaemonTest, StartStatusStop) {
+  EXPECT_EQ(StatusField("pid"), -1);
+  RunResult none = Zcwrap({"--daemon-status"}, root_);
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(none.stderr_data, "no daemon running"));
+
+  const std::string socket = Start();
+  EXPECT_FALSE(socket.empty());
+  RunResult json = Zcwrap({"--daemon-status", "--json"}, root_);
+  ASSERT_EQ(json.exit_code, 0);
+  for (const char* key : {"\"pid\"", "\"version\"", "\"uptime_s\"", "\"requests\"", "\"rss_bytes\""}) {
+    EXPECT_TRUE(absl::StrContains(json.stdout_data, key)) << key << " in " << json.stdout_data;
+  }
+  EXPECT_GT(StatusField("pid"), 0);
+  EXPECT_GT(StatusField("rss_bytes"), 0);
+
+  EXPECT_EQ(Zcwrap({"--daemon-stop"}, root_).exit_code, 0);
+  EXPECT_EQ(StatusField("pid"), -1);
+  EXPECT_FALSE(Exists(socket));
+}
+
+TEST_F(DaemonTest, DaemonAndInProcessShareOneCache) {
+  WriteBoth("a.c", kWarningC);
+  WriteBoth("b.c", kCleanC);
+  const std::vector<std::string> a = {"gcc", "-Wall", "-c", "a.c"};
+  const std::vector<std::string> b = {"gcc", "-c", "b.c"};
+  Start();
+  // Stored by the daemon, hit in-process.
+  ExpectSameResult(Plain(a), Zcwrap(a, "", {"ZCWRAP_DAEMON=on"}));
+  ExpectSameResult(Plain(a), Zcwrap(a, "", {"ZCWRAP_DAEMON=off"}));
+  // Stored in-process, hit by the daemon.
+  ExpectSameResult(Plain(b), Zcwrap(b, "", {"ZCWRAP_DAEMON=off"}));
+  ExpectSameResult(Plain(b), Zcwrap(b, "", {"ZCWRAP_DAEMON=on"}));
+  EXPECT_TRUE(SameFile("a.o"));
+  EXPECT_TRUE(SameFile("b.o"));
+  EXPECT_TRUE(HasMissesAndHits(2, 2));
+  EXPECT_GE(StatusField("requests"), 2);
+}
+
+TEST_F(DaemonTest, ThirtyTwoClientsStartingTogetherMakeOneDaemon) {
+  constexpr int kClients = 32;
+  for (int i = 0; i < kClients; ++i) WriteBoth(absl::StrCat("s", i, ".c"), kCleanC);
+  std::vector<RunResult> results(kClients);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      results[static_cast<size_t>(i)] =
+          Zcwrap({"gcc", "-c", absl::StrCat("s", i, ".c")}, "", {"ZCWRAP_DAEMON=auto"});
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int i = 0; i < kClients; ++i) {
+    EXPECT_EQ(results[static_cast<size_t>(i)].exit_code, 0) << i;
+    ExpectSameResult(Plain({"gcc", "-c", absl::StrCat("s", i, ".c")}),
+                     results[static_cast<size_t>(i)]);
+    EXPECT_TRUE(SameFile(absl::StrCat("s", i, ".o"))) << i;
+  }
+  const std::string socket = Start();  // already running: just reports where
+  const std::string log = LogFor(socket);
+  const std::vector<std::string> starts =
+      absl::StrSplit(log, "listening on ", absl::SkipEmpty());
+  EXPECT_EQ(starts.size(), 2u) << "exactly one daemon must have started:\n" << log;
+  EXPECT_EQ(Stat("cache_miss") + Stat("direct_cache_hit") + Stat("preprocessed_cache_hit"),
+            static_cast<uint64_t>(kClients));
+}
+
+TEST_F(DaemonTest, KillingTheDaemonMidBuildLeavesTheBuildGreen) {
+  constexpr int kJobs = 8;
+  for (int i = 0; i < kJobs; ++i) {
+    WriteBoth(absl::StrCat("k", i, ".cc"),
+              absl::StrCat("#include <map>\n#include <string>\n#include <vector>\n"
+                           "int f", i, "() { std::map<std::string, std::vector<int>> m; "
+                           "m[\"a\"].push_back(", i, "); return (int)m.size(); }\n"));
+  }
+  Start();
+  const int64_t pid = StatusField("pid");
+  ASSERT_GT(pid, 0);
+  std::vector<RunResult> results(kJobs);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kJobs; ++i) {
+    threads.emplace_back([&, i] {
+      results[static_cast<size_t>(i)] = Zcwrap(
+          {"g++", "-O1", "-c", absl::StrCat("k", i, ".cc")}, "", {"ZCWRAP_DAEMON=on"});
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  ASSERT_EQ(::kill(static_cast<pid_t>(pid), SIGKILL), 0);
+  for (std::thread& t : threads) t.join();
+  for (int i = 0; i < kJobs; ++i) {
+    const std::vector<std::string> args = {"g++", "-O1", "-c", absl::StrCat("k", i, ".cc")};
+    EXPECT_EQ(results[static_cast<size_t>(i)].exit_code, 0)
+        << ::testing::PrintToString(results[static_cast<size_t>(i)]);
+    ASSERT_EQ(Plain(args).exit_code, 0);
+    EXPECT_TRUE(SameFile(absl::StrCat("k", i, ".o"))) << i;
+  }
+}
+
+TEST_F(DaemonTest, StaleSocketFileIsReplaced) {
+  const std::string socket = Start();
+  ASSERT_EQ(Zcwrap({"--daemon-stop"}, root_).exit_code, 0);
+  // A socket file nobody listens on, as a daemon killed with -9 leaves behind.
+  {
+    absl::StatusOr<util::ScopedFd> fd = daemon::ListenUnix(socket);
+    ASSERT_TRUE(fd.ok()) << fd.status();
+  }
+  ASSERT_TRUE(Exists(socket));
+  WriteBoth("a.c", kCleanC);
+  ExpectSameResult(Plain({"gcc", "-c", "a.c"}),
+                   Zcwrap({"gcc", "-c", "a.c"}, "", {"ZCWRAP_DAEMON=auto"}));
+  EXPECT_GT(StatusField("pid"), 0);
+}
+
+TEST_F(DaemonTest, ClientOfAnotherProtocolVersionIsToldAndTheDaemonLivesOn) {
+  const std::string socket = Start();
+  absl::StatusOr<util::ScopedFd> fd = daemon::ConnectUnix(socket);
+  ASSERT_TRUE(fd.ok());
+  std::string frame = daemon::EncodeFrame(daemon::FrameType::kPing, "");
+  frame[4] = 9;  // protocol version 9
+  ASSERT_EQ(::send(fd->get(), frame.data(), frame.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(frame.size()));
+  absl::StatusOr<daemon::Frame> reply = daemon::ReadFrame(fd->get(), 5000);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->type, daemon::FrameType::kError);
+  EXPECT_GT(StatusField("pid"), 0);
+}
+
+TEST_F(DaemonTest, GarbageFromTheSocketMakesTheClientCompileItself) {
+  // Something that is not a zcwrap daemon of our version holds the endpoint and answers junk.
+  const std::string socket = Start();
+  ASSERT_EQ(Zcwrap({"--daemon-stop"}, root_).exit_code, 0);
+  absl::StatusOr<util::ScopedFd> listener = daemon::ListenUnix(socket);
+  ASSERT_TRUE(listener.ok());
+  std::thread impostor([fd = listener->get()] {
+    for (int i = 0; i < 4; ++i) {
+      int c = ::accept(fd, nullptr, nullptr);
+      if (c < 0) return;
+      (void)!::write(c, "HTTP/1.1 400 Bad Request\r\n\r\n", 28);
+      ::close(c);
+    }
+  });
+  WriteBoth("a.c", kWarningC);
+  const std::vector<std::string> args = {"gcc", "-Wall", "-c", "a.c"};
+  ASSERT_EQ(Plain(args).exit_code, 0);
+  RunResult r = Zcwrap(args, "", {"ZCWRAP_DAEMON=on"});
+  ::shutdown(listener->get(), SHUT_RDWR);
+  impostor.join();
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(SameFile("a.o"));
+  // The compiler's own warning, plus zcwrap's one-line note that it compiled without the daemon.
+  EXPECT_TRUE(absl::StrContains(r.stderr_data, "unused variable"));
+  EXPECT_TRUE(absl::StrContains(r.stderr_data, "zcwrap: daemon unavailable"));
+}
+
+TEST_F(DaemonTest, ConnectionFromAnotherUidIsRefusedAndLogged) {
+  if (::getuid() != 0 || ::access("/usr/bin/setpriv", X_OK) != 0 ||
+      ::access("/usr/bin/python3", X_OK) != 0) {
+    GTEST_SKIP() << "needs root, setpriv and python3 to act as another user";
+  }
+  const std::string socket = Start();
+  const std::string dir = socket.substr(0, socket.rfind('/'));
+  // Open the way for the other user (the private directory normally keeps them out entirely),
+  // so that the daemon's own SO_PEERCRED check is what refuses them.
+  ASSERT_EQ(::chmod(dir.c_str(), 0711), 0);
+  ASSERT_EQ(::chmod(socket.c_str(), 0666), 0);
+  const std::string ping = daemon::EncodeFrame(daemon::FrameType::kPing, "");
+  std::string hex;
+  for (unsigned char c : ping) hex += absl::StrCat(absl::Hex(c, absl::kZeroPad2));
+  const std::string script = absl::StrCat(
+      "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect('", socket, "')\n",
+      "try:\n  s.sendall(bytes.fromhex('", hex, "'))\n  s.settimeout(5)\n  d=s.recv(64)\n",
+      "except (BrokenPipeError, ConnectionResetError):\n  d=b''\n",
+      "sys.exit(0 if d == b'' else 3)\n");
+  RunResult r = Run({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                     "/usr/bin/python3", "-c", script},
+                    root_);
+  ::chmod(dir.c_str(), 0700);
+  EXPECT_EQ(r.exit_code, 0) << "the other user must get no answer: " << ::testing::PrintToString(r);
+  EXPECT_TRUE(absl::StrContains(LogFor(socket), "refused a connection from uid 65534"));
+  EXPECT_GT(StatusField("pid"), 0);
+}
+
+TEST_F(DaemonTest, IdleDaemonShutsItselfDown) {
+  Start({"ZCWRAP_DAEMON_IDLE_TIMEOUT=1"});
+  EXPECT_GT(StatusField("pid"), 0);
+  for (int i = 0; i < 50 && StatusField("pid") > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(StatusField("pid"), -1);
+}
+
+}  // namespace
+}  // namespace zc::e2e
