@@ -1,6 +1,7 @@
 // Whole-process cache-hit latency: one `zcwrap g++ -c` process per iteration (spawn included) on
-// a C++ file including a dozen STL headers, side by side with `ccache g++` in direct mode, on
-// warm caches. Report the ratio zcwrap / ccache from one run (docs/perf.md).
+// a C++ file including a dozen STL headers, in-process and through the daemon, side by side with
+// `ccache g++` in direct mode, on warm caches. Report the ratios to ccache from one run
+// (docs/perf.md).
 //
 //   ZCWRAP_BIN=build/wrapper/zcwrap build/bench/hit_latency_benchmark --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
@@ -95,6 +96,15 @@ void BM_ZcwrapHit(benchmark::State& state) {
           {"ZCWRAP_DIR=" + f.dir + "/zcwrap-cache"});
 }
 BENCHMARK(BM_ZcwrapHit)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+
+void BM_ZcwrapDaemonHit(benchmark::State& state) {
+  Fixture& f = TheFixture();
+  const std::vector<std::string> env = {"ZCWRAP_DIR=" + f.dir + "/zcwrap-cache",
+                                        "ZCWRAP_DAEMON=auto"};
+  HitLoop(state, {FindZcwrap(), "g++", "-O2", "-c", "hit.cc", "-o", "zd.o"}, env);
+  (void)Run({FindZcwrap(), "--daemon-stop"}, f.dir, env);
+}
+BENCHMARK(BM_ZcwrapDaemonHit)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 
 void BM_CcacheDirectHit(benchmark::State& state) {
   Fixture& f = TheFixture();

@@ -47,7 +47,10 @@ int RunServer(const config::Config& config, const daemon::Endpoint& endpoint, st
   // Compilers started by the daemon die with it, so a killed daemon never leaves a compile
   // racing the client's own fallback compile.
   static util::PosixProcessRunner runner(/*children_die_with_parent=*/true);
-  auto engine = std::make_unique<compile::Engine>(config, std::move(*store), &runner);
+  // Decoded manifests and entries stay in memory across requests (bounded).
+  constexpr size_t kMemoryCacheBytes = size_t{256} << 20;
+  auto engine = std::make_unique<compile::Engine>(config, std::move(*store), &runner,
+                                                  kMemoryCacheBytes);
   daemon::ServerOptions server_options;
   server_options.endpoint = endpoint;
   server_options.cache_dir = config.cache_dir;

@@ -114,8 +114,54 @@ bool DependModeUsable(const CompilePlan& plan) {
 }  // namespace
 
 Engine::Engine(config::Config config, std::unique_ptr<store::LocalStore> store,
-               util::ProcessRunner* runner)
-    : config_(std::move(config)), store_(std::move(store)), runner_(runner) {}
+               util::ProcessRunner* runner, size_t memory_cache_bytes)
+    : config_(std::move(config)), store_(std::move(store)), runner_(runner) {
+  if (memory_cache_bytes > 0) {
+    manifests_ = std::make_unique<MemoryCache<Manifest>>(memory_cache_bytes / 4);
+    results_ = std::make_unique<MemoryCache<store::Entry>>(memory_cache_bytes - memory_cache_bytes / 4);
+  }
+}
+
+std::shared_ptr<const Manifest> Engine::LoadManifest(const util::Digest& key) {
+  const std::string path = store_->PathFor(key, store::EntryType::kManifest);
+  struct stat st;
+  if (manifests_ != nullptr) {
+    if (::stat(path.c_str(), &st) != 0) return nullptr;
+    if (std::shared_ptr<const Manifest> known = manifests_->Find(path, st)) {
+      ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);  // recently used, for cleanup
+      return known;
+    }
+  }
+  absl::StatusOr<std::optional<store::Entry>> got = store_->Get(key, store::EntryType::kManifest);
+  if (!got.ok() || !got->has_value()) return nullptr;
+  const store::Payload* payload = (*got)->Find(PayloadKind::kManifest);
+  if (payload == nullptr) return nullptr;
+  absl::StatusOr<Manifest> manifest = DecodeManifest(payload->data);
+  if (!manifest.ok()) {
+    store_->stats().Increment(Counter::kCorruptCacheEntry);
+    return nullptr;
+  }
+  auto shared = std::make_shared<const Manifest>(std::move(*manifest));
+  if (manifests_ != nullptr) manifests_->Insert(path, st, shared, payload->data.size() * 2);
+  return shared;
+}
+
+std::shared_ptr<const store::Entry> Engine::LoadResult(const util::Digest& key) {
+  const std::string path = store_->PathFor(key, store::EntryType::kResult);
+  struct stat st;
+  if (results_ != nullptr) {
+    if (::stat(path.c_str(), &st) != 0) return nullptr;
+    if (std::shared_ptr<const store::Entry> known = results_->Find(path, st)) {
+      ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
+      return known;
+    }
+  }
+  absl::StatusOr<std::optional<store::Entry>> got = store_->Get(key, store::EntryType::kResult);
+  if (!got.ok() || !got->has_value()) return nullptr;
+  auto shared = std::make_shared<const store::Entry>(std::move(**got));
+  if (results_ != nullptr) results_->Insert(path, st, shared, shared->DataSize());
+  return shared;
+}
 
 CompileResult Engine::Passthrough(Counter reason) {
   store_->stats().Increment(reason);
@@ -294,16 +340,8 @@ StatCache& Engine::stat_cache() {
 }
 
 std::optional<CompileResult> Engine::DirectLookup(Context& ctx) {
-  absl::StatusOr<std::optional<store::Entry>> got =
-      store_->Get(*ctx.manifest_key, store::EntryType::kManifest);
-  if (!got.ok() || !got->has_value()) return std::nullopt;
-  const store::Payload* payload = (*got)->Find(PayloadKind::kManifest);
-  if (payload == nullptr) return std::nullopt;
-  absl::StatusOr<Manifest> manifest = DecodeManifest(payload->data);
-  if (!manifest.ok()) {
-    store_->stats().Increment(Counter::kCorruptCacheEntry);
-    return std::nullopt;
-  }
+  std::shared_ptr<const Manifest> manifest = LoadManifest(*ctx.manifest_key);
+  if (manifest == nullptr) return std::nullopt;
   for (const ManifestRecord& rec : manifest->records) {
     bool same = true;
     for (const ManifestFile& f : rec.files) {
@@ -462,15 +500,7 @@ void Engine::RecordManifest(Context& ctx, const std::vector<std::string>& files,
   // Read-modify-write of the manifest: concurrent writers may drop each other's record, which
   // costs a later direct hit, never correctness (each record stands alone).
   Manifest manifest;
-  absl::StatusOr<std::optional<store::Entry>> old =
-      store_->Get(*ctx.manifest_key, store::EntryType::kManifest);
-  if (old.ok() && old->has_value()) {
-    if (const store::Payload* p = (*old)->Find(PayloadKind::kManifest)) {
-      if (absl::StatusOr<Manifest> decoded = DecodeManifest(p->data); decoded.ok()) {
-        manifest = std::move(*decoded);
-      }
-    }
-  }
+  if (std::shared_ptr<const Manifest> old = LoadManifest(*ctx.manifest_key)) manifest = *old;
   manifest.AddRecord(std::move(record));
   store::Entry entry;
   entry.type = store::EntryType::kManifest;
@@ -480,10 +510,10 @@ void Engine::RecordManifest(Context& ctx, const std::vector<std::string>& files,
 
 std::optional<CompileResult> Engine::Lookup(Context& ctx, const util::Digest& key,
                                             Counter hit_counter) {
-  absl::StatusOr<std::optional<store::Entry>> got = store_->Get(key, store::EntryType::kResult);
-  if (!got.ok() || !got->has_value()) return std::nullopt;  // corrupt entries were counted
+  std::shared_ptr<const store::Entry> entry = LoadResult(key);
+  if (entry == nullptr) return std::nullopt;  // corrupt entries were counted
   CompileResult result;
-  absl::Status restored = Restore(ctx, **got, &result);
+  absl::Status restored = Restore(ctx, *entry, &result);
   if (!restored.ok()) return std::nullopt;  // compile instead; the compiler reports real problems
   result.outcome = Outcome::kHit;
   result.reason = hit_counter;

@@ -31,6 +31,7 @@
 
 #include "cachecore/compile/arguments.h"
 #include "cachecore/compile/manifest.h"
+#include "cachecore/compile/memory_cache.h"
 #include "cachecore/compile/stat_cache.h"
 #include "cachecore/config/config.h"
 #include "cachecore/stats/counter.h"
@@ -73,9 +74,11 @@ struct CompileResult {
 
 class Engine {
  public:
-  // `runner` must outlive the engine.
+  // `runner` must outlive the engine. A long-lived engine (daemon, embedding host) passes
+  // `memory_cache_bytes` > 0 to keep decoded manifests and entries in memory (memory_cache.h);
+  // a one-shot process passes 0.
   Engine(config::Config config, std::unique_ptr<store::LocalStore> store,
-         util::ProcessRunner* runner);
+         util::ProcessRunner* runner, size_t memory_cache_bytes = 0);
 
   CompileResult Compile(const CompileRequest& request);
 
@@ -102,6 +105,10 @@ class Engine {
   absl::StatusOr<store::Entry> CollectOutputs(const Context& ctx, const util::ProcessResult& ran);
   absl::StatusOr<FileFacts> HashInput(const Context& ctx, const std::string& path);
   StatCache& stat_cache();
+  // A stored manifest or result, through the memory cache when there is one. nullptr: a miss
+  // (a corrupt file was counted and removed by the store).
+  std::shared_ptr<const Manifest> LoadManifest(const util::Digest& key);
+  std::shared_ptr<const store::Entry> LoadResult(const util::Digest& key);
   void Log(const CompileRequest& request, const CompileResult& result, int64_t micros);
 
   config::Config config_;
@@ -109,6 +116,8 @@ class Engine {
   util::ProcessRunner* runner_;
   std::once_flag stat_cache_once_;
   std::unique_ptr<StatCache> stat_cache_;  // opened on first use
+  std::unique_ptr<MemoryCache<Manifest>> manifests_;       // null unless memory_cache_bytes
+  std::unique_ptr<MemoryCache<store::Entry>> results_;     // null unless memory_cache_bytes
 };
 
 }  // namespace zc::compile

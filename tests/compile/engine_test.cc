@@ -257,6 +257,25 @@ TEST_F(DirectModeTest, SecondCompileIsADirectHitWithoutPreprocessing) {
   EXPECT_EQ(fake_.commands.size(), commands_after_miss) << "a direct hit runs no process";
 }
 
+TEST_F(DirectModeTest, LongLivedEngineServesHitsFromMemoryAndSeesAClear) {
+  config::Config config;
+  config.cache_dir = cache_;
+  store::StoreOptions options;
+  options.root = cache_;
+  auto store = store::LocalStore::Open(options);
+  ASSERT_TRUE(store.ok());
+  Engine engine(config, std::move(*store), &fake_, /*memory_cache_bytes=*/64 << 20);
+  Compile(engine, {"-c", "a.c"});
+  EXPECT_EQ(Compile(engine, {"-c", "a.c"}).reason, Counter::kDirectCacheHit);
+  EXPECT_EQ(Compile(engine, {"-c", "a.c"}).reason, Counter::kDirectCacheHit);
+  // A header edit is still seen (files are checked on every lookup, not remembered).
+  Write("inc/h.h", "#define H 7\n");
+  EXPECT_EQ(Compile(engine, {"-c", "a.c"}).outcome, Outcome::kMiss);
+  // zcwrap -C from another process: the remembered entries must not outlive their files.
+  ASSERT_TRUE(engine.store().Clear().ok());
+  EXPECT_EQ(Compile(engine, {"-c", "a.c"}).outcome, Outcome::kMiss);
+}
+
 TEST_F(DirectModeTest, HeaderEditMisses) {
   auto engine = MakeEngine();
   Compile(*engine, {"-c", "a.c"});
