@@ -20,6 +20,9 @@ time ninja -C "$work/build" >/dev/null
 mkdir -p "$work/first"
 find "$work/build" -name '*.o' -exec cp --parents {} "$work/first" \;
 
+echo "first build: $("$zcwrap" --print-stats | awk '$1 == "cache_miss" { print $2 }') misses"
+"$zcwrap" -z >/dev/null   # so the table below is the second build alone
+
 ninja -C "$work/build" clean >/dev/null
 echo "== second build after 'ninja clean' (warm cache) =="
 time ninja -C "$work/build" >/dev/null

@@ -206,9 +206,13 @@ Classification ClassifyArguments(const std::vector<std::string>& args) {
         plan.debug_info = true;
       }
     } else if (absl::StartsWith(arg, "-fdebug-prefix-map=") ||
-               absl::StartsWith(arg, "-ffile-prefix-map=") ||
-               absl::StartsWith(arg, "-fmacro-prefix-map=")) {
-      plan.prefix_map = true;
+               absl::StartsWith(arg, "-ffile-prefix-map=")) {
+      absl::string_view map = absl::string_view(arg).substr(arg.find('=') + 1);
+      const size_t eq = map.find('=');
+      if (eq != absl::string_view::npos) {
+        plan.debug_prefix_maps.emplace_back(std::string(map.substr(0, eq)),
+                                            std::string(map.substr(eq + 1)));
+      }
     } else if (arg == "-fprofile-arcs" || absl::StartsWith(arg, "-fprofile-generate") ||
                absl::StartsWith(arg, "-fprofile-instr-generate")) {
       profile_paths = true;

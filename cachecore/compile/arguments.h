@@ -11,6 +11,7 @@
 #define ZCWRAP_CACHECORE_COMPILE_ARGUMENTS_H_
 
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -48,8 +49,10 @@ struct CompilePlan {
   bool coverage = false;
   std::string gcno_file;
   bool debug_info = false;      // any -g other than -g0
-  bool prefix_map = false;
-  bool embeds_output_path = false;  // .dwo name or .gcda path inside the object: -o and cwd matter      // -fdebug-prefix-map / -ffile-prefix-map / -fmacro-prefix-map
+  // OLD=NEW of every -fdebug-prefix-map / -ffile-prefix-map, in order: they rewrite the working
+  // directory gcc writes into debug info.
+  std::vector<std::pair<std::string, std::string>> debug_prefix_maps;
+  bool embeds_output_path = false;  // .dwo name or .gcda path inside the object: -o and cwd matter
   ColorMode color = ColorMode::kAuto;
   bool direct_mode_ok = true;   // false for -Wp,/-Xpreprocessor forms that hide dependencies
 };

@@ -1,5 +1,8 @@
 #include "cachecore/compile/cache_key.h"
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
 namespace zc::compile {
 namespace {
 
@@ -31,8 +34,18 @@ void Field(util::Sha256& h, absl::string_view tag, absl::string_view value) {
 
 std::span<const absl::string_view> KeyEnvironment() { return kEnvironment; }
 
-bool CwdMatters(const CompilePlan& plan) {
-  return (plan.debug_info && !plan.prefix_map) || plan.embeds_output_path;
+bool CwdMatters(const CompilePlan& plan) { return plan.debug_info || plan.embeds_output_path; }
+
+std::string CwdForKey(const CompilePlan& plan, absl::string_view cwd) {
+  std::string mapped;
+  for (const auto& [from, to] : plan.debug_prefix_maps) {
+    absl::string_view old = from;
+    while (old.size() > 1 && old.back() == '/') old.remove_suffix(1);
+    if (old.empty() || !absl::StartsWith(cwd, old)) continue;
+    if (cwd.size() != old.size() && cwd[old.size()] != '/' && old != "/") continue;
+    absl::StrAppend(&mapped, to, cwd.substr(old.size()), "\n");
+  }
+  return mapped.empty() ? std::string(cwd) : absl::StrCat("mapped:\n", mapped);
 }
 
 namespace {
@@ -45,7 +58,11 @@ void CommonFields(util::Sha256& h, const KeyInputs& in, bool always_cwd) {
   for (const std::string& arg : in.plan->hashed_args) Field(h, "arg", arg);
   for (const std::string& arg : in.plan->dep_key_args) Field(h, "dep_arg", arg);
   if (in.plan->dep_file_wanted) Field(h, "dep_file", "yes");
-  if (always_cwd || CwdMatters(*in.plan)) Field(h, "cwd", in.cwd);
+  if (always_cwd) {
+    Field(h, "cwd", in.cwd);
+  } else if (CwdMatters(*in.plan)) {
+    Field(h, "cwd", CwdForKey(*in.plan, in.cwd));
+  }
   Field(h, "color", in.color ? "1" : "0");
   for (absl::string_view name : kEnvironment) {
     std::optional<std::string> value = in.env ? in.env(name) : std::nullopt;

@@ -61,6 +61,11 @@ util::Digest DependModeResultKey(const util::Digest& manifest_key,
 // True if the working directory ends up in the outputs of `plan`.
 bool CwdMatters(const CompilePlan& plan);
 
+// The working directory as it ends up in the outputs: `cwd` rewritten by every prefix map whose
+// old prefix covers it (all of them, so the key is right whichever one the compiler applies),
+// or `cwd` itself when none does.
+std::string CwdForKey(const CompilePlan& plan, absl::string_view cwd);
+
 }  // namespace zc::compile
 
 #endif  // ZCWRAP_CACHECORE_COMPILE_CACHE_KEY_H_

@@ -83,6 +83,9 @@ class Engine {
   CompileResult Compile(const CompileRequest& request);
 
   store::LocalStore& store() { return *store_; }
+  // Entries in the in-memory tables of a long-lived engine (0 without them).
+  size_t memory_manifests() const { return manifests_ ? manifests_->entries() : 0; }
+  size_t memory_results() const { return results_ ? results_->entries() : 0; }
   const config::Config& config() const { return config_; }
 
  private:

@@ -245,9 +245,11 @@ std::string Server::StatusJson() const {
   return absl::StrFormat(
       "{\"pid\": %d, \"version\": \"%s\", \"protocol\": %d, \"uptime_s\": %d, \"requests\": %d, "
       "\"rss_bytes\": %d, \"in_flight\": %d, \"max_parallel\": %d, \"idle_timeout_s\": %d, "
-      "\"cache_dir\": \"%s\", \"socket\": \"%s\"}",
+      "\"memory_manifests\": %d, \"memory_results\": %d, \"cache_dir\": \"%s\", "
+      "\"socket\": \"%s\"}",
       ::getpid(), kZcwrapVersion, kProtocolVersion, uptime, requests_.load(), RssBytes(),
       in_flight_.load(), options_.max_parallel, options_.idle_timeout_s,
+      engine_->memory_manifests(), engine_->memory_results(),
       JsonEscape(options_.cache_dir), JsonEscape(options_.endpoint.socket_path));
 }
 

@@ -114,7 +114,10 @@ TEST(ArgumentsTest, DebugLevelAndPrefixMaps) {
   EXPECT_TRUE(Plan({"-c", "a.c", "-g"}).debug_info);
   EXPECT_FALSE(Plan({"-c", "a.c", "-g", "-g0"}).debug_info);
   EXPECT_TRUE(Plan({"-c", "a.c", "-ggdb3"}).debug_info);
-  EXPECT_TRUE(Plan({"-c", "a.c", "-g", "-fdebug-prefix-map=/a=b"}).prefix_map);
+  CompilePlan mapped = Plan({"-c", "a.c", "-g", "-fdebug-prefix-map=/a=b", "-ffile-prefix-map=/c=d"});
+  ASSERT_EQ(mapped.debug_prefix_maps.size(), 2u);
+  EXPECT_EQ(mapped.debug_prefix_maps[0].first, "/a");
+  EXPECT_EQ(mapped.debug_prefix_maps[1].second, "d");
 }
 
 TEST(ArgumentsTest, ColorOptions) {

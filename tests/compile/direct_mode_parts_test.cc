@@ -1,5 +1,6 @@
 // Small pure parts of direct mode: scanning sources, parsing .d files and line markers, and the
 // compiler's -v search-path report.
+#include "cachecore/compile/cache_key.h"
 #include "cachecore/compile/dep_file.h"
 #include "cachecore/compile/line_markers.h"
 #include "cachecore/compile/search_dirs.h"
@@ -58,6 +59,34 @@ TEST(SearchDirsTest, ParsesReportIncludingNonexistentDirectories) {
   EXPECT_THAT(ParseSearchDirReport(report),
               ElementsAre("/usr/local/include/x86_64-linux-gnu", "inc", "quote", "inc",
                           "/usr/include"));
+}
+
+}  // namespace
+}  // namespace zc::compile
+
+namespace zc::compile {
+namespace {
+
+TEST(CwdForKeyTest, OnlyAMapCoveringTheDirectoryHidesIt) {
+  CompilePlan plan;
+  plan.debug_info = true;
+  EXPECT_EQ(CwdForKey(plan, "/home/me/build"), "/home/me/build");
+  // A map for an unrelated directory leaves the real one in the key (it is in the debug info).
+  plan.debug_prefix_maps = {{"/usr", "/x"}};
+  EXPECT_EQ(CwdForKey(plan, "/home/me/build"), "/home/me/build");
+  // A map covering it replaces it by what the compiler writes.
+  plan.debug_prefix_maps = {{"/home/me", "/src"}};
+  EXPECT_EQ(CwdForKey(plan, "/home/me/build"), CwdForKey(plan, "/home/me/build"));
+  EXPECT_NE(CwdForKey(plan, "/home/me/build"), CwdForKey(plan, "/home/me/other"));
+  EXPECT_EQ(CwdForKey(plan, "/home/me/build"), "mapped:\n/src/build\n");
+  // Two checkouts mapped to the same name share keys.
+  CompilePlan a = plan, b = plan;
+  a.debug_prefix_maps = {{"/home/a", "/src"}};
+  b.debug_prefix_maps = {{"/home/b", "/src"}};
+  EXPECT_EQ(CwdForKey(a, "/home/a"), CwdForKey(b, "/home/b"));
+  // Prefix on a path-component boundary only.
+  plan.debug_prefix_maps = {{"/home/m", "/x"}};
+  EXPECT_EQ(CwdForKey(plan, "/home/me"), "/home/me");
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "cachecore/daemon/frame_io.h"
 #include "cachecore/daemon/protocol.h"
+#include "cachecore/util/process.h"
 #include "tests/e2e/e2e_harness.h"
 
 namespace zc::e2e {
@@ -90,6 +91,48 @@ TEST_F(DaemonTest, DaemonAndInProcessShareOneCache) {
   EXPECT_TRUE(SameFile("b.o"));
   EXPECT_TRUE(HasMissesAndHits(2, 2));
   EXPECT_GE(StatusField("requests"), 2);
+  EXPECT_GE(StatusField("memory_results"), 1) << "the daemon keeps decoded entries in memory";
+}
+
+TEST_F(DaemonTest, ClientThatGoesAwayCancelsItsCompile) {
+  // A "compiler" that records its pid and then takes far too long.
+  const std::string script = Path("bin/slowcc");
+  WriteFile(script, "#!/bin/sh\necho $$ > " + Path("compiler.pid") + "\nexec sleep 60\n");
+  ASSERT_EQ(::chmod(script.c_str(), 0755), 0);
+  WriteBoth("a.c", kCleanC);
+  Start();
+  util::Command cmd;
+  cmd.argv = {ZcwrapBinary(), script, "-c", "a.c"};
+  cmd.cwd = WrapPath("");
+  cmd.env = Environment(cmd.cwd, {"ZCWRAP_DAEMON=on"});
+  int client_pid = -1;
+  std::thread client_thread([&] {
+    // Runs the client as a child we can kill; its result does not matter.
+    util::PosixProcessRunner runner;
+    util::Command wrapped = cmd;
+    wrapped.argv = {"/bin/sh", "-c", "echo $$ > " + Path("client.pid") + "; exec \"$0\" \"$@\"",
+                    cmd.argv[0], cmd.argv[1], cmd.argv[2], cmd.argv[3]};
+    (void)runner.Run(wrapped);
+  });
+  std::optional<std::string> compiler_pid;
+  for (int i = 0; i < 100 && !(compiler_pid = ReadFile(Path("compiler.pid"))); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(compiler_pid) << "the slow compiler never started";
+  std::optional<std::string> client = ReadFile(Path("client.pid"));
+  ASSERT_TRUE(client && absl::SimpleAtoi(absl::StripAsciiWhitespace(*client), &client_pid));
+  int pid = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*compiler_pid), &pid));
+  ASSERT_EQ(::kill(client_pid, SIGKILL), 0);
+  client_thread.join();
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = ::kill(pid, 0) != 0;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(gone) << "the daemon must kill the compile of a client that went away";
+  EXPECT_GT(StatusField("pid"), 0);
+  EXPECT_EQ(ResultEntryCount(), 0);
 }
 
 TEST_F(DaemonTest, ThirtyTwoClientsStartingTogetherMakeOneDaemon) {
