@@ -171,6 +171,19 @@ CompileResult Engine::Passthrough(Counter reason) {
   return r;
 }
 
+CompileResult Engine::MissResult(const util::ProcessResult& ran) {
+  CompileResult result;
+  result.outcome = Outcome::kMiss;
+  result.exit_code = ran.exit_code;
+  result.stdout_data = ran.stdout_data;  // copied: CollectOutputs stores them too
+  result.stderr_data = ran.stderr_data;
+  const bool failed = ran.exit_code != 0;
+  // A failed compile is passed through exactly and never stored.
+  result.reason = failed ? Counter::kCompileFailed : Counter::kCacheMiss;
+  store_->stats().Increment(result.reason);
+  return result;
+}
+
 CompileResult Engine::RunFailed(const absl::Status& status) {
   if (absl::IsCancelled(status)) {
     CompileResult r;
@@ -397,19 +410,9 @@ CompileResult Engine::RunDependMode(Context& ctx) {
   absl::StatusOr<util::ProcessResult> ran = runner_->Run(cmd);
   if (!ran.ok()) return RunFailed(ran.status());
 
-  CompileResult result;
-  result.outcome = Outcome::kMiss;
-  result.exit_code = ran->exit_code;
-  result.stdout_data = ran->stdout_data;
-  result.stderr_data = ran->stderr_data;
+  CompileResult result = MissResult(*ran);
+  if (result.exit_code != 0) return result;
   stats::StatsFile& stats = store_->stats();
-  if (ran->exit_code != 0) {
-    result.reason = Counter::kCompileFailed;
-    stats.Increment(Counter::kCompileFailed);
-    return result;
-  }
-  result.reason = Counter::kCacheMiss;
-  stats.Increment(Counter::kCacheMiss);
 
   absl::StatusOr<std::string> dep_text = util::ReadFileToString(dep_path);
   if (!dep_text.ok()) return result;
@@ -582,20 +585,10 @@ CompileResult Engine::RunAndStore(Context& ctx) {
   absl::StatusOr<util::ProcessResult> ran = runner_->Run(cmd);
   if (!ran.ok()) return RunFailed(ran.status());
 
-  CompileResult result;
-  result.outcome = Outcome::kMiss;
-  result.exit_code = ran->exit_code;
-  result.stdout_data = ran->stdout_data;  // copied: CollectOutputs stores them too
-  result.stderr_data = ran->stderr_data;
+  CompileResult result = MissResult(*ran);
   result.key_hex = ctx.key.ToHex();
+  if (result.exit_code != 0) return result;
   stats::StatsFile& stats = store_->stats();
-  if (ran->exit_code != 0) {
-    result.reason = Counter::kCompileFailed;
-    stats.Increment(Counter::kCompileFailed);
-    return result;
-  }
-  result.reason = Counter::kCacheMiss;
-  stats.Increment(Counter::kCacheMiss);
 
   absl::StatusOr<store::Entry> entry = CollectOutputs(ctx, *ran);
   if (!entry.ok()) return result;

@@ -92,6 +92,8 @@ class Engine {
   struct Context;
   CompileResult CompileOrThrow(const CompileRequest& request);
   CompileResult Passthrough(stats::Counter reason);
+  // The result of a compile that ran (kMiss: cache_miss, or compile_failed), counted.
+  CompileResult MissResult(const util::ProcessResult& ran);
   // The result when the runner could not run a command: kCancelled, or a passthrough.
   CompileResult RunFailed(const absl::Status& status);
   // Direct mode.

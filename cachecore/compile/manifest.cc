@@ -8,18 +8,6 @@
 namespace zc::compile {
 namespace {
 
-void PutString(util::ByteWriter& w, absl::string_view s) {
-  w.U32(static_cast<uint32_t>(s.size()));
-  w.Bytes(s);
-}
-
-bool GetString(util::ByteReader& r, std::string* out) {
-  uint32_t n = 0;
-  absl::string_view s;
-  if (!r.U32(&n) || !r.Bytes(n, &s)) return false;
-  *out = std::string(s);
-  return true;
-}
 
 bool GetDigest(util::ByteReader& r, util::Digest* d) {
   absl::string_view s;
@@ -54,7 +42,7 @@ std::string EncodeManifest(const Manifest& manifest) {
     w.Bytes(rec.result_key.AsStringView());
     w.U32(static_cast<uint32_t>(rec.files.size()));
     for (const ManifestFile& f : rec.files) {
-      PutString(w, f.path);
+      w.String(f.path);
       w.Bytes(f.digest.AsStringView());
       w.U64(f.signature.dev);
       w.U64(f.signature.ino);
@@ -65,13 +53,13 @@ std::string EncodeManifest(const Manifest& manifest) {
     }
     w.U32(static_cast<uint32_t>(rec.guard.size()));
     for (const DirWatch& d : rec.guard) {
-      PutString(w, d.dir);
+      w.String(d.dir);
       w.U64(d.signature.dev);
       w.U64(d.signature.ino);
       w.U64(static_cast<uint64_t>(d.signature.mtime_ns));
       w.U64(static_cast<uint64_t>(d.signature.ctime_ns));
       w.U8(d.trust_signature ? 1 : 0);
-      PutString(w, d.EncodedNames());
+      w.String(d.EncodedNames());
     }
   }
   return out;
@@ -93,7 +81,7 @@ absl::StatusOr<Manifest> DecodeManifest(absl::string_view data) {
     for (ManifestFile& f : rec.files) {
       uint64_t size = 0, mtime = 0, ctime = 0;
       uint8_t trust = 0;
-      if (!GetString(r, &f.path) || !GetDigest(r, &f.digest) || !r.U64(&f.signature.dev) ||
+      if (!r.String(&f.path) || !GetDigest(r, &f.digest) || !r.U64(&f.signature.dev) ||
           !r.U64(&f.signature.ino) || !r.U64(&size) || !r.U64(&mtime) || !r.U64(&ctime) ||
           !r.U8(&trust)) {
         return Corrupt("truncated file");
@@ -108,8 +96,8 @@ absl::StatusOr<Manifest> DecodeManifest(absl::string_view data) {
     for (DirWatch& d : rec.guard) {
       uint64_t mtime = 0, ctime = 0;
       uint8_t trust = 0;
-      if (!GetString(r, &d.dir) || !r.U64(&d.signature.dev) || !r.U64(&d.signature.ino) ||
-          !r.U64(&mtime) || !r.U64(&ctime) || !r.U8(&trust) || !GetString(r, &d.encoded_names)) {
+      if (!r.String(&d.dir) || !r.U64(&d.signature.dev) || !r.U64(&d.signature.ino) ||
+          !r.U64(&mtime) || !r.U64(&ctime) || !r.U8(&trust) || !r.String(&d.encoded_names)) {
         return Corrupt("truncated watch");
       }
       // Names are parsed only when needed (DirWatch::Names); an empty list still has its count.

@@ -18,18 +18,6 @@ absl::Status Malformed(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("malformed frame: ", what));
 }
 
-void PutString(util::ByteWriter& w, absl::string_view s) {
-  w.U32(static_cast<uint32_t>(s.size()));
-  w.Bytes(s);
-}
-
-bool GetString(util::ByteReader& r, std::string* out) {
-  uint32_t n = 0;
-  absl::string_view s;
-  if (!r.U32(&n) || !r.Bytes(n, &s)) return false;
-  out->assign(s.data(), s.size());
-  return true;
-}
 
 // A list of strings: count, then each. The count is bounded by the bytes left (each string takes
 // at least its 4-byte length), so a forged count cannot make us reserve memory.
@@ -38,14 +26,14 @@ bool GetStrings(util::ByteReader& r, std::vector<std::string>* out) {
   if (!r.U32(&count) || count > r.remaining() / 4) return false;
   out->resize(count);
   for (std::string& s : *out) {
-    if (!GetString(r, &s)) return false;
+    if (!r.String(&s)) return false;
   }
   return true;
 }
 
 void PutStrings(util::ByteWriter& w, const std::vector<std::string>& v) {
   w.U32(static_cast<uint32_t>(v.size()));
-  for (const std::string& s : v) PutString(w, s);
+  for (const std::string& s : v) w.String(s);
 }
 
 }  // namespace
@@ -100,9 +88,9 @@ std::string EncodeCompileRequest(const CompileRequestMessage& m) {
   std::string out;
   util::ByteWriter w(&out);
   PutStrings(w, m.argv);
-  PutString(w, m.cwd);
+  w.String(m.cwd);
   PutStrings(w, m.env);
-  PutString(w, m.stdin_data);
+  w.String(m.stdin_data);
   w.U8(m.stderr_is_tty ? 1 : 0);
   return out;
 }
@@ -111,8 +99,8 @@ absl::StatusOr<CompileRequestMessage> DecodeCompileRequest(absl::string_view pay
   util::ByteReader r(payload);
   CompileRequestMessage m;
   uint8_t tty = 0;
-  if (!GetStrings(r, &m.argv) || !GetString(r, &m.cwd) || !GetStrings(r, &m.env) ||
-      !GetString(r, &m.stdin_data) || !r.U8(&tty)) {
+  if (!GetStrings(r, &m.argv) || !r.String(&m.cwd) || !GetStrings(r, &m.env) ||
+      !r.String(&m.stdin_data) || !r.U8(&tty)) {
     return Malformed("truncated compile request");
   }
   if (r.remaining() != 0) return Malformed("trailing bytes in compile request");
@@ -129,8 +117,8 @@ std::string EncodeCompileResponse(const CompileResponseMessage& m) {
   w.U8(m.outcome);
   w.U16(m.reason);
   w.U32(static_cast<uint32_t>(m.exit_code));
-  PutString(w, m.stdout_data);
-  PutString(w, m.stderr_data);
+  w.String(m.stdout_data);
+  w.String(m.stderr_data);
   w.U64(m.server_micros);
   return out;
 }
@@ -140,7 +128,7 @@ absl::StatusOr<CompileResponseMessage> DecodeCompileResponse(absl::string_view p
   CompileResponseMessage m;
   uint32_t exit_code = 0;
   if (!r.U8(&m.outcome) || !r.U16(&m.reason) || !r.U32(&exit_code) ||
-      !GetString(r, &m.stdout_data) || !GetString(r, &m.stderr_data) || !r.U64(&m.server_micros)) {
+      !r.String(&m.stdout_data) || !r.String(&m.stderr_data) || !r.U64(&m.server_micros)) {
     return Malformed("truncated compile response");
   }
   if (r.remaining() != 0) return Malformed("trailing bytes in compile response");

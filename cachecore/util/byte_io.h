@@ -27,6 +27,11 @@ class ByteWriter {
   void U32(uint32_t v) { Fixed(v, 4); }
   void U64(uint64_t v) { Fixed(v, 8); }
   void Bytes(absl::string_view data) { out_->append(data.data(), data.size()); }
+  // A u32 length, then the bytes.
+  void String(absl::string_view data) {
+    U32(static_cast<uint32_t>(data.size()));
+    Bytes(data);
+  }
 
  private:
   void Fixed(uint64_t v, int n) {
@@ -50,6 +55,14 @@ class ByteReader {
     if (failed_ || n > data_.size()) return Fail();
     *out = data_.substr(0, static_cast<size_t>(n));
     data_.remove_prefix(static_cast<size_t>(n));
+    return true;
+  }
+  // A u32 length, then that many bytes (ByteWriter::String), copied into `out`.
+  bool String(std::string* out) {
+    uint32_t n = 0;
+    absl::string_view s;
+    if (!U32(&n) || !Bytes(n, &s)) return false;
+    out->assign(s.data(), s.size());
     return true;
   }
   size_t remaining() const { return data_.size(); }

@@ -157,3 +157,26 @@ TEST(ByteReaderTest, EmptyInputFailsEveryRead) {
 
 }  // namespace
 }  // namespace zc::util
+
+namespace zc::util {
+namespace {
+
+TEST(ByteIoStringTest, LengthPrefixedStringsRoundTripAndRejectOverlongLengths) {
+  std::string out;
+  ByteWriter w(&out);
+  w.String("abc");
+  w.String("");
+  ByteReader r(out);
+  std::string a, b;
+  ASSERT_TRUE(r.String(&a));
+  ASSERT_TRUE(r.String(&b));
+  EXPECT_EQ(a, "abc");
+  EXPECT_EQ(b, "");
+  EXPECT_EQ(r.remaining(), 0u);
+  ByteReader forged(absl::string_view("\xff\xff\xff\xff" "ab", 6));
+  EXPECT_FALSE(forged.String(&a));
+  EXPECT_TRUE(forged.failed());
+}
+
+}  // namespace
+}  // namespace zc::util
