@@ -8,10 +8,11 @@ zcwrap=$(realpath "$1")
 rounds=${2:-3}
 src=/usr/src/googletest
 work=$(mktemp -d /tmp/zcwrap-cold-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'ZCWRAP_DIR="$work/cache" "$zcwrap" --daemon-stop >/dev/null 2>&1; rm -rf "$work"' EXIT
 
 build() {  # name [launcher] -> prints seconds
   local dir="$work/$1" launcher=()
+  ZCWRAP_DIR="$work/cache" "$zcwrap" --daemon-stop >/dev/null 2>&1 || true
   rm -rf "$dir" "$work/cache"
   [ -n "${2:-}" ] && launcher=(-DCMAKE_C_COMPILER_LAUNCHER="$2" -DCMAKE_CXX_COMPILER_LAUNCHER="$2")
   cmake -S "$src" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null

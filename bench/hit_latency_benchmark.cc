@@ -93,7 +93,7 @@ void HitLoop(benchmark::State& state, const std::vector<std::string>& argv,
 void BM_ZcwrapHit(benchmark::State& state) {
   Fixture& f = TheFixture();
   HitLoop(state, {FindZcwrap(), "g++", "-O2", "-c", "hit.cc", "-o", "zc.o"},
-          {"ZCWRAP_DIR=" + f.dir + "/zcwrap-cache"});
+          {"ZCWRAP_DIR=" + f.dir + "/zcwrap-cache", "ZCWRAP_DAEMON=off"});
 }
 BENCHMARK(BM_ZcwrapHit)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 

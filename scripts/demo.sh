@@ -9,7 +9,7 @@ scripts/bootstrap.sh
 zcwrap="$PWD/build/wrapper/zcwrap"
 work=$(mktemp -d /tmp/zcwrap-demo-XXXXXX)
 export ZCWRAP_DIR="$work/cache"
-trap 'rm -rf "$work"' EXIT
+trap '"$zcwrap" --daemon-stop >/dev/null 2>&1; rm -rf "$work"' EXIT
 TIMEFORMAT='took %R s (wall)'
 
 cmake -S /usr/src/googletest -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

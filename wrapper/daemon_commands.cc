@@ -1,5 +1,6 @@
 #include "wrapper/daemon_commands.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <thread>
@@ -139,6 +140,9 @@ std::optional<daemon::CompileResponseMessage> CompileThroughDaemon(
   request.cwd = cwd;
   request.env = ProcessEnvironment();
   request.stderr_is_tty = stderr_is_tty;
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  request.umask = mask;
   absl::StatusOr<daemon::CompileResponseMessage> response = client.Compile(request);
   if (!response.ok() && absl::IsUnavailable(response.status())) {
     if (!client.EnsureRunning(SelfExecutable(), DaemonEnvironment(config)).ok()) {

@@ -67,15 +67,21 @@ absl::StatusOr<std::string> ReadOutput(const std::string& path) {
   return util::ReadFileToString(path);
 }
 
-// Writes a restored output: atomically for files, in place for devices such as /dev/null.
-absl::Status WriteOutput(const std::string& path, absl::string_view data) {
+// Writes a restored output: atomically for files, in place for devices such as /dev/null. With a
+// `umask` (>= 0) the file gets the mode a compiler running under it would have given it.
+absl::Status WriteOutput(const std::string& path, absl::string_view data, int umask) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
     util::ScopedFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd.valid()) return util::ErrnoToStatus(errno, path);
     return util::Annotate(util::WriteAll(fd.get(), data), path);
   }
-  return util::WriteFileAtomically(path, data);
+  absl::StatusOr<util::AtomicFile> file = util::AtomicFile::Create(path);
+  if (!file.ok()) return file.status();
+  absl::Status written = file->Write(data);
+  if (written.ok() && umask >= 0) written = file->SetMode(0666u & ~static_cast<unsigned>(umask));
+  if (!written.ok()) return written;
+  return file->Commit();
 }
 
 }  // namespace
@@ -289,6 +295,7 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request) {
     cpp.cwd = request.cwd;
     cpp.env = request.env;
     cpp.cancel_fd = request.cancel_fd;
+    cpp.umask = request.umask;
     absl::StatusOr<util::ProcessResult> ran = runner_->Run(cpp);
     if (!ran.ok()) return RunFailed(ran.status());
     if (ran->exit_code != 0) return Passthrough(Counter::kPreprocessorError);
@@ -389,6 +396,7 @@ CompileResult Engine::RunDependMode(Context& ctx) {
   cmd.cwd = cwd;
   cmd.env = ctx.request->env;
   cmd.cancel_fd = ctx.request->cancel_fd;
+  cmd.umask = ctx.request->umask;
   // The dependency list comes from the compile itself: the user's .d if they asked for one
   // (with -MD it lists everything), else a private one the user never sees.
   std::string dep_path;
@@ -554,19 +562,19 @@ absl::Status Engine::Restore(const Context& ctx, const store::Entry& entry,
 
   absl::Status st;
   if (const store::Payload* dwo = entry.Find(PayloadKind::kSplitDwarf); dwo && !plan.dwo_file.empty()) {
-    st = WriteOutput(util::JoinPath(cwd, plan.dwo_file), dwo->data);
+    st = WriteOutput(util::JoinPath(cwd, plan.dwo_file), dwo->data, ctx.request->umask);
     if (!st.ok()) return st;
   }
   if (const store::Payload* gcno = entry.Find(PayloadKind::kCoverageNotes);
       gcno && !plan.gcno_file.empty()) {
-    st = WriteOutput(util::JoinPath(cwd, plan.gcno_file), gcno->data);
+    st = WriteOutput(util::JoinPath(cwd, plan.gcno_file), gcno->data, ctx.request->umask);
     if (!st.ok()) return st;
   }
   if (plan.dep_file_wanted) {
-    st = WriteOutput(util::JoinPath(cwd, plan.dep_file), dep);
+    st = WriteOutput(util::JoinPath(cwd, plan.dep_file), dep, ctx.request->umask);
     if (!st.ok()) return st;
   }
-  st = WriteOutput(util::JoinPath(cwd, plan.output), object->data);
+  st = WriteOutput(util::JoinPath(cwd, plan.output), object->data, ctx.request->umask);
   if (!st.ok()) return st;
 
   if (const store::Payload* out = entry.Find(PayloadKind::kStdout)) result->stdout_data = out->data;
@@ -582,6 +590,7 @@ CompileResult Engine::RunAndStore(Context& ctx) {
   cmd.cwd = cwd;
   cmd.env = ctx.request->env;
   cmd.cancel_fd = ctx.request->cancel_fd;
+  cmd.umask = ctx.request->umask;
   absl::StatusOr<util::ProcessResult> ran = runner_->Run(cmd);
   if (!ran.ok()) return RunFailed(ran.status());
 

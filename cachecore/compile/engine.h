@@ -53,6 +53,8 @@ struct CompileRequest {
   const config::Config* config = nullptr;
   // Abandons the compile when readable (see util::Command::cancel_fd). -1: not cancellable.
   int cancel_fd = -1;
+  // The caller's umask when it is not this process's (the daemon's clients); -1: ours.
+  int umask = -1;
 };
 
 enum class Outcome {

@@ -34,7 +34,7 @@ struct Config {
   uint64_t max_size = uint64_t{5} << 30;  // bytes; 0 = unlimited
   uint64_t max_files = 0;                 // 0 = unlimited
   int compression_level = 1;              // 0 = none; zstd levels otherwise
-  std::string daemon = "off";             // off | auto (start on first use) | on (warn if unusable)
+  std::string daemon = "auto";            // off | auto (start on first use) | on (warn if unusable)
   int daemon_idle_timeout = 900;          // seconds without requests before the daemon exits
   bool direct_mode = true;                // direct mode (manifests); false: preprocessor mode only
   bool disable = false;                   // run the compiler untouched

@@ -5,8 +5,9 @@
 //   if (!r.ok()) { compile in-process: the daemon gave no verdict }
 //
 // Starting is single-flight: EnsureRunning takes the endpoint's lock file, checks again that no
-// daemon answers, removes a stale socket, starts `<zcwrap> --daemon-run` detached, and waits
-// (bounded) until it answers. Many clients starting at once therefore make exactly one daemon;
+// daemon answers, starts `<zcwrap> --daemon-run` detached (which replaces a stale socket), and
+// waits (at most 3 s) until it answers. A failed start is remembered for a minute, so compiles
+// do not each wait for a daemon that cannot start: they compile on their own at once. Many clients starting at once therefore make exactly one daemon;
 // the others wait on the lock and then connect.
 #ifndef ZCWRAP_CACHECORE_DAEMON_CLIENT_H_
 #define ZCWRAP_CACHECORE_DAEMON_CLIENT_H_

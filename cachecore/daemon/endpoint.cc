@@ -30,7 +30,7 @@ absl::StatusOr<Endpoint> EndpointFor(const std::string& cache_dir, const config:
   // Not a secret, just a stable short name: XXH3 keeps the client free of OpenSSL start-up.
   const uint64_t h = XXH3_64bits(cache_dir.data(), cache_dir.size());
   const std::string stem = absl::StrFormat("%s/d%d-%016x", base, kProtocolVersion, h);
-  return Endpoint{base, stem + ".sock", stem + ".lock", stem + ".log"};
+  return Endpoint{base, stem + ".sock", stem + ".lock", stem + ".log", stem + ".failed"};
 }
 
 }  // namespace zc::daemon

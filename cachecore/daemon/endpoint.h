@@ -21,6 +21,7 @@ struct Endpoint {
   std::string socket_path;  // the Unix-domain socket
   std::string lock_path;    // taken by whoever starts the daemon (single-flight)
   std::string log_path;     // the daemon's own messages
+  std::string failed_path;  // touched when a start failed: clients do not retry for a minute
 };
 
 absl::StatusOr<Endpoint> EndpointFor(const std::string& cache_dir, const config::EnvLookup& env);

@@ -92,6 +92,7 @@ std::string EncodeCompileRequest(const CompileRequestMessage& m) {
   PutStrings(w, m.env);
   w.String(m.stdin_data);
   w.U8(m.stderr_is_tty ? 1 : 0);
+  w.U32(m.umask);
   return out;
 }
 
@@ -100,13 +101,14 @@ absl::StatusOr<CompileRequestMessage> DecodeCompileRequest(absl::string_view pay
   CompileRequestMessage m;
   uint8_t tty = 0;
   if (!GetStrings(r, &m.argv) || !r.String(&m.cwd) || !GetStrings(r, &m.env) ||
-      !r.String(&m.stdin_data) || !r.U8(&tty)) {
+      !r.String(&m.stdin_data) || !r.U8(&tty) || !r.U32(&m.umask)) {
     return Malformed("truncated compile request");
   }
   if (r.remaining() != 0) return Malformed("trailing bytes in compile request");
   if (m.argv.empty()) return Malformed("compile request without a compiler");
   if (m.cwd.empty() || m.cwd[0] != '/') return Malformed("compile request cwd is not absolute");
   if (tty > 1) return Malformed("bad stderr_is_tty flag");
+  if (m.umask > 0777) return Malformed("bad umask");
   m.stderr_is_tty = tty != 0;
   return m;
 }

@@ -16,6 +16,8 @@
 // all) with a kError frame and the connection is closed, and the client falls back to compiling
 // on its own.
 //
+// Version history: 1 — first; 2 — the compile request carries the client's umask.
+//
 // Decoders accept arbitrary bytes: every length is checked against what is left before anything
 // is allocated, so a hostile or corrupt frame yields InvalidArgument/DataLoss, never a crash and
 // never an allocation larger than the frame itself (tests/daemon and the protocol fuzzer).
@@ -34,7 +36,7 @@
 namespace zc::daemon {
 
 inline constexpr char kFrameMagic[4] = {'Z', 'C', 'W', 'P'};
-inline constexpr uint16_t kProtocolVersion = 1;
+inline constexpr uint16_t kProtocolVersion = 2;
 inline constexpr size_t kFrameHeaderSize = 16;
 inline constexpr uint32_t kMaxFrameSize = 64u << 20;
 
@@ -69,6 +71,7 @@ struct CompileRequestMessage {
   std::vector<std::string> env;   // NAME=value, the client's whole environment
   std::string stdin_data;
   bool stderr_is_tty = false;
+  uint32_t umask = 022;           // the client's file-creation mask
 };
 
 struct CompileResponseMessage {

@@ -217,6 +217,7 @@ std::string Server::HandleCompile(const std::string& payload, int conn_fd) {
   req.stderr_is_tty = request->stderr_is_tty;
   req.config = &*config;
   req.cancel_fd = conn_fd;
+  req.umask = static_cast<int>(request->umask);
   compile::CompileResult result = engine_->Compile(req);
   --in_flight_;
   {

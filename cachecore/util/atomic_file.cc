@@ -73,6 +73,12 @@ absl::Status AtomicFile::Write(absl::string_view data) {
   return Annotate(WriteAll(fd_.get(), data), temp_path_);
 }
 
+absl::Status AtomicFile::SetMode(unsigned mode) {
+  if (!fd_.valid()) return absl::FailedPreconditionError("AtomicFile already committed");
+  if (::fchmod(fd_.get(), static_cast<mode_t>(mode)) != 0) return ErrnoToStatus(errno, temp_path_);
+  return absl::OkStatus();
+}
+
 absl::Status AtomicFile::Commit() {
   if (!fd_.valid()) return absl::FailedPreconditionError("AtomicFile already committed");
   if (durable_ && ::fdatasync(fd_.get()) != 0) return ErrnoToStatus(errno, temp_path_);

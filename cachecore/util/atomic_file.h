@@ -37,6 +37,8 @@ class AtomicFile {
   ~AtomicFile();
 
   absl::Status Write(absl::string_view data);
+  // Sets the permissions exactly (no umask), e.g. to another process's umask.
+  absl::Status SetMode(unsigned mode);
   // Publishes the content at the final path. After a successful Commit the object is inert.
   absl::Status Commit();
   // Publishes only if nothing exists at the final path (renameat2 RENAME_NOREPLACE): true if it

@@ -31,6 +31,9 @@ struct Command {
   // Kill the child (SIGKILL) if the thread that started it dies, e.g. a daemon killed with -9,
   // so an orphaned compiler can never race the client's own fallback compile on the same output.
   bool die_with_parent = false;
+  // The file-creation mask for the child; -1: inherit ours. (The daemon runs compiles with its
+  // client's umask, so outputs get the modes a plain compile would give them.)
+  int umask = -1;
 };
 
 struct ProcessResult {

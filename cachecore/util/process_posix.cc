@@ -4,6 +4,7 @@
 #include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,10 +37,10 @@ absl::Status MakePipe(ScopedFd* read_end, ScopedFd* write_end) {
   return absl::OkStatus();
 }
 
-// fork + exec with PR_SET_PDEATHSIG (posix_spawn cannot set it). Only async-signal-safe calls
+// fork + exec, for what posix_spawn cannot do: PR_SET_PDEATHSIG and a umask of the child's own. Only async-signal-safe calls
 // happen in the child before exec. Returns 0 or an errno value.
-int SpawnDyingWithParent(const Command& cmd, std::vector<char*>& argv, char** envp, int in_fd,
-                         int out_fd, int err_fd, pid_t* pid_out) {
+int SpawnDyingWithParent(const Command& cmd, bool kill_with_parent, std::vector<char*>& argv,
+                         char** envp, int in_fd, int out_fd, int err_fd, pid_t* pid_out) {
   const pid_t parent = ::getpid();
   int err_pipe[2];
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) return errno;
@@ -51,8 +52,11 @@ int SpawnDyingWithParent(const Command& cmd, std::vector<char*>& argv, char** en
     return err;
   }
   if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
+    if (cmd.die_with_parent || kill_with_parent) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
+    }
+    if (cmd.umask >= 0) ::umask(static_cast<mode_t>(cmd.umask));
     if (cmd.cancel_fd >= 0) ::setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
@@ -144,9 +148,10 @@ absl::StatusOr<ProcessResult> PosixProcessRunner::Run(const Command& cmd) {
   pid_t pid = 0;
   const bool search = cmd.argv[0].find('/') == std::string::npos;
   int rc = 0;
-  if (cmd.die_with_parent || children_die_with_parent_) {
-    rc = SpawnDyingWithParent(cmd, argv, cmd.env ? envp.data() : environ, in_r.get(),
-                              out_w.get(), err_w.get(), &pid);
+  if (cmd.die_with_parent || children_die_with_parent_ || cmd.umask >= 0) {
+    rc = SpawnDyingWithParent(cmd, children_die_with_parent_, argv,
+                              cmd.env ? envp.data() : environ, in_r.get(), out_w.get(),
+                              err_w.get(), &pid);
   } else {
     rc = search ? ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(),
                                  cmd.env ? envp.data() : environ)

@@ -197,6 +197,8 @@ TEST_F(ConfigTest, FileValuesApplyAndShowWhereTheyCameFrom) {
   EXPECT_EQ(row->origin, Origin::kDefault);
 }
 
+TEST_F(ConfigTest, DaemonIsUsedByDefault) { EXPECT_EQ(LoadOrDie().daemon, "auto"); }
+
 TEST_F(ConfigTest, DaemonModeIsOneOfOffAutoOn) {
   env_.Set("ZCWRAP_DAEMON", "sometimes");
   absl::StatusOr<Config> bad = LoadConfig(env_.Lookup());
@@ -204,6 +206,8 @@ TEST_F(ConfigTest, DaemonModeIsOneOfOffAutoOn) {
   EXPECT_TRUE(absl::StrContains(bad.status().message(), "daemon"));
   env_.Set("ZCWRAP_DAEMON", "ON");
   EXPECT_EQ(LoadOrDie().daemon, "on");
+  env_.Set("ZCWRAP_DAEMON", "");
+  EXPECT_FALSE(Load().ok());
 }
 
 TEST_F(ConfigTest, EnvironmentOverridesTheFile) {
@@ -225,7 +229,7 @@ TEST_F(ConfigTest, EnvironmentOverridesTheFile) {
 TEST_F(ConfigTest, EveryKeyHasAWorkingEnvironmentVariable) {
   // A valid, non-default value for each key (cache_dir is already set through ZCWRAP_DIR).
   const std::map<std::string, std::string> values = {
-      {"compression_level", "0"}, {"daemon", "auto"},        {"daemon_idle_timeout", "7"},
+      {"compression_level", "0"}, {"daemon", "off"},         {"daemon_idle_timeout", "7"},
       {"direct_mode", "false"},   {"disable", "1"},
       {"log_file", "/var/log/zc"}, {"max_files", "99"},     {"max_size", "12345"},
       {"readonly", "yes"},        {"recache", "on"},
@@ -237,7 +241,7 @@ TEST_F(ConfigTest, EveryKeyHasAWorkingEnvironmentVariable) {
     env_.Set(std::string(EnvNameFor(key)), it->second);
   }
   const Config config = LoadOrDie();
-  EXPECT_EQ(config.daemon, "auto");
+  EXPECT_EQ(config.daemon, "off");
   EXPECT_EQ(config.daemon_idle_timeout, 7);
   EXPECT_EQ(config.max_size, 12345u);
   EXPECT_EQ(config.max_files, 99u);

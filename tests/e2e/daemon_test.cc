@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "cachecore/daemon/endpoint.h"
 #include "cachecore/daemon/frame_io.h"
 #include "cachecore/daemon/protocol.h"
 #include "cachecore/util/process.h"
@@ -24,7 +25,6 @@ namespace {
 
 class DaemonTest : public E2eTest {
  protected:
-  ~DaemonTest() override { (void)Zcwrap({"--daemon-stop"}, root_); }
 
   // Starts the daemon; returns its socket path.
   std::string Start(const std::vector<std::string>& env = {}) {
@@ -49,6 +49,7 @@ class DaemonTest : public E2eTest {
   }
 
   std::string LogFor(const std::string& socket_path) {
+    // (The harness stops the daemon and removes these files when the test ends.)
     std::string log = socket_path.substr(0, socket_path.size() - 5) + ".log";
     return ReadFile(log).value_or("");
   }
@@ -275,6 +276,31 @@ TEST_F(DaemonTest, ConnectionFromAnotherUidIsRefusedAndLogged) {
   EXPECT_EQ(r.exit_code, 0) << "the other user must get no answer: " << ::testing::PrintToString(r);
   EXPECT_TRUE(absl::StrContains(LogFor(socket), "refused a connection from uid 65534"));
   EXPECT_GT(StatusField("pid"), 0);
+}
+
+TEST_F(DaemonTest, ADaemonThatCannotStartIsNotWaitedForAgain) {
+  // A cache "directory" that is a file: the daemon cannot open it and exits at once (and the
+  // in-process engine cannot either, so the compiler simply runs).
+  WriteFile(Path("not-a-dir"), "x");
+  WriteBoth("a.c", kCleanC);
+  const std::vector<std::string> env = {"ZCWRAP_DAEMON=auto", "ZCWRAP_DIR=" + Path("not-a-dir")};
+  const std::vector<std::string> args = {"gcc", "-c", "a.c"};
+  ASSERT_EQ(Plain(args).exit_code, 0);
+  auto timed = [&] {
+    const auto start = std::chrono::steady_clock::now();
+    RunResult r = Zcwrap(args, "", env);
+    EXPECT_EQ(r.exit_code, 0) << ::testing::PrintToString(r);
+    EXPECT_TRUE(SameFile("a.o"));
+    return std::chrono::steady_clock::now() - start;
+  };
+  timed();  // may wait for the failed start (bounded)
+  EXPECT_LT(timed(), std::chrono::milliseconds(1500)) << "the failure must be remembered";
+  absl::StatusOr<daemon::Endpoint> endpoint = daemon::EndpointFor(
+      Path("not-a-dir"), [](absl::string_view) -> std::optional<std::string> { return {}; });
+  ASSERT_TRUE(endpoint.ok());
+  EXPECT_TRUE(Exists(endpoint->failed_path));
+  ::unlink(endpoint->failed_path.c_str());
+  ::unlink(endpoint->lock_path.c_str());
 }
 
 TEST_F(DaemonTest, IdleDaemonShutsItselfDown) {

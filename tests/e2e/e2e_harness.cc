@@ -1,5 +1,7 @@
 #include "tests/e2e/e2e_harness.h"
 
+#include "cachecore/daemon/endpoint.h"
+
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -157,8 +159,17 @@ E2eTest::E2eTest() {
 
 E2eTest::~E2eTest() {
   if (root_.empty()) return;
-  // Under ZCWRAP_E2E_DAEMON a daemon may serve this test's cache: stop it with the test.
-  if (!DaemonMode().empty()) (void)Zcwrap({"--daemon-stop"}, root_);
+  // A daemon may serve this test's cache (ZCWRAP_E2E_DAEMON, or a test that starts one): stop it
+  // with the test, and leave no endpoint files behind.
+  (void)Zcwrap({"--daemon-stop"}, root_);
+  absl::StatusOr<daemon::Endpoint> endpoint = daemon::EndpointFor(
+      cache_dir_, [](absl::string_view) -> std::optional<std::string> { return std::nullopt; });
+  if (endpoint.ok()) {
+    for (const std::string* f : {&endpoint->lock_path, &endpoint->log_path,
+                                 &endpoint->failed_path, &endpoint->socket_path}) {
+      ::unlink(f->c_str());
+    }
+  }
   std::error_code ec;
   fs::remove_all(root_, ec);
 }
@@ -176,8 +187,9 @@ std::vector<std::string> E2eTest::Environment(const std::string& cwd,
       absl::StrCat("PATH=", kHarnessPath),     absl::StrCat("HOME=", home_dir_), "LC_ALL=C",
       absl::StrCat("ZCWRAP_DIR=", cache_dir_), absl::StrCat("PWD=", cwd),
   };
-  // The whole suite can run through the daemon: ZCWRAP_E2E_DAEMON=on (meson test e2e_daemon).
-  if (!DaemonMode().empty()) env.push_back(absl::StrCat("ZCWRAP_DAEMON=", DaemonMode()));
+  // The suite checks the in-process path (ZCWRAP_DAEMON=off), or with ZCWRAP_E2E_DAEMON=on
+  // (meson test e2e_wrapper_daemon) the same behaviour through the daemon.
+  env.push_back(absl::StrCat("ZCWRAP_DAEMON=", DaemonMode().empty() ? "off" : DaemonMode()));
   if (const char* tmp = std::getenv("TMPDIR"); tmp != nullptr && tmp[0] == '/') {
     env.push_back(absl::StrCat("TMPDIR=", tmp));
   }

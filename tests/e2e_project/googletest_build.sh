@@ -13,9 +13,10 @@ if [ ! -f "$src/CMakeLists.txt" ] || ! command -v cmake >/dev/null; then
   exit 77
 fi
 work=$(mktemp -d /tmp/zcwrap-gtest-XXXXXX)
-trap 'rm -rf "$work"' EXIT
 export ZCWRAP_DIR="$work/cache"
-unset ZCWRAP_DISABLE ZCWRAP_RECACHE ZCWRAP_READONLY
+unset ZCWRAP_DISABLE ZCWRAP_RECACHE ZCWRAP_READONLY ZCWRAP_DAEMON
+# The default configuration (the daemon starts on first use); stopped when done.
+trap '"$zcwrap" --daemon-stop >/dev/null 2>&1; rm -rf "$work"' EXIT
 
 configure() {  # dir [launcher]
   local launcher=()
