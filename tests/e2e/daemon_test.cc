@@ -3,6 +3,7 @@
 // shutdown. (The whole drop-in suite also runs through the daemon: meson test e2e_wrapper_daemon.)
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -93,6 +94,25 @@ TEST_F(DaemonTest, DaemonAndInProcessShareOneCache) {
   EXPECT_TRUE(HasMissesAndHits(2, 2));
   EXPECT_GE(StatusField("requests"), 2);
   EXPECT_GE(StatusField("memory_results"), 1) << "the daemon keeps decoded entries in memory";
+}
+
+TEST_F(DaemonTest, OutputsGetTheClientsUmaskNotTheDaemons) {
+  Start();  // under the harness's umask
+  WriteBoth("a.c", kCleanC);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // Run() does not wait a tick
+  auto compile_with_umask_077 = [&] {
+    return Run({"/bin/sh", "-c", "umask 077; exec \"$0\" gcc -c a.c", ZcwrapBinary()},
+               WrapPath(""), {"ZCWRAP_DAEMON=on"});
+  };
+  for (const char* round : {"miss", "hit"}) {
+    SCOPED_TRACE(round);
+    ::unlink(WrapPath("a.o").c_str());
+    ASSERT_EQ(compile_with_umask_077().exit_code, 0);
+    struct stat st;
+    ASSERT_EQ(::stat(WrapPath("a.o").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+  }
+  EXPECT_TRUE(HasMissesAndHits(1, 1));
 }
 
 TEST_F(DaemonTest, ClientThatGoesAwayCancelsItsCompile) {
