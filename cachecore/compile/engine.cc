@@ -104,6 +104,18 @@ namespace {
 
 int64_t Ns(const struct timespec& ts) { return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec; }
 
+// A command run on behalf of `request`: in its directory and environment, under its umask,
+// cancelled with it.
+util::Command CommandFor(const CompileRequest& request, std::vector<std::string> argv) {
+  util::Command cmd;
+  cmd.argv = std::move(argv);
+  cmd.cwd = request.cwd;
+  cmd.env = request.env;
+  cmd.cancel_fd = request.cancel_fd;
+  cmd.umask = request.umask;
+  return cmd;
+}
+
 FileSignature SignatureOf(const struct stat& st) {
   return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
           static_cast<int64_t>(st.st_size), Ns(st.st_mtim), Ns(st.st_ctim)};
@@ -288,15 +300,10 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request) {
     if (!text.ok()) return Passthrough(Counter::kBadCompilerArguments);
     preprocessed = std::move(*text);
   } else {
-    util::Command cpp;
-    cpp.argv.push_back(request.argv[0]);
-    cpp.argv.insert(cpp.argv.end(), plan.preprocess_args.begin(), plan.preprocess_args.end());
-    cpp.argv.push_back("-E");
-    cpp.cwd = request.cwd;
-    cpp.env = request.env;
-    cpp.cancel_fd = request.cancel_fd;
-    cpp.umask = request.umask;
-    absl::StatusOr<util::ProcessResult> ran = runner_->Run(cpp);
+    std::vector<std::string> cpp_argv = {request.argv[0]};
+    cpp_argv.insert(cpp_argv.end(), plan.preprocess_args.begin(), plan.preprocess_args.end());
+    cpp_argv.push_back("-E");
+    absl::StatusOr<util::ProcessResult> ran = runner_->Run(CommandFor(request, cpp_argv));
     if (!ran.ok()) return RunFailed(ran.status());
     if (ran->exit_code != 0) return Passthrough(Counter::kPreprocessorError);
     preprocessed = std::move(ran->stdout_data);
@@ -391,12 +398,7 @@ std::optional<CompileResult> Engine::DirectLookup(Context& ctx) {
 CompileResult Engine::RunDependMode(Context& ctx) {
   const CompilePlan& plan = ctx.plan;
   const std::string& cwd = ctx.request->cwd;
-  util::Command cmd;
-  cmd.argv = ctx.compile_argv;
-  cmd.cwd = cwd;
-  cmd.env = ctx.request->env;
-  cmd.cancel_fd = ctx.request->cancel_fd;
-  cmd.umask = ctx.request->umask;
+  util::Command cmd = CommandFor(*ctx.request, ctx.compile_argv);
   // The dependency list comes from the compile itself: the user's .d if they asked for one
   // (with -MD it lists everything), else a private one the user never sees.
   std::string dep_path;
@@ -584,14 +586,7 @@ absl::Status Engine::Restore(const Context& ctx, const store::Entry& entry,
 }
 
 CompileResult Engine::RunAndStore(Context& ctx) {
-  const std::string& cwd = ctx.request->cwd;
-  util::Command cmd;
-  cmd.argv = ctx.compile_argv;
-  cmd.cwd = cwd;
-  cmd.env = ctx.request->env;
-  cmd.cancel_fd = ctx.request->cancel_fd;
-  cmd.umask = ctx.request->umask;
-  absl::StatusOr<util::ProcessResult> ran = runner_->Run(cmd);
+  absl::StatusOr<util::ProcessResult> ran = runner_->Run(CommandFor(*ctx.request, ctx.compile_argv));
   if (!ran.ok()) return RunFailed(ran.status());
 
   CompileResult result = MissResult(*ran);

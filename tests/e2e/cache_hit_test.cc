@@ -97,12 +97,7 @@ TEST_P(FailedCompileTest, FailedCompileMatchesPlainAndIsNotCached) {
 INSTANTIATE_TEST_SUITE_P(Compilers, FailedCompileTest,
                          ::testing::Combine(::testing::Values("gcc", "clang"),
                                             ::testing::Values(Mode::kDirect, Mode::kPreprocessor)),
-                         [](const ::testing::TestParamInfo<std::tuple<const char*, Mode>>& info) {
-                           return std::string(std::get<0>(info.param) == std::string("gcc")
-                                                  ? "Gcc"
-                                                  : "Clang") +
-                                  ModeName(std::get<1>(info.param));
-                         });
+                         CompilerModeName);
 
 }  // namespace
 }  // namespace zc::e2e

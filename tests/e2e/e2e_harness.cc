@@ -134,6 +134,12 @@ std::string ResolveProgram(const std::string& name) {
   return name;
 }
 
+std::string CompilerModeName(
+    const ::testing::TestParamInfo<std::tuple<const char*, Mode>>& info) {
+  return std::string(std::get<0>(info.param) == std::string("gcc") ? "Gcc" : "Clang") +
+         ModeName(std::get<1>(info.param));
+}
+
 std::string DaemonMode() {
   const char* mode = std::getenv("ZCWRAP_E2E_DAEMON");
   return mode != nullptr ? mode : "";

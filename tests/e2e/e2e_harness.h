@@ -32,6 +32,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -87,6 +88,9 @@ enum class Mode { kDirect, kPreprocessor };
 // "Direct" / "Preprocessor", for test names.
 std::string ModeName(Mode mode);
 void PrintTo(Mode mode, std::ostream* os);
+// Test-name suffix for a (compiler, mode) parameter: "GccDirect", "ClangPreprocessor", ...
+std::string CompilerModeName(
+    const ::testing::TestParamInfo<std::tuple<const char*, Mode>>& info);
 
 class E2eTest : public ::testing::Test {
  protected:
