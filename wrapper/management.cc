@@ -32,17 +32,6 @@ std::string Timestamp(uint64_t t) {
 }
 
 // Every counter by name, plus the derived files_in_cache and cache_size_kibibyte, sorted by name.
-std::vector<std::pair<std::string, uint64_t>> NamedValues(const stats::Snapshot& snap) {
-  std::vector<std::pair<std::string, uint64_t>> rows;
-  for (const stats::CounterInfo& info : stats::AllCounters()) {
-    rows.emplace_back(std::string(info.name), snap.Get(info.counter));
-  }
-  rows.emplace_back("cache_size_kibibyte", snap.TotalBytes() / 1024);
-  rows.emplace_back("files_in_cache", snap.TotalFiles());
-  std::sort(rows.begin(), rows.end());
-  return rows;
-}
-
 std::string ShowStats(const config::Config& config, const stats::Snapshot& s) {
   const uint64_t direct = s.Get(Counter::kDirectCacheHit);
   const uint64_t preprocessed = s.Get(Counter::kPreprocessedCacheHit);
@@ -197,15 +186,12 @@ int RunManagement(const std::vector<std::string>& args, const config::EnvLookup&
   if (opt == "-s" || opt == "--show-stats") {
     *out += ShowStats(*config, stats.Read());
   } else if (opt == "--print-stats") {
-    std::vector<std::pair<std::string, uint64_t>> rows = NamedValues(stats.Read());
     if (json) {
-      *out += "{";
-      for (size_t i = 0; i < rows.size(); ++i) {
-        absl::StrAppend(out, i ? ", " : "", "\"", rows[i].first, "\": ", rows[i].second);
-      }
-      *out += "}\n";
+      absl::StrAppend(out, stats::NamedValuesJson(stats.Read()), "\n");
     } else {
-      for (const auto& [name, value] : rows) absl::StrAppend(out, name, "\t", value, "\n");
+      for (const auto& [name, value] : stats::NamedValues(stats.Read())) {
+        absl::StrAppend(out, name, "\t", value, "\n");
+      }
     }
   } else if (opt == "-z" || opt == "--zero-stats") {
     stats.ZeroCounters();

@@ -88,6 +88,7 @@ absl::Status WriteOutput(const std::string& path, absl::string_view data, int um
 
 struct Engine::Context {
   const CompileRequest* request = nullptr;
+  audit::CompileEvents* audit = nullptr;  // null: not audited
   const config::Config* settings = nullptr;  // the request's, or the engine's
   CompilePlan plan;
   EnvView env{std::nullopt};
@@ -105,15 +106,24 @@ namespace {
 int64_t Ns(const struct timespec& ts) { return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec; }
 
 // A command run on behalf of `request`: in its directory and environment, under its umask,
-// cancelled with it.
-util::Command CommandFor(const CompileRequest& request, std::vector<std::string> argv) {
+// cancelled with it. The compile itself (not the preprocessor) shows its output as it comes.
+enum class Shown { kNo, kOutput };
+util::Command CommandFor(const CompileRequest& request, std::vector<std::string> argv,
+                         Shown shown) {
   util::Command cmd;
   cmd.argv = std::move(argv);
   cmd.cwd = request.cwd;
   cmd.env = request.env;
-  cmd.cancel_fd = request.cancel_fd;
+  cmd.cancel_fds = request.cancel_fds;
   cmd.umask = request.umask;
+  if (shown == Shown::kOutput) cmd.on_output = request.on_output;
   return cmd;
+}
+
+uint64_t EntryBytes(const store::Entry& entry) {
+  uint64_t bytes = 0;
+  for (const store::Payload& p : entry.payloads) bytes += p.data.size();
+  return bytes;
 }
 
 FileSignature SignatureOf(const struct stat& st) {
@@ -213,26 +223,101 @@ CompileResult Engine::RunFailed(const absl::Status& status) {
   return Passthrough(Counter::kCouldNotFindCompiler);
 }
 
+absl::string_view OutcomeName(const CompileResult& result) {
+  switch (result.outcome) {
+    case Outcome::kHit: return "hit";
+    case Outcome::kMiss: return "miss";
+    case Outcome::kCancelled: return "cancelled";
+    case Outcome::kPassthrough:
+    case Outcome::kRanPlainly:
+      return stats::Info(result.reason).group == stats::CounterGroup::kError ? "error"
+                                                                             : "uncacheable";
+  }
+  return "error";
+}
+
 CompileResult Engine::Compile(const CompileRequest& request) {
   const int64_t start_ns = NowNs();
+  const config::Config& settings = request.config != nullptr ? *request.config : config_;
+  // Audit events: the caller's, or the settings' file with the ids from the environment.
+  audit::CompileEvents* events = request.audit;
+  std::unique_ptr<audit::EventLog> own_log;
+  std::optional<audit::CompileEvents> own_events;
+  if (events == nullptr && !settings.audit_file.empty()) {
+    std::optional<audit::Mode> mode = audit::ParseMode(settings.audit_mode);
+    if (mode && *mode != audit::Mode::kOff) {
+      absl::StatusOr<std::unique_ptr<audit::EventLog>> log =
+          audit::EventLog::Open(util::JoinPath(request.cwd, settings.audit_file));
+      if (log.ok()) {
+        own_log = std::move(*log);
+        EnvView env(request.env);
+        own_events.emplace(own_log.get(), *mode,
+                           audit::ContextFromEnv([&env](absl::string_view n) { return env.Get(n); }),
+                           nullptr, request.origin);
+        events = &*own_events;
+      }
+    }
+  }
+  if (events != nullptr) {
+    if (request.env) {
+      events->Started(request.argv, request.cwd, *request.env);
+    } else {
+      std::vector<std::string> env;
+      for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+      events->Started(request.argv, request.cwd, env);
+    }
+  }
+
   CompileResult result;
   try {
-    result = CompileOrThrow(request);
+    result = CompileOrThrow(request, events);
   } catch (const std::exception&) {
     result = Passthrough(Counter::kInternalError);
   }
+  if (result.outcome == Outcome::kPassthrough && request.run_uncacheable) {
+    result = RunPlainly(request, std::move(result));
+  }
   store_->stats().Touch();
-  Log(request, result, (NowNs() - start_ns) / 1000);
+  const int64_t micros = (NowNs() - start_ns) / 1000;
+  Log(request, result, micros);
+  if (events != nullptr) {
+    std::optional<int> exit_code;
+    if (result.outcome != Outcome::kPassthrough) exit_code = result.exit_code;
+    events->Finished(OutcomeName(result), stats::CounterName(result.reason), exit_code, micros);
+    result.compile_id = events->compile_id();
+  }
   return result;
 }
 
-CompileResult Engine::CompileOrThrow(const CompileRequest& request) {
+CompileResult Engine::RunPlainly(const CompileRequest& request, CompileResult plain) {
+  util::Command cmd = CommandFor(request, request.argv, Shown::kOutput);
+  cmd.stdin_data = request.stdin_data;
+  absl::StatusOr<util::ProcessResult> ran = runner_->Run(cmd);
+  if (!ran.ok()) {
+    if (absl::IsCancelled(ran.status())) return RunFailed(ran.status());
+    // As a shell would say it.
+    plain.outcome = Outcome::kRanPlainly;
+    plain.reason = Counter::kCouldNotFindCompiler;
+    plain.exit_code = 127;
+    plain.stderr_data = absl::StrCat("zcwrap: ", ran.status().message(), "\n");
+    if (request.on_output) request.on_output(2, plain.stderr_data);
+    return plain;
+  }
+  plain.outcome = Outcome::kRanPlainly;
+  plain.exit_code = ran->exit_code;
+  plain.stdout_data = std::move(ran->stdout_data);
+  plain.stderr_data = std::move(ran->stderr_data);
+  return plain;
+}
+
+CompileResult Engine::CompileOrThrow(const CompileRequest& request, audit::CompileEvents* audit) {
   const config::Config& settings = request.config != nullptr ? *request.config : config_;
   if (settings.disable) return Passthrough(Counter::kDisabled);
   if (request.argv.empty()) return Passthrough(Counter::kBadCompilerArguments);
 
   Context ctx;
   ctx.request = &request;
+  ctx.audit = audit;
   ctx.settings = &settings;
   // Taken before any input is hashed. File timestamps come from the kernel's coarse clock:
   // compare them with the same clock, so a file written in the same tick as the start still
@@ -283,6 +368,7 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request) {
       ctx.manifest_key = ManifestKey(key_inputs, source->digest);
       if (settings.recache) {
         store_->stats().Increment(Counter::kRecache);
+        if (ctx.audit) ctx.audit->Miss("direct", "recache");
       } else if (std::optional<CompileResult> hit = DirectLookup(ctx)) {
         return std::move(*hit);
       }
@@ -303,7 +389,7 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request) {
     std::vector<std::string> cpp_argv = {request.argv[0]};
     cpp_argv.insert(cpp_argv.end(), plan.preprocess_args.begin(), plan.preprocess_args.end());
     cpp_argv.push_back("-E");
-    absl::StatusOr<util::ProcessResult> ran = runner_->Run(CommandFor(request, cpp_argv));
+    absl::StatusOr<util::ProcessResult> ran = runner_->Run(CommandFor(request, cpp_argv, Shown::kNo));
     if (!ran.ok()) return RunFailed(ran.status());
     if (ran->exit_code != 0) return Passthrough(Counter::kPreprocessorError);
     preprocessed = std::move(ran->stdout_data);
@@ -326,6 +412,7 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request) {
   }
   if (!have_result) {
     store_->stats().Increment(Counter::kPreprocessedCacheMiss);
+    if (ctx.audit) ctx.audit->Miss("preprocessed", settings.recache ? "recache" : "not_found");
     result = RunAndStore(ctx);
   }
   // Teach direct mode this compile (the -MMD case): the line markers name every file read.
@@ -368,7 +455,13 @@ StatCache& Engine::stat_cache() {
 
 std::optional<CompileResult> Engine::DirectLookup(Context& ctx) {
   std::shared_ptr<const Manifest> manifest = LoadManifest(*ctx.manifest_key);
-  if (manifest == nullptr) return std::nullopt;
+  if (manifest == nullptr) {
+    if (ctx.audit) ctx.audit->Miss("direct", "no_manifest");
+    return std::nullopt;
+  }
+  // Why nothing matched, for the audit: no record's inputs are as they were, or one's were but
+  // its result is gone.
+  absl::string_view why = "inputs_changed";
   for (const ManifestRecord& rec : manifest->records) {
     bool same = true;
     for (const ManifestFile& f : rec.files) {
@@ -391,14 +484,16 @@ std::optional<CompileResult> Engine::DirectLookup(Context& ctx) {
     if (std::optional<CompileResult> hit = Lookup(ctx, rec.result_key, Counter::kDirectCacheHit)) {
       return hit;
     }
+    why = "result_missing";
   }
+  if (ctx.audit) ctx.audit->Miss("direct", why);
   return std::nullopt;
 }
 
 CompileResult Engine::RunDependMode(Context& ctx) {
   const CompilePlan& plan = ctx.plan;
   const std::string& cwd = ctx.request->cwd;
-  util::Command cmd = CommandFor(*ctx.request, ctx.compile_argv);
+  util::Command cmd = CommandFor(*ctx.request, ctx.compile_argv, Shown::kOutput);
   // The dependency list comes from the compile itself: the user's .d if they asked for one
   // (with -MD it lists everything), else a private one the user never sees.
   std::string dep_path;
@@ -455,6 +550,8 @@ CompileResult Engine::RunDependMode(Context& ctx) {
     return result;
   }
   if (!store_->Put(ctx.key, *entry).ok()) return result;
+  result.stored = true;
+  if (ctx.audit) ctx.audit->Stored(result.key_hex, EntryBytes(*entry));
   RecordManifest(ctx, files, ctx.key);
   return result;
 }
@@ -532,6 +629,14 @@ std::optional<CompileResult> Engine::Lookup(Context& ctx, const util::Digest& ke
   result.reason = hit_counter;
   result.key_hex = key.ToHex();
   store_->stats().Increment(hit_counter);
+  if (ctx.audit) {
+    ctx.audit->Hit(hit_counter == Counter::kDirectCacheHit ? "direct" : "preprocessed",
+                   result.key_hex);
+  }
+  if (const auto& show = ctx.request->on_output) {
+    if (!result.stdout_data.empty()) show(1, result.stdout_data);
+    if (!result.stderr_data.empty()) show(2, result.stderr_data);
+  }
   return result;
 }
 
@@ -586,7 +691,8 @@ absl::Status Engine::Restore(const Context& ctx, const store::Entry& entry,
 }
 
 CompileResult Engine::RunAndStore(Context& ctx) {
-  absl::StatusOr<util::ProcessResult> ran = runner_->Run(CommandFor(*ctx.request, ctx.compile_argv));
+  absl::StatusOr<util::ProcessResult> ran =
+      runner_->Run(CommandFor(*ctx.request, ctx.compile_argv, Shown::kOutput));
   if (!ran.ok()) return RunFailed(ran.status());
 
   CompileResult result = MissResult(*ran);
@@ -601,7 +707,10 @@ CompileResult Engine::RunAndStore(Context& ctx) {
     return result;
   }
   // A failed store costs a future hit, never this build.
-  (void)store_->Put(ctx.key, *entry);
+  if (store_->Put(ctx.key, *entry).ok()) {
+    result.stored = true;
+    if (ctx.audit) ctx.audit->Stored(result.key_hex, EntryBytes(*entry));
+  }
   return result;
 }
 
@@ -642,10 +751,8 @@ void Engine::Log(const CompileRequest& request, const CompileResult& result, int
   const std::string& log_file =
       request.config != nullptr ? request.config->log_file : config_.log_file;
   if (log_file.empty()) return;
-  const char* outcome = result.outcome == Outcome::kHit         ? "hit"
-                        : result.outcome == Outcome::kMiss      ? "miss"
-                        : result.outcome == Outcome::kCancelled ? "cancelled"
-                                                                : "passthrough";
+  const absl::string_view outcome =
+      result.outcome == Outcome::kPassthrough ? "passthrough" : OutcomeName(result);
   std::string line = absl::StrCat("zcwrap[", ::getpid(), "] ", outcome, " ",
                                   stats::CounterName(result.reason), " us=", micros, " key=",
                                   result.key_hex.empty() ? "-" : result.key_hex, " cwd=",

@@ -23,12 +23,15 @@
 #ifndef ZCWRAP_CACHECORE_COMPILE_ENGINE_H_
 #define ZCWRAP_CACHECORE_COMPILE_ENGINE_H_
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+#include "cachecore/audit/compile_events.h"
 #include "cachecore/compile/arguments.h"
 #include "cachecore/compile/manifest.h"
 #include "cachecore/compile/memory_cache.h"
@@ -51,17 +54,29 @@ struct CompileRequest {
   // not the process that owns the engine (the daemon serving a client). nullptr: the engine's.
   // cache_dir and the store limits always stay the engine's.
   const config::Config* config = nullptr;
-  // Abandons the compile when readable (see util::Command::cancel_fd). -1: not cancellable.
-  int cancel_fd = -1;
+  // Abandon the compile when one becomes readable (see util::Command::cancel_fds).
+  std::vector<int> cancel_fds;
   // The caller's umask when it is not this process's (the daemon's clients); -1: ours.
   int umask = -1;
+  // Run uncacheable compiles here too (outcome kRanPlainly) instead of handing them back
+  // (kPassthrough). For callers that cannot exec the compiler themselves (the shim).
+  bool run_uncacheable = false;
+  std::string stdin_data;  // the compiler's standard input in such a plain run
+  // The compile's own output as it is produced (stream 1 or 2); on a hit, each whole stream
+  // once. Never the preprocessor's output. Empty: not called.
+  std::function<void(int stream, absl::string_view chunk)> on_output;
+  // Where this compile's audit events go. nullptr: the settings' audit_file, if any, with the
+  // ids from the request's environment (ZCWRAP_RUN_ID, ...).
+  audit::CompileEvents* audit = nullptr;
+  absl::string_view origin = "zcwrap";  // the front door, as audit events name it
 };
 
 enum class Outcome {
   kHit,          // outputs restored from the cache
   kMiss,         // compiled (and stored, unless read-only or the compile failed)
   kPassthrough,  // not cacheable or not cached: the caller must run the compiler untouched
-  kCancelled,    // cancel_fd fired: compilers were killed, nothing was stored
+  kCancelled,    // a cancel fd fired: compilers were killed, nothing was stored
+  kRanPlainly,   // not cacheable or not cached, and run untouched here (run_uncacheable)
 };
 
 struct CompileResult {
@@ -71,8 +86,14 @@ struct CompileResult {
   int exit_code = 0;
   std::string stdout_data;
   std::string stderr_data;
-  std::string key_hex;  // empty unless a key was computed
+  std::string key_hex;     // empty unless a key was computed
+  std::string compile_id;  // the audit events' id; empty when nothing was audited
+  bool stored = false;     // a new result entry was written
 };
+
+// How audit events and the shim name a result: "hit", "miss", "uncacheable", "error" (an
+// internal failure or a compiler that could not run) or "cancelled".
+absl::string_view OutcomeName(const CompileResult& result);
 
 class Engine {
  public:
@@ -92,7 +113,9 @@ class Engine {
 
  private:
   struct Context;
-  CompileResult CompileOrThrow(const CompileRequest& request);
+  CompileResult CompileOrThrow(const CompileRequest& request, audit::CompileEvents* audit);
+  // Runs the request's compiler untouched (run_uncacheable); `plain` is the passthrough result.
+  CompileResult RunPlainly(const CompileRequest& request, CompileResult plain);
   CompileResult Passthrough(stats::Counter reason);
   // The result of a compile that ran (kMiss: cache_miss, or compile_failed), counted.
   CompileResult MissResult(const util::ProcessResult& ran);

@@ -40,6 +40,22 @@ struct KeyInfo {
 
 // Sorted by name (a unit test checks it). Adding a key: one row here, a field in Config.
 constexpr KeyInfo kKeys[] = {
+    {"audit_file", "ZCWRAP_AUDIT_FILE", true,
+     [](absl::string_view v, Config* c) {
+       c->audit_file = std::string(v);
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return c.audit_file; }},
+    {"audit_mode", "ZCWRAP_AUDIT_MODE", true,
+     [](absl::string_view v, Config* c) {
+       std::string mode = absl::AsciiStrToLower(absl::StripAsciiWhitespace(v));
+       if (mode != "off" && mode != "summary" && mode != "normal" && mode != "verbose") {
+         return absl::InvalidArgumentError("expected off, summary, normal or verbose");
+       }
+       c->audit_mode = mode;
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return c.audit_mode; }},
     {"cache_dir", "ZCWRAP_DIR", false,
      [](absl::string_view v, Config* c) {
        if (v.empty()) return absl::InvalidArgumentError("must not be empty");
@@ -198,7 +214,7 @@ absl::StatusOr<Config> LoadConfig(const EnvLookup& env) {
   if (!dir.ok()) return dir.status();
   config.cache_dir = *dir;
   if (auto d = env("ZCWRAP_DIR"); d && !d->empty()) {
-    sources[0] = {Origin::kEnvironment, "ZCWRAP_DIR"};
+    sources[FindKey("cache_dir") - kKeys] = {Origin::kEnvironment, "ZCWRAP_DIR"};
   }
 
   const std::string file_path = config.ConfigFilePath();

@@ -30,6 +30,8 @@ enum class Origin { kDefault, kFile, kEnvironment };
 absl::string_view OriginName(Origin origin);
 
 struct Config {
+  std::string audit_file;                 // JSON Lines audit events (docs/audit.md); empty = none
+  std::string audit_mode = "normal";      // off | summary | normal | verbose
   std::string cache_dir;
   uint64_t max_size = uint64_t{5} << 30;  // bytes; 0 = unlimited
   uint64_t max_files = 0;                 // 0 = unlimited

@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "cachecore/daemon/frame_io.h"
 #include "cachecore/util/file_io.h"
+#include "cachecore/util/json.h"
 #include "cachecore/version.h"
 
 namespace zc::daemon {
@@ -30,21 +31,6 @@ uint64_t RssBytes() {
   unsigned long size = 0, resident = 0;
   if (std::sscanf(statm->c_str(), "%lu %lu", &size, &resident) != 2) return 0;
   return static_cast<uint64_t>(resident) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-}
-
-std::string JsonEscape(absl::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += absl::StrFormat("\\u%04x", c);
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -216,7 +202,8 @@ std::string Server::HandleCompile(const std::string& payload, int conn_fd) {
   req.env = std::move(request->env);
   req.stderr_is_tty = request->stderr_is_tty;
   req.config = &*config;
-  req.cancel_fd = conn_fd;
+  req.cancel_fds = {conn_fd};
+  req.origin = "zcwrap-daemon";
   req.umask = static_cast<int>(request->umask);
   compile::CompileResult result = engine_->Compile(req);
   --in_flight_;
@@ -251,7 +238,7 @@ std::string Server::StatusJson() const {
       ::getpid(), kZcwrapVersion, kProtocolVersion, uptime, requests_.load(), RssBytes(),
       in_flight_.load(), options_.max_parallel, options_.idle_timeout_s,
       engine_->memory_manifests(), engine_->memory_results(),
-      JsonEscape(options_.cache_dir), JsonEscape(options_.endpoint.socket_path));
+      util::JsonEscape(options_.cache_dir), util::JsonEscape(options_.endpoint.socket_path));
 }
 
 }  // namespace zc::daemon

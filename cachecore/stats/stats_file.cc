@@ -8,12 +8,14 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
 #include "cachecore/util/atomic_file.h"
 #include "cachecore/util/byte_io.h"
 #include "cachecore/util/file_io.h"
+#include "cachecore/util/json.h"
 #include "cachecore/util/scoped_fd.h"
 
 namespace zc::stats {
@@ -101,6 +103,28 @@ absl::StatusOr<std::unique_ptr<StatsFile>> StatsFile::Open(const std::string& pa
 }
 
 StatsFile::~StatsFile() { ::munmap(map_, kFileSize); }
+
+absl::Status StatsFile::Sync() {
+  if (::msync(map_, kFileSize, MS_SYNC) != 0) return util::ErrnoToStatus(errno, "msync " + path_);
+  return absl::OkStatus();
+}
+
+std::vector<std::pair<std::string, uint64_t>> NamedValues(const Snapshot& snapshot) {
+  std::vector<std::pair<std::string, uint64_t>> rows;
+  for (const CounterInfo& info : AllCounters()) {
+    rows.emplace_back(std::string(info.name), snapshot.Get(info.counter));
+  }
+  rows.emplace_back("cache_size_kibibyte", snapshot.TotalBytes() / 1024);
+  rows.emplace_back("files_in_cache", snapshot.TotalFiles());
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+std::string NamedValuesJson(const Snapshot& snapshot) {
+  util::JsonObject o;
+  for (const auto& [name, value] : NamedValues(snapshot)) o.Add(name, value);
+  return o.Take();
+}
 
 uint64_t* StatsFile::Slot(size_t index) const {
   return reinterpret_cast<uint64_t*>(static_cast<char*>(map_) + kHeaderSize) + index;

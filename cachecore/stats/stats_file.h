@@ -27,6 +27,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "cachecore/stats/counter.h"
@@ -48,6 +50,12 @@ struct Snapshot {
   uint64_t TotalBytes() const;
   uint64_t TotalFiles() const;
 };
+
+// Every counter by its name, plus cache_size_kibibyte and files_in_cache, sorted by name: what
+// `zcwrap --print-stats` prints.
+std::vector<std::pair<std::string, uint64_t>> NamedValues(const Snapshot& snapshot);
+// The same as one JSON object.
+std::string NamedValuesJson(const Snapshot& snapshot);
 
 class StatsFile {
  public:
@@ -79,6 +87,8 @@ class StatsFile {
   SignedUsage RawShardUsage(int shard) const;
 
   Snapshot Read() const;
+  // Writes the counters back to the file now (msync), for a durable flush.
+  absl::Status Sync();
   // Zeroes every counter except the shard tallies, and records when.
   void ZeroCounters();
   // Sets every shard tally to zero (after the store was cleared).

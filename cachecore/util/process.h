@@ -10,11 +10,13 @@
 #ifndef ZCWRAP_CACHECORE_UTIL_PROCESS_H_
 #define ZCWRAP_CACHECORE_UTIL_PROCESS_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace zc::util {
 
@@ -24,10 +26,14 @@ struct Command {
   // The whole environment as "NAME=value" strings; nullopt: inherit the caller's.
   std::optional<std::vector<std::string>> env;
   std::string stdin_data;         // fed to the child's standard input (empty: /dev/null)
-  // If >= 0, a descriptor that becomes readable (data, end of file or hang-up) when the run must
-  // be abandoned: the child is killed (SIGKILL) and Run returns Cancelled. The daemon passes the
-  // client's socket (a client that goes away cancels its compile); hosts pass an eventfd.
-  int cancel_fd = -1;
+  // Descriptors that become readable (data, end of file or hang-up) when the run must be
+  // abandoned: the child's process group is killed (SIGKILL) and Run returns Cancelled. The
+  // daemon passes the client's socket (a client that goes away cancels its compile); the shim
+  // passes eventfds (the host's tokens, its own force shutdown).
+  std::vector<int> cancel_fds;
+  // Called with each chunk of output as it arrives (stream 1 or 2), on the calling thread, before
+  // it is appended to the result. Empty: nothing is called.
+  std::function<void(int stream, absl::string_view chunk)> on_output;
   // Kill the child (SIGKILL) if the thread that started it dies, e.g. a daemon killed with -9,
   // so an orphaned compiler can never race the client's own fallback compile on the same output.
   bool die_with_parent = false;
@@ -46,7 +52,7 @@ class ProcessRunner {
  public:
   virtual ~ProcessRunner() = default;
   // Runs `cmd` to completion, capturing its standard output and standard error. Cancelled if
-  // `cmd.cancel_fd` fired (the child was killed and reaped).
+  // one of `cmd.cancel_fds` fired (the child was killed and reaped).
   virtual absl::StatusOr<ProcessResult> Run(const Command& cmd) = 0;
 };
 

@@ -57,7 +57,7 @@ int SpawnDyingWithParent(const Command& cmd, bool kill_with_parent, std::vector<
       if (::getppid() != parent) ::_exit(127);
     }
     if (cmd.umask >= 0) ::umask(static_cast<mode_t>(cmd.umask));
-    if (cmd.cancel_fd >= 0) ::setpgid(0, 0);
+    if (!cmd.cancel_fds.empty()) ::setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -134,7 +134,7 @@ absl::StatusOr<ProcessResult> PosixProcessRunner::Run(const Command& cmd) {
   posix_spawnattr_setsigmask(&attr, &no_signals);
   posix_spawnattr_setsigdefault(&attr, &default_signals);
   short spawn_flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-  if (cmd.cancel_fd >= 0) {
+  if (!cmd.cancel_fds.empty()) {
     // A cancellable run gets its own process group, so cancelling kills the compiler driver and
     // the cc1/as processes it started, not just the driver.
     posix_spawnattr_setpgroup(&attr, 0);
@@ -170,34 +170,36 @@ absl::StatusOr<ProcessResult> PosixProcessRunner::Run(const Command& cmd) {
   if (in_w.valid()) ::fcntl(in_w.get(), F_SETFL, O_NONBLOCK);
   char buf[65536];
   bool cancelled = false;
+  std::vector<pollfd> fds;
   while (out_r.valid() || err_r.valid() || in_w.valid()) {
-    pollfd fds[4];
-    int n = 0;
-    int out_i = -1, err_i = -1, in_i = -1, cancel_i = -1;
-    if (out_r.valid()) { out_i = n; fds[n++] = {out_r.get(), POLLIN, 0}; }
-    if (err_r.valid()) { err_i = n; fds[n++] = {err_r.get(), POLLIN, 0}; }
-    if (in_w.valid()) { in_i = n; fds[n++] = {in_w.get(), POLLOUT, 0}; }
-    if (cmd.cancel_fd >= 0) { cancel_i = n; fds[n++] = {cmd.cancel_fd, POLLIN, 0}; }
-    if (::poll(fds, static_cast<nfds_t>(n), -1) < 0) {
+    fds.clear();
+    int out_i = -1, err_i = -1, in_i = -1;
+    if (out_r.valid()) { out_i = static_cast<int>(fds.size()); fds.push_back({out_r.get(), POLLIN, 0}); }
+    if (err_r.valid()) { err_i = static_cast<int>(fds.size()); fds.push_back({err_r.get(), POLLIN, 0}); }
+    if (in_w.valid()) { in_i = static_cast<int>(fds.size()); fds.push_back({in_w.get(), POLLOUT, 0}); }
+    const size_t cancel_begin = fds.size();
+    for (int fd : cmd.cancel_fds) fds.push_back({fd, POLLIN, 0});
+    if (::poll(fds.data(), static_cast<nfds_t>(fds.size()), -1) < 0) {
       if (errno == EINTR) continue;
       break;
     }
-    if (cancel_i >= 0 && fds[cancel_i].revents != 0) {
+    for (size_t i = cancel_begin; i < fds.size(); ++i) cancelled |= fds[i].revents != 0;
+    if (cancelled) {
       ::kill(-pid, SIGKILL);
-      cancelled = true;
       break;
     }
-    auto drain = [&](int index, ScopedFd& fd, std::string& sink) {
+    auto drain = [&](int index, ScopedFd& fd, int stream, std::string& sink) {
       if (index < 0 || fds[index].revents == 0) return;
       ssize_t got = ::read(fd.get(), buf, sizeof(buf));
       if (got > 0) {
+        if (cmd.on_output) cmd.on_output(stream, absl::string_view(buf, static_cast<size_t>(got)));
         sink.append(buf, static_cast<size_t>(got));
       } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
         fd.Reset();
       }
     };
-    drain(out_i, out_r, result.stdout_data);
-    drain(err_i, err_r, result.stderr_data);
+    drain(out_i, out_r, 1, result.stdout_data);
+    drain(err_i, err_r, 2, result.stderr_data);
     if (in_i >= 0 && fds[in_i].revents != 0) {
       ssize_t put = ::send(in_w.get(), to_write.data(), to_write.size(), MSG_NOSIGNAL);
       if (put > 0) to_write.remove_prefix(static_cast<size_t>(put));

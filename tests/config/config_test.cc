@@ -117,8 +117,9 @@ TEST_F(ConfigTest, CacheDirComesFromXdgCacheHomeBeforeHome) {
   absl::StatusOr<Config> config = LoadConfig(env.Lookup());
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->cache_dir, dir_.Join("xdg/zcwrap"));
-  EXPECT_EQ(config->shown[0].key, "cache_dir");
-  EXPECT_EQ(config->shown[0].origin, Origin::kDefault);
+  const Config::Shown* cache_dir = FindShown(*config, "cache_dir");
+  ASSERT_NE(cache_dir, nullptr);
+  EXPECT_EQ(cache_dir->origin, Origin::kDefault);
 }
 
 TEST_F(ConfigTest, CacheDirFallsBackToHome) {
@@ -229,6 +230,7 @@ TEST_F(ConfigTest, EnvironmentOverridesTheFile) {
 TEST_F(ConfigTest, EveryKeyHasAWorkingEnvironmentVariable) {
   // A valid, non-default value for each key (cache_dir is already set through ZCWRAP_DIR).
   const std::map<std::string, std::string> values = {
+      {"audit_file", "/tmp/a.jsonl"}, {"audit_mode", "verbose"},
       {"compression_level", "0"}, {"daemon", "off"},         {"daemon_idle_timeout", "7"},
       {"direct_mode", "false"},   {"disable", "1"},
       {"log_file", "/var/log/zc"}, {"max_files", "99"},     {"max_size", "12345"},
@@ -241,6 +243,8 @@ TEST_F(ConfigTest, EveryKeyHasAWorkingEnvironmentVariable) {
     env_.Set(std::string(EnvNameFor(key)), it->second);
   }
   const Config config = LoadOrDie();
+  EXPECT_EQ(config.audit_file, "/tmp/a.jsonl");
+  EXPECT_EQ(config.audit_mode, "verbose");
   EXPECT_EQ(config.daemon, "off");
   EXPECT_EQ(config.daemon_idle_timeout, 7);
   EXPECT_EQ(config.max_size, 12345u);
@@ -346,6 +350,14 @@ TEST_F(ConfigTest, BadValueInEnvironmentNamesTheVariable) {
   EXPECT_TRUE(absl::StrContains(status.message(), "huge")) << status;
   EXPECT_TRUE(absl::StrContains(status.message(), "max_size")) << status;
   EXPECT_FALSE(absl::StrContains(status.message(), "\n")) << status;
+}
+
+TEST_F(ConfigTest, UnknownAuditModeIsRejectedWithTheAcceptedValues) {
+  env_.Set("ZCWRAP_AUDIT_MODE", "loud");
+  const absl::Status status = LoadError();
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "audit_mode")) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "off, summary, normal or verbose")) << status;
 }
 
 TEST_F(ConfigTest, BadEnvironmentValueWinsOverAGoodFileValue) {

@@ -108,7 +108,7 @@ TEST_F(ManagementTest, ShowStatsExitsZero) {
   EXPECT_FALSE(s.stdout_data.empty());
   const RunResult json = Manage({"--print-stats", "--json"});
   EXPECT_EQ(json.exit_code, 0);
-  EXPECT_THAT(json.stdout_data, HasSubstr("\"cache_miss\": 0"));
+  EXPECT_THAT(json.stdout_data, HasSubstr("\"cache_miss\":0"));
 }
 
 TEST_F(ManagementTest, BadConfigValueDuringCompileWarnsOnceAndStillCompiles) {

@@ -1,0 +1,163 @@
+#include "cachecore/audit/compile_events.h"
+
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <ctime>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cachecore/util/json.h"
+
+namespace zc::audit {
+namespace {
+
+uint64_t ProcessNonce() {
+  static const uint64_t nonce = [] {
+    uint64_t v = 0;
+    if (::getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v)) {
+      struct timespec ts;
+      ::clock_gettime(CLOCK_REALTIME, &ts);
+      v = (uint64_t(ts.tv_sec) << 32) ^ uint64_t(ts.tv_nsec) ^ (uint64_t(::getpid()) << 16);
+    }
+    return v;
+  }();
+  return nonce;
+}
+
+// RFC 3339, UTC, microseconds: 2026-11-24T15:40:01.123456Z
+std::string Timestamp() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  ::gmtime_r(&ts.tv_sec, &tm);
+  return absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+}
+
+bool LooksSecret(absl::string_view name) {
+  const std::string upper = absl::AsciiStrToUpper(name);
+  for (absl::string_view word : {"TOKEN", "SECRET", "PASSWORD", "KEY"}) {
+    if (absl::StrContains(upper, word)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string NewCompileId() {
+  static std::atomic<uint64_t> counter{0};
+  // The pid keeps ids from a forked child (same nonce) apart from its parent's.
+  return absl::StrFormat("%016x-%x-%x", ProcessNonce(), ::getpid(),
+                         counter.fetch_add(1, std::memory_order_relaxed));
+}
+
+std::vector<std::string> RedactEnvironment(const std::vector<std::string>& env) {
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const std::string& entry : env) {
+    const size_t eq = entry.find('=');
+    const absl::string_view name = absl::string_view(entry).substr(0, eq);
+    if (eq != std::string::npos && LooksSecret(name)) {
+      out.push_back(absl::StrCat(name, "=<redacted>"));
+    } else {
+      out.push_back(entry);
+    }
+  }
+  return out;
+}
+
+CompileEvents::CompileEvents(EventLog* log, Mode mode, Context context, const Host* host,
+                             absl::string_view origin)
+    : log_(log),
+      mode_(log == nullptr ? Mode::kOff : mode),
+      context_(std::move(context)),
+      host_(host),
+      origin_(origin),
+      compile_id_(NewCompileId()) {}
+
+std::string CompileEvents::Begin(absl::string_view event) const {
+  util::JsonObject o;
+  o.Add("schema", kSchemaVersion).Add("event", event).Add("ts", Timestamp());
+  o.Add("compile_id", compile_id_).Add("origin", origin_).Add("pid", int64_t{::getpid()});
+  auto add = [&o](absl::string_view key, const std::string& value) {
+    if (!value.empty()) o.Add(key, value);
+  };
+  add("run_id", context_.run_id);
+  add("trace_id", context_.trace_id);
+  add("parent_span_id", context_.parent_span_id);
+  add("command_id", context_.command_id);
+  add("session_id", context_.session_id);
+  if (host_ != nullptr) {
+    util::JsonObject h;
+    h.Add("product", host_->product)
+        .Add("instance_id", host_->instance_id)
+        .Add("workspace_id", host_->workspace_id);
+    o.AddRaw("host", h.Take());
+  }
+  std::string head = o.Take();
+  head.pop_back();  // the closing brace: Emit appends the event's own fields
+  return head;
+}
+
+void CompileEvents::Emit(std::string head, absl::string_view fields) {
+  if (!fields.empty()) {
+    // `fields` is an object's text: splice its members in.
+    absl::StrAppend(&head, ",", fields.substr(1, fields.size() - 2));
+  }
+  head += "}";
+  log_->Append(head);
+}
+
+void CompileEvents::Started(const std::vector<std::string>& argv, const std::string& cwd,
+                            const std::vector<std::string>& env) {
+  if (mode_ < Mode::kNormal) return;
+  util::JsonObject o;
+  if (!argv.empty()) o.Add("compiler", argv[0]);
+  if (mode_ == Mode::kVerbose) {
+    o.AddRaw("argv", util::JsonStringArray(argv));
+    o.Add("cwd", cwd);
+    o.AddRaw("env", util::JsonStringArray(RedactEnvironment(env)));
+  }
+  Emit(Begin("compile.started"), o.Take());
+}
+
+void CompileEvents::Hit(absl::string_view mode, absl::string_view key_hex) {
+  if (mode_ < Mode::kNormal) return;
+  util::JsonObject o;
+  o.Add("mode", mode).Add("key", key_hex);
+  Emit(Begin("cache.hit"), o.Take());
+}
+
+void CompileEvents::Miss(absl::string_view mode, absl::string_view reason) {
+  if (mode_ < Mode::kNormal) return;
+  util::JsonObject o;
+  o.Add("mode", mode).Add("reason", reason);
+  Emit(Begin("cache.miss"), o.Take());
+}
+
+void CompileEvents::Stored(absl::string_view key_hex, uint64_t bytes) {
+  if (mode_ < Mode::kNormal) return;
+  util::JsonObject o;
+  o.Add("key", key_hex).Add("bytes", bytes);
+  Emit(Begin("cache.store"), o.Take());
+}
+
+void CompileEvents::Finished(absl::string_view outcome, absl::string_view reason,
+                             std::optional<int> exit_code, int64_t duration_us) {
+  if (mode_ == Mode::kOff) return;
+  util::JsonObject o;
+  o.Add("outcome", outcome).Add("reason", reason);
+  if (exit_code) {
+    o.Add("exit_code", *exit_code);
+  } else {
+    o.AddNull("exit_code");
+  }
+  o.Add("duration_us", duration_us);
+  Emit(Begin("compile.finished"), o.Take());
+}
+
+}  // namespace zc::audit

@@ -1,0 +1,69 @@
+// The audit events of one compile, in order: compile.started, cache.hit or cache.miss (with the
+// reason), cache.store, compile.finished (always, also on errors and cancellation). One JSON
+// object per line; every event carries the schema version, the time, the compile id, the
+// caller's Context and, for an embedded service, its Host. Schema: docs/audit.md.
+//
+//   zc::audit::CompileEvents events(log, zc::audit::Mode::kNormal, context, nullptr, "zcwrap");
+//   events.Started(argv, cwd, env);
+//   events.Miss("direct", "no_manifest");
+//   events.Stored(key_hex, bytes);
+//   events.Finished("miss", "cache_miss", 0, micros);
+//
+// What a mode keeps: kSummary only compile.finished, kNormal all, kVerbose all plus the command
+// line, directory and environment in compile.started, with secret-looking values redacted.
+// Not thread-safe (one compile runs on one thread); the EventLog it writes to is.
+#ifndef ZCWRAP_CACHECORE_AUDIT_COMPILE_EVENTS_H_
+#define ZCWRAP_CACHECORE_AUDIT_COMPILE_EVENTS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "cachecore/audit/event_log.h"
+
+namespace zc::audit {
+
+// A fresh id, unique across processes and time (random prefix per process, then a counter).
+std::string NewCompileId();
+
+// `env` (NAME=value) with the value of every variable whose name contains TOKEN, SECRET,
+// PASSWORD or KEY (any case) replaced by "<redacted>".
+std::vector<std::string> RedactEnvironment(const std::vector<std::string>& env);
+
+class CompileEvents {
+ public:
+  // `log` and `host` (may be null) must outlive this object. `origin` names the front door
+  // ("zcwrap", "zcwrap-daemon", "zcshim").
+  CompileEvents(EventLog* log, Mode mode, Context context, const Host* host,
+                absl::string_view origin);
+
+  const std::string& compile_id() const { return compile_id_; }
+
+  void Started(const std::vector<std::string>& argv, const std::string& cwd,
+               const std::vector<std::string>& env);
+  // mode: "direct" or "preprocessed".
+  void Hit(absl::string_view mode, absl::string_view key_hex);
+  void Miss(absl::string_view mode, absl::string_view reason);
+  void Stored(absl::string_view key_hex, uint64_t bytes);
+  // outcome: "hit", "miss", "uncacheable", "error" or "cancelled"; exit_code: nullopt when the
+  // front door runs the compiler itself after this (zcwrap's exec).
+  void Finished(absl::string_view outcome, absl::string_view reason, std::optional<int> exit_code,
+                int64_t duration_us);
+
+ private:
+  // The fields every event starts with.
+  std::string Begin(absl::string_view event) const;
+  void Emit(std::string head, absl::string_view fields);
+
+  EventLog* log_;
+  Mode mode_;
+  Context context_;
+  const Host* host_;
+  std::string origin_;
+  std::string compile_id_;
+};
+
+}  // namespace zc::audit
+
+#endif  // ZCWRAP_CACHECORE_AUDIT_COMPILE_EVENTS_H_

@@ -1,0 +1,87 @@
+#include "shim/internal/compiler_slots.h"
+
+#include <poll.h>
+
+#include <chrono>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace zc::shim {
+namespace {
+
+thread_local uint64_t thread_wait_micros = 0;
+
+bool AnyReadable(const std::vector<int>& fds) {
+  if (fds.empty()) return false;
+  std::vector<pollfd> p;
+  p.reserve(fds.size());
+  for (int fd : fds) p.push_back({fd, POLLIN, 0});
+  if (::poll(p.data(), static_cast<nfds_t>(p.size()), 0) <= 0) return false;
+  for (const pollfd& x : p) {
+    if (x.revents != 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+CompilerSlots::CompilerSlots(util::ProcessRunner* inner, uint32_t limit,
+                             const volatile int32_t* host_in_flight)
+    : inner_(inner), limit_(limit == 0 ? 1 : limit), host_in_flight_(host_in_flight) {}
+
+int64_t CompilerSlots::HostCount() const {
+  if (host_in_flight_ == nullptr) return 0;
+  const int32_t n = __atomic_load_n(host_in_flight_, __ATOMIC_ACQUIRE);
+  return n > 0 ? n : 0;
+}
+
+absl::StatusOr<util::ProcessResult> CompilerSlots::Run(const util::Command& cmd) {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (static_cast<int64_t>(running_) + HostCount() >= limit_) {
+      const auto start = std::chrono::steady_clock::now();
+      ++waiting_;
+      bool cancelled = false;
+      while (static_cast<int64_t>(running_) + HostCount() >= limit_) {
+        if (AnyReadable(cmd.cancel_fds)) {
+          cancelled = true;
+          break;
+        }
+        cv_.wait_for(lock, std::chrono::milliseconds(2));
+      }
+      --waiting_;
+      thread_wait_micros += static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                start)
+              .count());
+      if (cancelled) return absl::CancelledError(absl::StrCat(cmd.argv[0], " cancelled"));
+    }
+    ++running_;
+  }
+  absl::StatusOr<util::ProcessResult> result = inner_->Run(cmd);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --running_;
+  }
+  cv_.notify_one();
+  return result;
+}
+
+uint64_t CompilerSlots::running() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return running_;
+}
+
+uint64_t CompilerSlots::waiting() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return waiting_;
+}
+
+uint64_t CompilerSlots::TakeThreadWaitMicros() {
+  const uint64_t v = thread_wait_micros;
+  thread_wait_micros = 0;
+  return v;
+}
+
+}  // namespace zc::shim

@@ -1,0 +1,351 @@
+#include "shim/internal/service.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "cachecore/store/local_store.h"
+#include "cachecore/util/file_io.h"
+#include "cachecore/util/json.h"
+
+extern char** environ;
+
+namespace zc::shim {
+namespace {
+
+// Decoded manifests and results kept in memory: a host compiles the same files again and again.
+constexpr size_t kMemoryCacheBytes = size_t{128} << 20;
+
+uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count());
+}
+
+std::optional<std::string> Lookup(const std::vector<std::string>& env, absl::string_view name) {
+  for (const std::string& kv : env) {
+    if (kv.size() > name.size() && kv[name.size()] == '=' && absl::StartsWith(kv, name)) {
+      return kv.substr(name.size() + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> HostEnv(absl::string_view name) {
+  const char* v = std::getenv(std::string(name).c_str());
+  return v == nullptr ? std::nullopt : std::optional<std::string>(v);
+}
+
+bool IsExecutableFile(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// `name` as the compile's PATH finds it (as zcwrap would), or NotFound.
+absl::StatusOr<std::string> ResolveCompiler(const std::string& name, const std::string& cwd,
+                                            const std::optional<std::vector<std::string>>& env) {
+  if (name.empty()) return absl::InvalidArgumentError("no compiler given");
+  if (name.find('/') != std::string::npos) return util::JoinPath(cwd, name);
+  std::optional<std::string> path = env ? Lookup(*env, "PATH") : HostEnv("PATH");
+  for (absl::string_view dir :
+       absl::StrSplit(path.value_or("/usr/local/bin:/usr/bin:/bin"), ':')) {
+    std::string candidate = util::JoinPath(dir.empty() ? cwd : std::string(dir), name);
+    if (IsExecutableFile(candidate)) return candidate;
+  }
+  return absl::NotFoundError(absl::StrCat("cannot find compiler \"", name, "\" in PATH"));
+}
+
+bool HasCacheSettings(const std::vector<std::string>& env) {
+  for (const std::string& kv : env) {
+    if (absl::StartsWith(kv, "ZCWRAP_")) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::Status ValidateIdentityField(absl::string_view what, absl::string_view value) {
+  if (value.empty() || value.size() > 64) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " must be 1 to 64 characters"));
+  }
+  for (char c : value) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " \"", value, "\" may only hold letters, digits, '.', '_' and '-'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Service>> Service::Start(ServiceOptions options) {
+  if (options.cache_root.empty() || options.cache_root[0] != '/') {
+    return absl::InvalidArgumentError("cache_root must be an absolute path");
+  }
+  absl::Status st = ValidateIdentityField("host.product", options.host.product);
+  if (st.ok()) st = ValidateIdentityField("host.instance_id", options.host.instance_id);
+  if (st.ok()) st = ValidateIdentityField("host.workspace_id", options.host.workspace_id);
+  if (!st.ok()) return st;
+  if (options.max_parallel_compiles == 0) {
+    const unsigned cpus = std::thread::hardware_concurrency();
+    options.max_parallel_compiles = cpus == 0 ? 1 : cpus;
+  }
+
+  // The cache's settings as zcwrap would read them: zcwrap.conf in the root, then ZCWRAP_*.
+  const std::string root = options.cache_root;
+  auto only_root = [&root](absl::string_view name) -> std::optional<std::string> {
+    if (name == "ZCWRAP_DIR") return root;
+    return std::nullopt;
+  };
+  auto host_env = [&root](absl::string_view name) -> std::optional<std::string> {
+    if (name == "ZCWRAP_DIR") return root;
+    return HostEnv(name);
+  };
+  absl::StatusOr<config::Config> file_config = config::LoadConfig(only_root);
+  if (!file_config.ok()) return file_config.status();
+  absl::StatusOr<config::Config> host_config = config::LoadConfig(host_env);
+  if (!host_config.ok()) return host_config.status();
+  if (options.max_size != 0) {
+    file_config->max_size = options.max_size;
+    host_config->max_size = options.max_size;
+  }
+
+  std::unique_ptr<Service> service(
+      new Service(std::move(options), std::move(*file_config), std::move(*host_config)));
+  const ServiceOptions& o = service->options_;
+
+  store::StoreOptions store_options;
+  store_options.root = o.cache_root;
+  store_options.max_size = service->file_config_.max_size;
+  store_options.max_files = service->file_config_.max_files;
+  store_options.compression_level = service->file_config_.compression_level;
+  absl::StatusOr<std::unique_ptr<store::LocalStore>> store = store::LocalStore::Open(store_options);
+  if (!store.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot open cache ", o.cache_root, ": ", store.status().message()));
+  }
+  if (o.audit_mode != audit::Mode::kOff) {
+    std::string path = o.audit_path;
+    if (path.empty()) {
+      path = util::JoinPath(o.cache_root, absl::StrCat("audit/", o.host.product, "-",
+                                                       o.host.instance_id, "-",
+                                                       o.host.workspace_id, ".jsonl"));
+    }
+    absl::StatusOr<std::unique_ptr<audit::EventLog>> log = audit::EventLog::Open(path);
+    if (!log.ok()) return absl::InvalidArgumentError(log.status().message());
+    service->audit_log_ = std::move(*log);
+  }
+  service->force_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (service->force_fd_ < 0) return util::ErrnoToStatus(errno, "eventfd");
+  service->slots_ = std::make_unique<CompilerSlots>(
+      &service->posix_runner_, o.max_parallel_compiles, o.host_in_flight);
+  service->engine_ = std::make_unique<compile::Engine>(service->host_config_, std::move(*store),
+                                                       service->slots_.get(), kMemoryCacheBytes);
+  return service;
+}
+
+Service::Service(ServiceOptions options, config::Config file_config, config::Config host_config)
+    : options_(std::move(options)),
+      file_config_(std::move(file_config)),
+      host_config_(std::move(host_config)) {}
+
+Service::~Service() {
+  (void)Shutdown(/*force=*/false);
+  engine_.reset();
+  if (force_fd_ >= 0) ::close(force_fd_);
+}
+
+absl::StatusOr<std::optional<config::Config>> Service::RequestConfig(
+    const ServiceRequest& request) const {
+  if (!request.env) return std::optional<config::Config>();  // the host's: the engine's own
+  if (!HasCacheSettings(*request.env)) return std::optional<config::Config>(file_config_);
+  const std::vector<std::string>& env = *request.env;
+  const std::string& root = options_.cache_root;
+  absl::StatusOr<config::Config> c =
+      config::LoadConfig([&env, &root](absl::string_view name) -> std::optional<std::string> {
+        if (name == "ZCWRAP_DIR") return root;
+        return Lookup(env, name);
+      });
+  if (!c.ok()) return c.status();
+  return std::optional<config::Config>(std::move(*c));
+}
+
+bool Service::Cancelled(const std::vector<int>& fds) const {
+  std::vector<pollfd> p;
+  for (int fd : fds) p.push_back({fd, POLLIN, 0});
+  if (::poll(p.data(), static_cast<nfds_t>(p.size()), 0) <= 0) return false;
+  for (const pollfd& x : p) {
+    if (x.revents != 0) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<ServiceResult> Service::Compile(const ServiceRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  if (request.argv.empty()) return absl::InvalidArgumentError("argv is empty");
+  if (request.cwd.empty() || request.cwd[0] != '/') {
+    return absl::InvalidArgumentError("cwd must be an absolute path");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!accepting_) return absl::FailedPreconditionError("the service is shut down");
+    ++in_flight_;
+  }
+  struct Leave {
+    Service* s;
+    ~Leave() {
+      {
+        std::lock_guard<std::mutex> lock(s->mu_);
+        --s->in_flight_;
+        ++s->compiles_;
+      }
+      s->cv_.notify_all();
+    }
+  } leave{this};
+
+  // The audit context: the request's ids, else the ones its environment carries.
+  audit::Context context = request.audit;
+  {
+    auto env_lookup = [&request](absl::string_view name) {
+      return request.env ? Lookup(*request.env, name) : HostEnv(name);
+    };
+    audit::Context from_env = audit::ContextFromEnv(env_lookup);
+    auto fill = [](std::string& field, std::string& fallback) {
+      if (field.empty()) field = std::move(fallback);
+    };
+    fill(context.run_id, from_env.run_id);
+    fill(context.trace_id, from_env.trace_id);
+    fill(context.parent_span_id, from_env.parent_span_id);
+    fill(context.command_id, from_env.command_id);
+    fill(context.session_id, from_env.session_id);
+  }
+  audit::CompileEvents events(audit_log_.get(), options_.audit_mode, std::move(context),
+                              &options_.host, "zcshim");
+
+  compile::CompileRequest req;
+  req.cwd = request.cwd;
+  req.env = request.env;
+  req.cancel_fds.push_back(force_fd_);
+  if (options_.cancel_fd >= 0) req.cancel_fds.push_back(options_.cancel_fd);
+  if (request.cancel_fd >= 0) req.cancel_fds.push_back(request.cancel_fd);
+  req.run_uncacheable = true;
+  req.stdin_data = request.stdin_data;
+  req.on_output = request.on_output;
+  req.audit = &events;
+  req.origin = "zcshim";
+  req.argv = request.argv;
+
+  // A bad ZCWRAP_* value: zcwrap says so and compiles uncached; so do we.
+  absl::StatusOr<std::optional<config::Config>> settings = RequestConfig(request);
+  std::string settings_error;
+  if (!settings.ok()) {
+    settings_error = absl::StrCat("zcwrap: ", settings.status().message(),
+                                  "; running the compiler uncached\n");
+    config::Config disabled = file_config_;
+    disabled.disable = true;
+    settings = std::optional<config::Config>(std::move(disabled));
+  }
+  ServiceResult out;
+  (void)CompilerSlots::TakeThreadWaitMicros();
+  if (Cancelled(req.cancel_fds)) {
+    events.Started(request.argv, request.cwd, request.env.value_or(std::vector<std::string>{}));
+    events.Finished("cancelled", "internal_error", std::nullopt, 0);
+    return absl::CancelledError("the compile was cancelled before it started");
+  }
+
+  absl::StatusOr<std::string> compiler = ResolveCompiler(
+      request.compiler.empty() ? request.argv[0] : request.compiler, request.cwd, request.env);
+  if (compiler.ok()) req.argv[0] = *compiler;
+  if (settings->has_value()) req.config = &**settings;
+  if (!settings_error.empty() && req.on_output) req.on_output(2, settings_error);
+  out.result = engine_->Compile(req);
+  out.result.stderr_data.insert(0, settings_error);
+  out.queued_us = CompilerSlots::TakeThreadWaitMicros();
+  out.total_us = MicrosSince(start);
+  if (out.result.outcome == compile::Outcome::kCancelled) {
+    return absl::CancelledError("the compile was cancelled; its compiler was killed");
+  }
+  if (out.result.stored) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stored_since_flush_;
+  }
+  return out;
+}
+
+}  // namespace zc::shim
+
+namespace zc::shim {
+
+ServiceStats Service::Stats() {
+  ServiceStats s;
+  const stats::Snapshot snapshot = engine_->store().stats().Read();
+  s.counters = stats::NamedValues(snapshot);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    s.in_flight = in_flight_;
+    s.compiles = compiles_;
+  }
+  s.queue_depth = slots_->waiting();
+  util::JsonObject o;
+  o.AddRaw("counters", stats::NamedValuesJson(snapshot));
+  o.Add("in_flight", s.in_flight).Add("queue_depth", s.queue_depth).Add("compiles", s.compiles);
+  s.json = o.Take();
+  return s;
+}
+
+absl::StatusOr<FlushReport> Service::Flush() {
+  FlushReport report;
+  absl::Status st = engine_->store().stats().Sync();
+  report.stats_synced = st.ok();
+  if (audit_log_ != nullptr) {
+    absl::StatusOr<uint64_t> events = audit_log_->Sync();
+    if (!events.ok() && st.ok()) st = events.status();
+    if (events.ok()) report.audit_events = *events;
+  }
+  // Stored entries were renamed into place; syncfs makes them (and their directories) durable.
+  uint64_t entries;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    entries = stored_since_flush_;
+  }
+  const int fd = ::open(options_.cache_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || ::syncfs(fd) != 0) {
+    if (st.ok()) st = util::ErrnoToStatus(errno, "syncfs " + options_.cache_root);
+  } else {
+    std::lock_guard<std::mutex> lock(mu_);
+    stored_since_flush_ -= entries;
+    report.entries = entries;
+  }
+  if (fd >= 0) ::close(fd);
+  if (!st.ok()) return st;
+  return report;
+}
+
+absl::Status Service::Shutdown(bool force) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    accepting_ = false;
+  }
+  if (force) {
+    const uint64_t one = 1;
+    (void)!::write(force_fd_, &one, sizeof(one));
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return in_flight_ == 0; });
+  }
+  absl::StatusOr<FlushReport> flushed = Flush();
+  return flushed.ok() ? absl::OkStatus() : flushed.status();
+}
+
+}  // namespace zc::shim
