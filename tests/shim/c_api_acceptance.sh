@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds tests/shim/c_api_acceptance.c the way a host would, against zcshim found with
+# pkg-config only (the uninstalled .pc of this meson build), then runs it in a temp dir.
+#
+#   tests/shim/c_api_acceptance.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$(realpath "$1")
+src=$(realpath "$2")
+work=$(mktemp -d /tmp/zcshim-c-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+export PKG_CONFIG_PATH="$build/meson-uninstalled"
+flags=$(pkg-config --cflags --libs zcshim)
+libdir=$(pkg-config --libs-only-L zcshim | sed 's/^-L//; s/ .*//')
+# An ASan build's library needs the ASan runtime first in the program too.
+san=()
+if grep -q -- '-fsanitize=address' "$build/build.ninja" 2>/dev/null; then
+  san=(-fsanitize=address,undefined)
+fi
+cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$work/c_api_acceptance" \
+  "$src/tests/shim/c_api_acceptance.c" $flags -pthread -Wl,-rpath,"$libdir"
+mkdir "$work/run"
+"$work/c_api_acceptance" "$work/run" "$build/wrapper/zcwrap"
