@@ -160,7 +160,7 @@ Service::Service(ServiceOptions options, config::Config file_config, config::Con
       host_config_(std::move(host_config)) {}
 
 Service::~Service() {
-  (void)Shutdown(/*force=*/false);
+  if (engine_ != nullptr) (void)Shutdown(/*force=*/false);  // not when Start failed half-way
   engine_.reset();
   if (force_fd_ >= 0) ::close(force_fd_);
 }
