@@ -27,6 +27,8 @@ packages=(
   g++ gcc clang make cmake git pkg-config python3 meson ninja-build
   libabsl-dev libssl-dev libzstd-dev libxxhash-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  nlohmann-json3-dev
+  cargo rustc
 )
 
 missing=()
