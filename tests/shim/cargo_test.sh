@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs the Rust host crate's tests (shim/rust: unit tests, doc tests and the parity gate) against a
+# Meson build of zcwrap, with the system cargo, offline.
+#
+#   tests/shim/cargo_test.sh BUILD_DIR SOURCE_DIR [cargo test arguments, e.g. -- --nocapture]
+#
+# Exit 77 (Meson's "skipped") without /usr/bin/cargo, or for a sanitizer build: a Rust test binary
+# cannot load an ASan-instrumented libzcshim.
+set -euo pipefail
+
+if [ $# -lt 2 ]; then
+  echo "usage: $0 BUILD_DIR SOURCE_DIR [cargo test arguments]" >&2
+  exit 2
+fi
+build_dir=$(cd "$1" && pwd)
+source_dir=$(cd "$2" && pwd)
+shift 2
+
+for tool in /usr/bin/cargo /usr/bin/rustc /usr/bin/rustdoc; do
+  if [ ! -x "$tool" ]; then
+    echo "SKIP: $tool is missing (apt-get install cargo)"
+    exit 77
+  fi
+done
+
+options="$build_dir/meson-info/intro-buildoptions.json"
+if [ -f "$options" ]; then
+  if grep -Eq '"name": "sanitize", "value": true' "$options" ||
+     grep -Eo '"name": "b_sanitize", "value": "[^"]*"' "$options" | grep -vq '"none"'; then
+    echo "SKIP: $build_dir is a sanitizer build; a Rust test binary cannot load an ASan libzcshim"
+    exit 77
+  fi
+fi
+
+for needed in "$build_dir/wrapper/zcwrap" "$build_dir/meson-uninstalled/zcshim-uninstalled.pc"; do
+  if [ ! -e "$needed" ]; then
+    echo "error: $needed is missing: build $build_dir first (ninja -C $build_dir)" >&2
+    exit 1
+  fi
+done
+
+# The system toolchain only (a rustup toolchain earlier in PATH must not be picked up, not even
+# for doc tests), and a private CARGO_HOME: no registry, no user configuration.
+export PKG_CONFIG_PATH="$build_dir/meson-uninstalled"
+export ZCWRAP_BIN="$build_dir/wrapper/zcwrap"
+export CARGO_TARGET_DIR="$build_dir/rust-target"
+export CARGO_HOME="$build_dir/cargo-home"
+export RUSTC=/usr/bin/rustc
+export RUSTDOC=/usr/bin/rustdoc
+unset RUSTUP_TOOLCHAIN RUSTFLAGS RUSTDOCFLAGS CARGO_BUILD_TARGET ZCWRAP_EMBEDDED
+
+exec /usr/bin/cargo test --offline --manifest-path "$source_dir/shim/rust/Cargo.toml" "$@"
