@@ -41,7 +41,10 @@ zc_status FromStatus(const absl::Status& st) {
     case absl::StatusCode::kUnavailable: return Fail(ZC_ERR_CACHE_UNAVAILABLE, st.message());
     case absl::StatusCode::kFailedPrecondition: return Fail(ZC_ERR_SHUT_DOWN, st.message());
     case absl::StatusCode::kCancelled: return Fail(ZC_ERR_CANCELLED, st.message());
-    default: return Fail(ZC_ERR_IO, st.message());
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kResourceExhausted: return Fail(ZC_ERR_IO, st.message());
+    default: return Fail(ZC_ERR_INTERNAL, st.message());
   }
 }
 

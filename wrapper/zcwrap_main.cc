@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cachecore/audit/compile_events.h"
 #include "cachecore/compile/engine.h"
 #include "cachecore/config/config.h"
 #include "cachecore/store/local_store.h"
@@ -37,6 +38,28 @@ std::string CurrentDirectory() {
   return ".";
 }
 
+// The audit events of a call that never reaches the engine (cache disabled, compiler not found,
+// unreadable settings): compile.started and compile.finished, as the engine would write them.
+// `config` may be null (the settings could not be read): the environment names the file then.
+void AuditUncached(const config::Config* config, const std::vector<std::string>& argv,
+                   const std::string& cwd, absl::string_view outcome, stats::Counter reason,
+                   std::optional<int> exit_code) {
+  const config::EnvLookup env = config::ProcessEnv();
+  std::string file = config != nullptr ? config->audit_file : env("ZCWRAP_AUDIT_FILE").value_or("");
+  std::string mode_name =
+      config != nullptr ? config->audit_mode : env("ZCWRAP_AUDIT_MODE").value_or("normal");
+  std::optional<audit::Mode> mode = audit::ParseMode(mode_name);
+  if (file.empty() || !mode || *mode == audit::Mode::kOff) return;
+  absl::StatusOr<std::unique_ptr<audit::EventLog>> log =
+      audit::EventLog::Open(util::JoinPath(cwd, file));
+  if (!log.ok()) return;
+  audit::CompileEvents events(log->get(), *mode, audit::ContextFromEnv(env), nullptr, "zcwrap");
+  std::vector<std::string> environment;
+  for (char** e = environ; *e != nullptr; ++e) environment.emplace_back(*e);
+  events.Started(argv, cwd, environment);
+  events.Finished(outcome, stats::CounterName(reason), exit_code, 0);
+}
+
 // Runs the real compiler in place of this process. Only returns (with an exit code) if it cannot.
 int ExecCompiler(const std::vector<std::string>& argv) {
   absl::Status st = util::ExecReplacingProcess(argv);
@@ -46,14 +69,18 @@ int ExecCompiler(const std::vector<std::string>& argv) {
 
 int Compile(std::vector<std::string> argv) {
   // argv[0] is the resolved compiler. Anything that goes wrong from here runs it untouched.
+  const std::string cwd = CurrentDirectory();
   absl::StatusOr<config::Config> config = config::LoadConfig(config::ProcessEnv());
   if (!config.ok()) {
     WriteFd(2, absl::StrCat("zcwrap: ", config.status().message(), "; running the compiler uncached\n"));
+    AuditUncached(nullptr, argv, cwd, "error", stats::Counter::kInternalError, std::nullopt);
     return ExecCompiler(argv);
   }
-  if (config->disable) return ExecCompiler(argv);
+  if (config->disable) {
+    AuditUncached(&*config, argv, cwd, "uncacheable", stats::Counter::kDisabled, std::nullopt);
+    return ExecCompiler(argv);
+  }
 
-  const std::string cwd = CurrentDirectory();
   const bool stderr_is_tty = ::isatty(2) == 1;
   if (config->daemon != "off") {
     // The daemon does the lookup and restores outputs itself; this process only relays.
@@ -134,6 +161,11 @@ int Main(int argc, char** argv) {
   absl::StatusOr<std::string> compiler = FindCompiler(compiler_name, path, self);
   if (!compiler.ok()) {
     WriteFd(2, absl::StrCat("zcwrap: ", compiler.status().message(), "\n"));
+    absl::StatusOr<config::Config> config = config::LoadConfig(config::ProcessEnv());
+    std::vector<std::string> call = {compiler_name};
+    call.insert(call.end(), args.begin(), args.end());
+    AuditUncached(config.ok() ? &*config : nullptr, call, CurrentDirectory(), "error",
+                  stats::Counter::kCouldNotFindCompiler, 127);
     return 127;
   }
   std::vector<std::string> compile_argv;

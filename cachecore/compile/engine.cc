@@ -312,6 +312,7 @@ CompileResult Engine::RunPlainly(const CompileRequest& request, CompileResult pl
 
 CompileResult Engine::CompileOrThrow(const CompileRequest& request, audit::CompileEvents* audit) {
   const config::Config& settings = request.config != nullptr ? *request.config : config_;
+  if (request.uncached_reason) return Passthrough(*request.uncached_reason);
   if (settings.disable) return Passthrough(Counter::kDisabled);
   if (request.argv.empty()) return Passthrough(Counter::kBadCompilerArguments);
 

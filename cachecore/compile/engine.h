@@ -62,6 +62,9 @@ struct CompileRequest {
   // (kPassthrough). For callers that cannot exec the compiler themselves (the shim).
   bool run_uncacheable = false;
   std::string stdin_data;  // the compiler's standard input in such a plain run
+  // Set: do not use the cache for this compile, for this reason (the caller found a problem,
+  // e.g. a bad ZCWRAP_* setting): it is counted, audited and passed through like any other.
+  std::optional<stats::Counter> uncached_reason;
   // The compile's own output as it is produced (stream 1 or 2); on a hit, each whole stream
   // once. Never the preprocessor's output. Empty: not called.
   std::function<void(int stream, absl::string_view chunk)> on_output;

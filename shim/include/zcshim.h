@@ -192,8 +192,9 @@ ZC_API zc_status zc_service_compile(zc_service* service, const zc_compile_reques
                                     zc_compile_result** out);
 
 /* As zc_service_compile, and `on_output` receives the compiler's output as it is produced: stream
- * 1 (stdout) or 2 (stderr), in order per stream; on a hit, each stream in one chunk. Called on the
- * compiling thread; `data` is valid during the call. The result still holds the whole output. */
+ * 1 (stdout) or 2 (stderr), in order per stream; on a hit, each stream in one chunk. Called only
+ * on the thread that called zc_service_compile_streaming, before it returns; `data` is valid
+ * during the call. The result still holds the whole output. */
 typedef void (*zc_output_fn)(void* user_data, int stream, const char* data, size_t len);
 ZC_API zc_status zc_service_compile_streaming(zc_service* service,
                                               const zc_compile_request* request,

@@ -251,9 +251,8 @@ absl::StatusOr<ServiceResult> Service::Compile(const ServiceRequest& request) {
   if (!settings.ok()) {
     settings_error = absl::StrCat("zcwrap: ", settings.status().message(),
                                   "; running the compiler uncached\n");
-    config::Config disabled = file_config_;
-    disabled.disable = true;
-    settings = std::optional<config::Config>(std::move(disabled));
+    req.uncached_reason = stats::Counter::kInternalError;
+    settings = std::optional<config::Config>();
   }
   ServiceResult out;
   (void)CompilerSlots::TakeThreadWaitMicros();
@@ -265,7 +264,20 @@ absl::StatusOr<ServiceResult> Service::Compile(const ServiceRequest& request) {
 
   absl::StatusOr<std::string> compiler = ResolveCompiler(
       request.compiler.empty() ? request.argv[0] : request.compiler, request.cwd, request.env);
-  if (compiler.ok()) req.argv[0] = *compiler;
+  if (!compiler.ok()) {
+    // What zcwrap does for a compiler it cannot find: say so, exit 127 like a shell.
+    events.Started(request.argv, request.cwd, request.env.value_or(std::vector<std::string>{}));
+    out.result.outcome = compile::Outcome::kRanPlainly;
+    out.result.reason = stats::Counter::kCouldNotFindCompiler;
+    out.result.exit_code = 127;
+    out.result.stderr_data = absl::StrCat("zcwrap: ", compiler.status().message(), "\n");
+    if (request.on_output) request.on_output(2, out.result.stderr_data);
+    out.total_us = MicrosSince(start);
+    events.Finished("error", "could_not_find_compiler", 127, static_cast<int64_t>(out.total_us));
+    out.result.compile_id = events.compile_id();
+    return out;
+  }
+  req.argv[0] = *compiler;
   if (settings->has_value()) req.config = &**settings;
   if (!settings_error.empty() && req.on_output) req.on_output(2, settings_error);
   out.result = engine_->Compile(req);
@@ -332,8 +344,10 @@ absl::StatusOr<FlushReport> Service::Flush() {
 }
 
 absl::Status Service::Shutdown(bool force) {
+  bool first;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    first = accepting_;
     accepting_ = false;
   }
   if (force) {
@@ -344,6 +358,7 @@ absl::Status Service::Shutdown(bool force) {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [this] { return in_flight_ == 0; });
   }
+  if (!first) return absl::OkStatus();  // the first call flushes (zc_service_free after shutdown)
   absl::StatusOr<FlushReport> flushed = Flush();
   return flushed.ok() ? absl::OkStatus() : flushed.status();
 }

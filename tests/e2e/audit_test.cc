@@ -107,6 +107,29 @@ TEST_F(AuditTest, UncacheableCallIsFinishedWithoutAnExitCodeBecauseZcwrapExecsTh
   EXPECT_THAT(finished, HasSubstr("\"exit_code\":null"));
 }
 
+TEST_F(AuditTest, CallsThatNeverReachTheCacheAreFinishedToo) {
+  std::vector<std::string> disabled = AuditEnv();
+  disabled.push_back("ZCWRAP_DISABLE=1");
+  ASSERT_EQ(Zcwrap(kCompile, "", disabled).exit_code, 0);
+  std::vector<std::string> bad = AuditEnv();
+  bad.push_back("ZCWRAP_MAX_SIZE=huge");
+  ASSERT_EQ(Zcwrap(kCompile, "", bad).exit_code, 0);
+  RunResult missing = Zcwrap({"no-such-compiler-zc", "-c", "a.c"}, "", AuditEnv());
+  EXPECT_EQ(missing.exit_code, 127);
+  EXPECT_EQ(missing.stderr_data, "zcwrap: cannot find compiler \"no-such-compiler-zc\" in PATH\n");
+
+  const std::vector<std::string> events = Events();
+  ASSERT_EQ(events.size(), 6u);
+  EXPECT_EQ(Field(events[1], "outcome"), "uncacheable");
+  EXPECT_EQ(Field(events[1], "reason"), "disabled");
+  EXPECT_EQ(Field(events[3], "outcome"), "error");
+  EXPECT_EQ(Field(events[3], "reason"), "internal_error");
+  EXPECT_EQ(Field(events[5], "outcome"), "error");
+  EXPECT_EQ(Field(events[5], "reason"), "could_not_find_compiler");
+  EXPECT_THAT(events[5], HasSubstr("\"exit_code\":127"));
+  for (const std::string& e : events) EXPECT_EQ(Field(e, "run_id"), "run-7") << e;
+}
+
 TEST_F(AuditTest, SummaryModeWritesOnlyFinishedAndOffWritesNothing) {
   ASSERT_EQ(Zcwrap(kCompile, "", AuditEnv("summary")).exit_code, 0);
   EXPECT_THAT(EventNames(), ElementsAre("compile.finished"));

@@ -187,8 +187,14 @@ TEST_F(ShimApiTest, ACompilerThatCannotBeFoundIsAnErrorWithExitCode127) {
   Outcome r = Compile({"no-such-compiler-zc", "-c", "a.c"});
   ASSERT_EQ(r.status, ZC_OK);
   EXPECT_EQ(r.outcome, ZC_OUTCOME_ERROR);
+  EXPECT_EQ(r.reason, "could_not_find_compiler");
   EXPECT_EQ(r.exit_code, 127);
-  EXPECT_THAT(r.stderr_data, HasSubstr("no-such-compiler-zc"));
+  // Word for word what zcwrap says.
+  std::vector<std::string> argv = {ZcwrapBinary(), "no-such-compiler-zc", "-c", "a.c"};
+  Ran wrapped = RunProgram(argv, src_, BaseEnv());
+  EXPECT_EQ(wrapped.exit_code, 127);
+  EXPECT_EQ(r.stderr_data, wrapped.stderr_data);
+  EXPECT_EQ(r.stderr_data, "zcwrap: cannot find compiler \"no-such-compiler-zc\" in PATH\n");
 }
 
 TEST_F(ShimApiTest, CompilerSettingsInTheRequestEnvironmentApplyToThatCompile) {
@@ -219,6 +225,8 @@ TEST_F(ShimApiTest, CompilerSettingsInTheRequestEnvironmentApplyToThatCompile) {
   ::unlink(Path("src/a.o").c_str());
   Outcome b = Compile(kCompile, &bad);
   EXPECT_EQ(b.exit_code, 0);
+  EXPECT_EQ(b.outcome, ZC_OUTCOME_ERROR);
+  EXPECT_EQ(b.reason, "internal_error");
   EXPECT_THAT(b.stderr_data, HasSubstr("zcwrap: invalid value \"huge\" for max_size"));
   EXPECT_TRUE(test::FileExists(Path("src/a.o")));
 }
