@@ -20,3 +20,9 @@ cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$work/c_api_acceptance" \
   "$src/tests/shim/c_api_acceptance.c" $flags -pthread -Wl,-rpath,"$libdir"
 mkdir "$work/run"
 "$work/c_api_acceptance" "$work/run" "$build/wrapper/zcwrap"
+
+# The C example in docs/embedding.md must build as it is shown.
+awk '/^```c$/ {on = 1; next} /^```$/ {on = 0} on' "$src/docs/embedding.md" > "$work/doc_example.c"
+test -s "$work/doc_example.c"
+cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$work/doc_example" "$work/doc_example.c" $flags
+echo "ok: the C example in docs/embedding.md builds"

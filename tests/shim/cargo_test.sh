@@ -49,4 +49,26 @@ export RUSTC=/usr/bin/rustc
 export RUSTDOC=/usr/bin/rustdoc
 unset RUSTUP_TOOLCHAIN RUSTFLAGS RUSTDOCFLAGS CARGO_BUILD_TARGET ZCWRAP_EMBEDDED
 
-exec /usr/bin/cargo test --offline --manifest-path "$source_dir/shim/rust/Cargo.toml" "$@"
+/usr/bin/cargo test --offline --manifest-path "$source_dir/shim/rust/Cargo.toml" "$@"
+
+# The Rust example in docs/embedding.md must build as it is shown: a host crate of its own.
+example="$build_dir/rust-doc-example"
+rm -rf "$example"
+mkdir -p "$example/src"
+cat > "$example/Cargo.toml" <<TOML
+[package]
+name = "zcshim-doc-example"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+zcshim = { path = "$source_dir/shim/rust" }
+
+[workspace]
+TOML
+awk '/^```rust$/ {on = 1; next} /^```$/ {on = 0} on' "$source_dir/docs/embedding.md" \
+  > "$example/src/main.rs"
+test -s "$example/src/main.rs"
+/usr/bin/cargo build --offline --quiet --manifest-path "$example/Cargo.toml"
+echo "ok: the Rust example in docs/embedding.md builds"
