@@ -120,6 +120,14 @@ util::Command CommandFor(const CompileRequest& request, std::vector<std::string>
   return cmd;
 }
 
+// Marks an entry recently used, for LRU cleanup (which goes by mtime). Ten minutes is precise
+// enough for an LRU and spares a hit the write most of the time.
+void MarkUsed(const std::string& path, const struct stat& st) {
+  struct timespec now;
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  if (now.tv_sec - st.st_mtim.tv_sec > 600) ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
+}
+
 uint64_t EntryBytes(const store::Entry& entry) {
   uint64_t bytes = 0;
   for (const store::Payload& p : entry.payloads) bytes += p.data.size();
@@ -147,6 +155,7 @@ Engine::Engine(config::Config config, std::unique_ptr<store::LocalStore> store,
   if (memory_cache_bytes > 0) {
     manifests_ = std::make_unique<MemoryCache<Manifest>>(memory_cache_bytes / 4);
     results_ = std::make_unique<MemoryCache<store::Entry>>(memory_cache_bytes - memory_cache_bytes / 4);
+    watcher_ = PathWatcher::Create();
   }
 }
 
@@ -156,7 +165,7 @@ std::shared_ptr<const Manifest> Engine::LoadManifest(const util::Digest& key) {
   if (manifests_ != nullptr) {
     if (::stat(path.c_str(), &st) != 0) return nullptr;
     if (std::shared_ptr<const Manifest> known = manifests_->Find(path, st)) {
-      ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);  // recently used, for cleanup
+      MarkUsed(path, st);
       return known;
     }
   }
@@ -180,7 +189,7 @@ std::shared_ptr<const store::Entry> Engine::LoadResult(const util::Digest& key) 
   if (results_ != nullptr) {
     if (::stat(path.c_str(), &st) != 0) return nullptr;
     if (std::shared_ptr<const store::Entry> known = results_->Find(path, st)) {
-      ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
+      MarkUsed(path, st);
       return known;
     }
   }
@@ -463,24 +472,19 @@ std::optional<CompileResult> Engine::DirectLookup(Context& ctx) {
   // Why nothing matched, for the audit: no record's inputs are as they were, or one's were but
   // its result is gone.
   absl::string_view why = "inputs_changed";
+  if (watcher_ != nullptr) watcher_->Sync();
   for (const ManifestRecord& rec : manifest->records) {
-    bool same = true;
-    for (const ManifestFile& f : rec.files) {
-      if (f.trust_signature) {
-        // The common case: one stat, no read, no hash.
-        struct stat st;
-        if (::stat(util::JoinPath(ctx.request->cwd, f.path).c_str(), &st) == 0 &&
-            SignatureOf(st) == f.signature) {
-          continue;
-        }
-      }
-      absl::StatusOr<FileFacts> now = HashInput(ctx, f.path);
-      if (!now.ok() || now->digest != f.digest || (now->flags & kUsesTimeMacros)) {
-        same = false;
-        break;
-      }
+    std::string trust_key;
+    bool holds = false;
+    if (watcher_ != nullptr) {
+      trust_key = absl::StrCat(ctx.manifest_key->ToHex(), rec.result_key.ToHex());
+      holds = StillTrusted(trust_key);
     }
-    if (!same || !IncludeGuardHolds(rec.guard, ctx.request->cwd)) continue;
+    if (!holds) {
+      holds = RecordHolds(ctx, rec);
+      if (holds && watcher_ != nullptr) Trust(ctx, rec, trust_key);
+    }
+    if (!holds) continue;
     ctx.key = rec.result_key;
     if (std::optional<CompileResult> hit = Lookup(ctx, rec.result_key, Counter::kDirectCacheHit)) {
       return hit;
@@ -489,6 +493,57 @@ std::optional<CompileResult> Engine::DirectLookup(Context& ctx) {
   }
   if (ctx.audit) ctx.audit->Miss("direct", why);
   return std::nullopt;
+}
+
+bool Engine::RecordHolds(Context& ctx, const ManifestRecord& rec) {
+  for (const ManifestFile& f : rec.files) {
+    if (f.trust_signature) {
+      // The common case: one stat, no read, no hash.
+      struct stat st;
+      if (::stat(util::JoinPath(ctx.request->cwd, f.path).c_str(), &st) == 0 &&
+          SignatureOf(st) == f.signature) {
+        continue;
+      }
+    }
+    absl::StatusOr<FileFacts> now = HashInput(ctx, f.path);
+    if (!now.ok() || now->digest != f.digest || (now->flags & kUsesTimeMacros)) return false;
+  }
+  return IncludeGuardHolds(rec.guard, ctx.request->cwd);
+}
+
+bool Engine::StillTrusted(const std::string& trust_key) {
+  std::lock_guard<std::mutex> lock(trusted_mu_);
+  auto it = trusted_.find(trust_key);
+  return it != trusted_.end() && it->second.set &&
+         watcher_->Unchanged(*it->second.set, it->second.since);
+}
+
+void Engine::Trust(Context& ctx, const ManifestRecord& rec, const std::string& trust_key) {
+  {
+    std::lock_guard<std::mutex> lock(trusted_mu_);
+    auto it = trusted_.find(trust_key);
+    if (it != trusted_.end() && !it->second.set) return;  // known not to be watchable
+  }
+  const std::string& cwd = ctx.request->cwd;
+  std::vector<std::string> files;
+  files.reserve(rec.files.size());
+  for (const ManifestFile& f : rec.files) files.push_back(util::JoinPath(cwd, f.path));
+  std::vector<std::pair<std::string, std::vector<std::string>>> dirs;
+  for (const DirWatch& w : rec.guard) {
+    std::vector<WatchedName> names;
+    if (!w.Names(&names)) return;
+    std::vector<std::string> plain;
+    for (WatchedName& n : names) plain.push_back(std::move(n.name));
+    dirs.emplace_back(w.dir.empty() ? cwd : util::JoinPath(cwd, w.dir), std::move(plain));
+  }
+  // Watch first, then check again: a change after the check is an event; one before it fails
+  // the check.
+  std::optional<PathWatcher::Set> set = watcher_->Watch(files, dirs);
+  const uint64_t since = watcher_->Sync();
+  if (set && !RecordHolds(ctx, rec)) return;
+  std::lock_guard<std::mutex> lock(trusted_mu_);
+  if (trusted_.size() >= 100'000) trusted_.clear();  // bounded; records are re-trusted on use
+  trusted_[trust_key] = TrustedRecord{std::move(set), since};
 }
 
 CompileResult Engine::RunDependMode(Context& ctx) {

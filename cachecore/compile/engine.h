@@ -35,6 +35,7 @@
 #include "cachecore/compile/arguments.h"
 #include "cachecore/compile/manifest.h"
 #include "cachecore/compile/memory_cache.h"
+#include "cachecore/compile/path_watch.h"
 #include "cachecore/compile/stat_cache.h"
 #include "cachecore/config/config.h"
 #include "cachecore/stats/counter.h"
@@ -101,8 +102,9 @@ absl::string_view OutcomeName(const CompileResult& result);
 class Engine {
  public:
   // `runner` must outlive the engine. A long-lived engine (daemon, embedding host) passes
-  // `memory_cache_bytes` > 0 to keep decoded manifests and entries in memory (memory_cache.h);
-  // a one-shot process passes 0.
+  // `memory_cache_bytes` > 0 to keep decoded manifests and entries in memory (memory_cache.h),
+  // and to watch the inputs of manifest records it has checked (path_watch.h), so later hits
+  // skip re-checking them one stat at a time; a one-shot process passes 0.
   Engine(config::Config config, std::unique_ptr<store::LocalStore> store,
          util::ProcessRunner* runner, size_t memory_cache_bytes = 0);
 
@@ -129,6 +131,12 @@ class Engine {
   CompileResult RunDependMode(Context& ctx);
   void RecordManifest(Context& ctx, const std::vector<std::string>& files,
                       const util::Digest& result_key);
+  // Every file and include-guard directory of `rec` is as recorded (stat, hash if needed).
+  bool RecordHolds(Context& ctx, const ManifestRecord& rec);
+  // Long-lived engines: `rec` was checked and nothing it depends on changed since (inotify).
+  bool StillTrusted(const std::string& trust_key);
+  // Watches what `rec` depends on, then checks it again; trusted from then on if it holds.
+  void Trust(Context& ctx, const ManifestRecord& rec, const std::string& trust_key);
   // Preprocessor mode.
   std::optional<CompileResult> Lookup(Context& ctx, const util::Digest& key,
                                       stats::Counter hit_counter);
@@ -151,6 +159,13 @@ class Engine {
   std::unique_ptr<StatCache> stat_cache_;  // opened on first use
   std::unique_ptr<MemoryCache<Manifest>> manifests_;       // null unless memory_cache_bytes
   std::unique_ptr<MemoryCache<store::Entry>> results_;     // null unless memory_cache_bytes
+  std::unique_ptr<PathWatcher> watcher_;                   // null unless memory_cache_bytes
+  struct TrustedRecord {
+    std::optional<PathWatcher::Set> set;  // nullopt: cannot be watched, do not try again
+    uint64_t since = 0;
+  };
+  std::mutex trusted_mu_;
+  absl::flat_hash_map<std::string, TrustedRecord> trusted_;  // by manifest key + result key
 };
 
 }  // namespace zc::compile

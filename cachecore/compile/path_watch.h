@@ -1,0 +1,99 @@
+// PathWatcher: lets a long-lived engine (the daemon, an embedding host) know that none of the files
+// and directory entries a manifest record depends on changed since it last checked them, without
+// stat()ing each one again: ~250 stats for a file including a dozen STL headers cost ~300 µs,
+// a drained inotify queue costs one read().
+//
+//   std::unique_ptr<PathWatcher> w = PathWatcher::Create();        // null: no inotify here
+//   std::optional<PathWatcher::Set> set = w->Watch(files, dirs);   // 1. watch first,
+//   uint64_t since = w->Sync();                                    // 2. then drain,
+//   ... check every file by stat/hash ...                          // 3. then check;
+//   later: if (w->Unchanged(*set, w->Sync())) → nothing changed since step 2: skip the checks.
+//
+// What it watches (inotify): every file itself (content, attributes, deletion, rename; by inode,
+// so a change through a hard link elsewhere counts too), and every directory on each path from
+// the root, for the one name on the path (or the names the include guard cares about) appearing,
+// disappearing or being replaced. Unrelated churn (objects written next to sources) is ignored.
+// Events are queued by the kernel inside the modifying system call, so a change that finished
+// before Sync() is always seen by that Sync().
+//
+// When it refuses (Watch returns nullopt), the caller checks by stat as before: file paths that
+// are not canonical (symlinks, `..`: a changed link would not be seen; directories may have `..`
+// after a canonical prefix, as compilers name their search directories), file systems where inotify
+// misses changes made elsewhere (only ext2/3/4, xfs, btrfs, tmpfs, f2fs and overlayfs are
+// trusted; never network file systems), and the watch limit. A queue overflow makes every set
+// changed. Not seen by inotify at all: writes through a shared mmap of a header, which build
+// tools do not do.
+//
+// Thread-safe.
+#ifndef ZCWRAP_CACHECORE_COMPILE_PATH_WATCH_H_
+#define ZCWRAP_CACHECORE_COMPILE_PATH_WATCH_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace zc::compile {
+
+class PathWatcher {
+ public:
+  // One change counter per watched thing; a Set lists the ones a record depends on.
+  struct Slot {
+    uint64_t seq = 0;  // number of the last event that touched it
+  };
+  struct Set {
+    std::vector<const Slot*> slots;
+  };
+
+  // Null if inotify cannot be used.
+  static std::unique_ptr<PathWatcher> Create();
+  ~PathWatcher();
+  PathWatcher(const PathWatcher&) = delete;
+  PathWatcher& operator=(const PathWatcher&) = delete;
+
+  // Reads every queued event; returns the number of the last one (a point in time).
+  uint64_t Sync();
+
+  // Watches `files` (absolute paths) and, for each (directory, names) pair, whether those names
+  // exist in that directory (absolute; the directory itself too). Nullopt: cannot watch them all
+  // reliably (see above): check by stat.
+  std::optional<Set> Watch(const std::vector<std::string>& files,
+                           const std::vector<std::pair<std::string, std::vector<std::string>>>& dirs);
+
+  // True if nothing in `set` changed after `since` (a Sync() value).
+  bool Unchanged(const Set& set, uint64_t since) const;
+
+ private:
+  // A watched directory: its own changes, and those of the names in it that someone depends on.
+  struct Dir {
+    std::string path;
+    int wd = -1;
+    Slot self;
+    absl::flat_hash_map<std::string, std::unique_ptr<Slot>> names;
+  };
+  explicit PathWatcher(int fd) : fd_(fd) {}
+  void DrainLocked();
+  // The watch on directory `path` (canonical), created if needed; null if it cannot be watched.
+  Dir* DirLocked(const std::string& path);
+  // The slot for `name` in the directory `dir`, and the slots of every ancestor's entry.
+  bool WatchEntryLocked(const std::string& dir, const std::string& name, Set* set);
+
+  const int fd_;
+  mutable std::mutex mu_;
+  uint64_t seq_ = 0;
+  Slot overflow_;  // bumped when the kernel dropped events
+  absl::flat_hash_map<std::string, std::unique_ptr<Dir>> dirs_;      // by canonical path
+  absl::flat_hash_map<int, Dir*> dir_by_wd_;
+  absl::flat_hash_map<int, std::unique_ptr<Slot>> file_by_wd_;       // a file's own watch
+  std::vector<std::unique_ptr<Dir>> dead_dirs_;  // kept: sets may still point at their slots
+  std::vector<std::unique_ptr<Slot>> dead_slots_;
+};
+
+}  // namespace zc::compile
+
+#endif  // ZCWRAP_CACHECORE_COMPILE_PATH_WATCH_H_
