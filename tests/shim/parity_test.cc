@@ -125,11 +125,15 @@ class ParityTest : public ShimTest,
     EXPECT_EQ(a.exit_code, b.exit_code);
     EXPECT_EQ(a.stdout_data, b.stdout_data);
     EXPECT_EQ(a.stderr_data, b.stderr_data);
-    if (compare_outcome) EXPECT_EQ(a.outcome, b.outcome);
+    if (compare_outcome) {
+      EXPECT_EQ(a.outcome, b.outcome);
+    }
     ASSERT_EQ(a.outputs.size(), b.outputs.size());
     for (size_t i = 0; i < a.outputs.size(); ++i) {
       EXPECT_EQ(a.outputs[i].has_value(), b.outputs[i].has_value()) << "output " << i;
-      if (a.outputs[i] && b.outputs[i]) EXPECT_TRUE(*a.outputs[i] == *b.outputs[i]) << "output " << i;
+      if (a.outputs[i] && b.outputs[i]) {
+        EXPECT_TRUE(*a.outputs[i] == *b.outputs[i]) << "output " << i;
+      }
     }
   }
 
