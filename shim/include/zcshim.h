@@ -51,11 +51,19 @@
 extern "C" {
 #endif
 
+/* In C++ the enums get int as their fixed underlying type (the same size and ABI as in C), so any
+ * value a C caller passes is a valid value to check, not undefined behaviour. */
+#ifdef __cplusplus
+#define ZC_ENUM_BASE : int
+#else
+#define ZC_ENUM_BASE
+#endif
+
 /* Bumped on any incompatible change to a type or function below. */
 #define ZC_ABI_VERSION 1
 ZC_API uint32_t zc_abi_version(void);
 
-typedef enum zc_status {
+typedef enum zc_status ZC_ENUM_BASE {
   ZC_OK = 0,
   ZC_ERR_INVALID_ARGUMENT = 1, /* a NULL or malformed argument, a bad config value */
   ZC_ERR_CACHE_UNAVAILABLE = 2, /* start: the cache root cannot be created or opened */
@@ -84,7 +92,7 @@ ZC_API void zc_cancel_token_free(zc_cancel_token* token);
 
 /* ---- Service ------------------------------------------------------------------------------- */
 
-typedef enum zc_audit_mode {
+typedef enum zc_audit_mode ZC_ENUM_BASE {
   ZC_AUDIT_OFF = 0,
   ZC_AUDIT_SUMMARY = 1, /* compile.finished only */
   ZC_AUDIT_NORMAL = 2,  /* every event (docs/audit.md) */
@@ -164,7 +172,7 @@ typedef struct zc_compile_request {
 #define ZC_COMPILE_REQUEST_INIT \
   { sizeof(zc_compile_request), NULL, NULL, 0, NULL, NULL, 0, NULL, 0, {NULL, NULL, NULL, NULL, NULL}, NULL }
 
-typedef enum zc_outcome {
+typedef enum zc_outcome ZC_ENUM_BASE {
   ZC_OUTCOME_HIT = 0,         /* outputs restored from the cache */
   ZC_OUTCOME_MISS = 1,        /* compiled through the cache (stored if it succeeded) */
   ZC_OUTCOME_UNCACHEABLE = 2, /* compiled plainly: the arguments cannot be cached */
@@ -234,7 +242,7 @@ typedef struct zc_flush_report {
  * `report` may be NULL. */
 ZC_API zc_status zc_service_flush(zc_service* service, zc_flush_report* report);
 
-typedef enum zc_shutdown_mode {
+typedef enum zc_shutdown_mode ZC_ENUM_BASE {
   ZC_SHUTDOWN_GRACEFUL = 0, /* refuse new compiles, let in-flight ones finish, flush */
   ZC_SHUTDOWN_FORCE = 1,    /* refuse new compiles, cancel in-flight ones (their compilers are
                                killed), flush, return promptly */

@@ -40,6 +40,12 @@ static char* path_of(const char* name) {
   return p;
 }
 
+static void remove_file(const char* name) {
+  char* p = path_of(name);
+  unlink(p);
+  free(p);
+}
+
 static void write_file(const char* name, const char* text) {
   char* p = path_of(name);
   FILE* f = fopen(p, "w");
@@ -141,7 +147,7 @@ static void miss_then_hit(void) {
   zc_service* service = start_service("cache");
   const char* argv[] = {"gcc", "-Wall", "-g", "-c", "hello.c", "-o", "hello.o"};
   for (int round = 0; round < 2; ++round) {
-    unlink(path_of("hello.o"));
+    remove_file("hello.o");
     zc_compile_result* r = NULL;
     zc_status st = compile(service, argv, 7, &r);
     if (st != ZC_OK) die("compile: %s: %s", zc_status_message(st), zc_last_error());
@@ -160,7 +166,7 @@ static void miss_then_hit(void) {
   zc_service_free(service);
 
   /* zcwrap on the same cache: a hit, with the same bytes. */
-  unlink(path_of("hello.o"));
+  remove_file("hello.o");
   run_shell("ZCWRAP_DIR=cache ZCWRAP_DAEMON=off ZCWRAP_AUDIT_FILE=zcwrap-audit.jsonl "
             "'%s' gcc -Wall -g -c hello.c -o hello.o 2> zcwrap.err", zcwrap);
   expect_same_file("hello.o", "plain.o");
@@ -255,7 +261,7 @@ static void force_shutdown(void) {
   char* slowcc = path_of("slowcc");
   chmod(slowcc, 0755);
   free(slowcc);
-  unlink(path_of("slowcc.pid"));
+  remove_file("slowcc.pid");
   shared_service = start_service("cache-slow");
   pthread_t thread;
   pthread_create(&thread, NULL, slow_compile, NULL);
