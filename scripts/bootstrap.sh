@@ -49,6 +49,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ ! -f "$build_dir/build.ninja" ]; then
-  meson setup "$build_dir" "${meson_args[@]}"
+  # Named compilers: with CC/CXX unset, Meson wraps them in ccache or sccache when either is
+  # installed (scripts/bench.sh installs both), and our own build must not depend on them.
+  CC="${CC:-cc}" CXX="${CXX:-c++}" meson setup "$build_dir" "${meson_args[@]}"
 fi
 ninja -C "$build_dir"
