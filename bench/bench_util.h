@@ -3,6 +3,7 @@
 #define ZCWRAP_BENCH_BENCH_UTIL_H_
 
 #include <string>
+#include <vector>
 
 namespace zc::bench {
 
@@ -12,6 +13,12 @@ const std::string& RealisticObject();
 
 // `size` bytes that compress like an object file (repeated real object, or synthetic).
 std::string ObjectLikeBytes(size_t size);
+
+// Runs argv (argv[0] searched in PATH) in `cwd` with `extra_env` ("NAME=value") added to this
+// process's environment, its stdout and stderr to /dev/null, and waits. Its exit status, or -1
+// if it could not run or died of a signal.
+int RunQuietly(const std::vector<std::string>& argv, const std::string& cwd,
+               const std::vector<std::string>& extra_env);
 
 // A fresh directory under /tmp, removed by the caller with RemoveTree.
 std::string MakeScratchDir();

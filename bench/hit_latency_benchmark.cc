@@ -6,8 +6,6 @@
 //   ZCWRAP_BIN=build/wrapper/zcwrap build/bench/hit_latency_benchmark --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -17,7 +15,6 @@
 #include "bench/bench_util.h"
 #include "cachecore/util/atomic_file.h"
 
-extern char** environ;
 
 namespace {
 
@@ -45,29 +42,6 @@ std::string FindZcwrap() {
   return "zcwrap";
 }
 
-// Runs argv in `cwd` with `env_extra` added, waits, returns the exit status.
-int Run(const std::vector<std::string>& argv, const std::string& cwd,
-        const std::vector<std::string>& env_extra) {
-  std::vector<std::string> env_strings(env_extra);
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
-  std::vector<char*> envp, args;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy(argv);
-  for (auto& s : argv_copy) args.push_back(s.data());
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  pid_t pid;
-  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 void HitLoop(benchmark::State& state, const std::vector<std::string>& argv,
              const std::vector<std::string>& env) {
@@ -75,15 +49,15 @@ void HitLoop(benchmark::State& state, const std::vector<std::string>& argv,
   // Warm: the first run stores, the next ones make sure the entry is trusted (files older than
   // the racy window) and the page cache is hot.
   for (int i = 0; i < 3; ++i) {
-    if (Run(argv, f.dir, env) != 0) {
+    if (zc::bench::RunQuietly(argv, f.dir, env) != 0) {
       state.SkipWithError("warm-up compile failed");
       return;
     }
   }
   sleep(3);
-  for (int i = 0; i < 3; ++i) (void)Run(argv, f.dir, env);
+  for (int i = 0; i < 3; ++i) (void)zc::bench::RunQuietly(argv, f.dir, env);
   for (auto _ : state) {
-    if (Run(argv, f.dir, env) != 0) {
+    if (zc::bench::RunQuietly(argv, f.dir, env) != 0) {
       state.SkipWithError("compile failed");
       return;
     }
@@ -102,7 +76,7 @@ void BM_ZcwrapDaemonHit(benchmark::State& state) {
   const std::vector<std::string> env = {"ZCWRAP_DIR=" + f.dir + "/zcwrap-cache",
                                         "ZCWRAP_DAEMON=auto"};
   HitLoop(state, {FindZcwrap(), "g++", "-O2", "-c", "hit.cc", "-o", "zd.o"}, env);
-  (void)Run({FindZcwrap(), "--daemon-stop"}, f.dir, env);
+  (void)zc::bench::RunQuietly({FindZcwrap(), "--daemon-stop"}, f.dir, env);
 }
 BENCHMARK(BM_ZcwrapDaemonHit)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 

@@ -16,7 +16,6 @@
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -72,30 +71,6 @@ bool ReadExactly(int fd, char* buf, size_t n) {
   return true;
 }
 
-// Runs argv in `cwd` with `extra` added to our environment; returns the exit status.
-int Run(const std::vector<std::string>& argv, const std::string& cwd,
-        const std::vector<std::string>& extra) {
-  std::vector<std::string> env(extra);
-  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-  std::vector<char*> envp, args;
-  for (std::string& s : env) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> a(argv);
-  for (std::string& s : a) args.push_back(s.data());
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid;
-  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 // Runs `body` once per iteration, timing each one, and reports the per-iteration p50, p95 and p99
 // (microseconds) as counters beside Google Benchmark's mean/median over repetitions. `body`
@@ -138,7 +113,7 @@ class Fixture {
     return *f;
   }
   ~Fixture() {
-    (void)Run({Zcwrap(), "--daemon-stop"}, dir_, Env());
+    (void)zc::bench::RunQuietly({Zcwrap(), "--daemon-stop"}, dir_, Env());
     if (service_ != nullptr) {
       zc_service_shutdown(service_, ZC_SHUTDOWN_GRACEFUL);
       zc_service_free(service_);
@@ -182,7 +157,7 @@ class Fixture {
     config.host.instance_id = "ipc-layers";
     config.host.workspace_id = "scratch";
     if (zc_service_start(&config, &service_) != ZC_OK) error_ = zc_last_error();
-    if (Run({Zcwrap(), "--daemon-start"}, dir_, Env()) != 0) error_ = "cannot start the daemon";
+    if (zc::bench::RunQuietly({Zcwrap(), "--daemon-start"}, dir_, Env()) != 0) error_ = "cannot start the daemon";
     absl::StatusOr<zc::daemon::Endpoint> ep =
         zc::daemon::EndpointFor(cache(), [](absl::string_view name) -> std::optional<std::string> {
           const char* v = std::getenv(std::string(name).c_str());
@@ -215,14 +190,14 @@ class Fixture {
     argv.insert(argv.end(), w.args.begin(), w.args.end());
     std::vector<std::string> off = Env();
     off.push_back("ZCWRAP_DAEMON=off");
-    if (Run(argv, dir_, off) != 0) error_ = "warm-up compile failed";
+    if (zc::bench::RunQuietly(argv, dir_, off) != 0) error_ = "warm-up compile failed";
     std::vector<std::string> ccache = {"ccache", "g++"};
     ccache.insert(ccache.end(), w.args.begin(), w.args.end());
-    (void)Run(ccache, dir_, {"CCACHE_DIR=" + dir_ + "/ccache", "CCACHE_DIRECT=1"});
+    (void)zc::bench::RunQuietly(ccache, dir_, {"CCACHE_DIR=" + dir_ + "/ccache", "CCACHE_DIRECT=1"});
     ::sleep(3);
     for (int i = 0; i < 2; ++i) {
-      (void)Run(argv, dir_, off);
-      (void)Run(ccache, dir_, {"CCACHE_DIR=" + dir_ + "/ccache", "CCACHE_DIRECT=1"});
+      (void)zc::bench::RunQuietly(argv, dir_, off);
+      (void)zc::bench::RunQuietly(ccache, dir_, {"CCACHE_DIR=" + dir_ + "/ccache", "CCACHE_DIRECT=1"});
     }
     return work_.emplace(bytes, std::move(w)).first->second;
   }
@@ -362,7 +337,7 @@ void ProcessLoop(benchmark::State& state, std::vector<std::string> argv,
   const Work& w = f.Main();
   argv.insert(argv.end(), w.args.begin(), w.args.end());
   TimedLoop(state, [&] {
-    if (Run(argv, f.dir(), env) == 0) return true;
+    if (zc::bench::RunQuietly(argv, f.dir(), env) == 0) return true;
     state.SkipWithError("compile failed");
     return false;
   });
@@ -425,7 +400,7 @@ BENCHMARK(BM_E_SocketPingPong)->Unit(benchmark::kMicrosecond)->UseRealTime()->Mi
 
 void BM_E_SpawnTrue(benchmark::State& state) {
   TimedLoop(state, [&] {
-    if (Run({"/bin/true"}, "/", {}) == 0) return true;
+    if (zc::bench::RunQuietly({"/bin/true"}, "/", {}) == 0) return true;
     state.SkipWithError("/bin/true failed");
     return false;
   });

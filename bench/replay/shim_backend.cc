@@ -1,5 +1,6 @@
 #include "bench/replay/shim_backend.h"
 
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +44,14 @@ class ShimBackend : public Backend {
     config.host.product = "zc_replay";
     config.host.instance_id = "bench";
     config.host.workspace_id = "replay";
+    // Audit like the wrapped backends do: the file zcwrap would write to, with the ids from the
+    // environment (the service reads ZCWRAP_RUN_ID ... from it), for the audit-completeness
+    // comparison in docs/perf.md.
+    const char* audit_file = std::getenv("ZCWRAP_AUDIT_FILE");
+    if (audit_file != nullptr && audit_file[0] != '\0') {
+      config.audit_mode = ZC_AUDIT_NORMAL;
+      config.audit_path = audit_file;
+    }
     zc_status status = zc_service_start(&config, &service_);
     if (status != ZC_OK) {
       service_ = nullptr;

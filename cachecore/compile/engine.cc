@@ -514,15 +514,15 @@ bool Engine::RecordHolds(Context& ctx, const ManifestRecord& rec) {
 bool Engine::StillTrusted(const std::string& trust_key) {
   std::lock_guard<std::mutex> lock(trusted_mu_);
   auto it = trusted_.find(trust_key);
-  return it != trusted_.end() && it->second.set &&
-         watcher_->Unchanged(*it->second.set, it->second.since);
+  return it != trusted_.end() && it->second.set && watcher_->Unchanged(*it->second.set);
 }
 
 void Engine::Trust(Context& ctx, const ManifestRecord& rec, const std::string& trust_key) {
   {
     std::lock_guard<std::mutex> lock(trusted_mu_);
-    auto it = trusted_.find(trust_key);
-    if (it != trusted_.end() && !it->second.set) return;  // known not to be watchable
+    if (trusted_.size() >= 100'000) trusted_.clear();  // bounded; records are re-trusted on use
+    auto [it, first_check] = trusted_.try_emplace(trust_key);
+    if (first_check || it->second.unwatchable) return;
   }
   const std::string& cwd = ctx.request->cwd;
   std::vector<std::string> files;
@@ -539,11 +539,11 @@ void Engine::Trust(Context& ctx, const ManifestRecord& rec, const std::string& t
   // Watch first, then check again: a change after the check is an event; one before it fails
   // the check.
   std::optional<PathWatcher::Set> set = watcher_->Watch(files, dirs);
-  const uint64_t since = watcher_->Sync();
   if (set && !RecordHolds(ctx, rec)) return;
   std::lock_guard<std::mutex> lock(trusted_mu_);
-  if (trusted_.size() >= 100'000) trusted_.clear();  // bounded; records are re-trusted on use
-  trusted_[trust_key] = TrustedRecord{std::move(set), since};
+  TrustedRecord& record = trusted_[trust_key];
+  record.unwatchable = !set.has_value();
+  record.set = std::move(set);
 }
 
 CompileResult Engine::RunDependMode(Context& ctx) {

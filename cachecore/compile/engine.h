@@ -135,7 +135,9 @@ class Engine {
   bool RecordHolds(Context& ctx, const ManifestRecord& rec);
   // Long-lived engines: `rec` was checked and nothing it depends on changed since (inotify).
   bool StillTrusted(const std::string& trust_key);
-  // Watches what `rec` depends on, then checks it again; trusted from then on if it holds.
+  // Watches what `rec` depends on, then checks it again; trusted from then on if it holds. Only
+  // from a record's second check in this process on: watching costs more than one check, and
+  // most records are looked up once per build.
   void Trust(Context& ctx, const ManifestRecord& rec, const std::string& trust_key);
   // Preprocessor mode.
   std::optional<CompileResult> Lookup(Context& ctx, const util::Digest& key,
@@ -161,8 +163,8 @@ class Engine {
   std::unique_ptr<MemoryCache<store::Entry>> results_;     // null unless memory_cache_bytes
   std::unique_ptr<PathWatcher> watcher_;                   // null unless memory_cache_bytes
   struct TrustedRecord {
-    std::optional<PathWatcher::Set> set;  // nullopt: cannot be watched, do not try again
-    uint64_t since = 0;
+    std::optional<PathWatcher::Set> set;  // set: trusted while unchanged
+    bool unwatchable = false;             // cannot be watched: do not try again
   };
   std::mutex trusted_mu_;
   absl::flat_hash_map<std::string, TrustedRecord> trusted_;  // by manifest key + result key

@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "cachecore/util/file_io.h"
 
@@ -43,11 +44,6 @@ bool TrustedFileSystem(const std::string& path) {
   }
 }
 
-bool IsCanonical(const std::string& path) {
-  if (path.empty() || path[0] != '/') return false;
-  char buf[PATH_MAX];
-  return ::realpath(path.c_str(), buf) != nullptr && path == buf;
-}
 
 }  // namespace
 
@@ -59,10 +55,31 @@ std::unique_ptr<PathWatcher> PathWatcher::Create() {
 
 PathWatcher::~PathWatcher() { ::close(fd_); }
 
-uint64_t PathWatcher::Sync() {
+void PathWatcher::Sync() {
   std::lock_guard<std::mutex> lock(mu_);
   DrainLocked();
-  return seq_;
+}
+
+void PathWatcher::RetireDirLocked(const std::string& path) {
+  std::vector<std::string> doomed;
+  const std::string prefix = path + "/";
+  for (const auto& [p, dir] : dirs_) {
+    if (p == path || absl::StartsWith(p, prefix)) doomed.push_back(p);
+  }
+  for (const std::string& p : doomed) {
+    auto it = dirs_.find(p);
+    Dir* dir = it->second.get();
+    dir->self.seq = kGone;
+    for (auto& [name, slot] : dir->names) slot->seq = kGone;
+    ::inotify_rm_watch(fd_, dir->wd);
+    dir_by_wd_.erase(dir->wd);
+    dead_dirs_.push_back(std::move(it->second));
+    dirs_.erase(it);
+  }
+  for (auto it = canonical_dirs_.begin(); it != canonical_dirs_.end();) {
+    auto here = it++;
+    if (*here == path || absl::StartsWith(*here, prefix)) canonical_dirs_.erase(here);
+  }
 }
 
 void PathWatcher::DrainLocked() {
@@ -77,14 +94,23 @@ void PathWatcher::DrainLocked() {
       const auto* ev = reinterpret_cast<const struct inotify_event*>(buf + off);
       off += static_cast<ssize_t>(sizeof(struct inotify_event) + ev->len);
       if (ev->mask & IN_Q_OVERFLOW) {
-        overflow_.seq = ++seq_;
+        // Events were lost: nothing watched so far can be trusted.
+        RetireDirLocked("");
+        for (auto& [wd, slot] : file_by_wd_) {
+          slot->seq = kGone;
+          ::inotify_rm_watch(fd_, wd);
+          dead_slots_.push_back(std::move(slot));
+        }
+        file_by_wd_.clear();
         continue;
       }
       if (auto f = file_by_wd_.find(ev->wd); f != file_by_wd_.end()) {
-        f->second->seq = ++seq_;
-        if (ev->mask & IN_IGNORED) {  // the watch is gone (file deleted): keep the slot changed
+        if (ev->mask & IN_IGNORED) {  // the watch is gone (file deleted)
+          f->second->seq = kGone;
           dead_slots_.push_back(std::move(f->second));
           file_by_wd_.erase(f);
+        } else {
+          f->second->seq = ++seq_;
         }
         continue;
       }
@@ -93,20 +119,38 @@ void PathWatcher::DrainLocked() {
       Dir* dir = d->second;
       if (ev->len > 0) {
         if (auto s = dir->names.find(ev->name); s != dir->names.end()) s->second->seq = ++seq_;
+        // A watched directory under this name was replaced or removed: watch anew next time.
+        const std::string child = dir->path == "/" ? "/" + std::string(ev->name)
+                                                   : dir->path + "/" + ev->name;
+        if (dirs_.contains(child) || canonical_dirs_.contains(child)) RetireDirLocked(child);
         continue;
       }
-      dir->self.seq = ++seq_;
-      if (ev->mask & IN_IGNORED) {
-        dir_by_wd_.erase(d);
-        auto owned = dirs_.find(dir->path);
-        if (owned != dirs_.end() && owned->second.get() == dir) {
-          for (auto& [name, slot] : dir->names) slot->seq = seq_;
-          dead_dirs_.push_back(std::move(owned->second));
-          dirs_.erase(owned);
-        }
+      if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
+        RetireDirLocked(dir->path);
+      } else {
+        dir->self.seq = ++seq_;
       }
     }
   }
+}
+
+bool PathWatcher::CanonicalLocked(const std::string& path, bool directory) {
+  if (path.empty() || path[0] != '/') return false;
+  if (path == "/") return true;
+  for (absl::string_view part : absl::StrSplit(absl::string_view(path).substr(1), '/')) {
+    if (part.empty() || part == "." || part == "..") return false;
+  }
+  const std::string parent(util::Dirname(path));
+  if (directory && canonical_dirs_.contains(path)) return true;
+  if (!CanonicalLocked(parent, /*directory=*/true)) return false;
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return false;
+  if (directory) {
+    if (!S_ISDIR(st.st_mode)) return false;
+    canonical_dirs_.insert(path);
+    return true;
+  }
+  return S_ISREG(st.st_mode);
 }
 
 PathWatcher::Dir* PathWatcher::DirLocked(const std::string& path) {
@@ -138,7 +182,11 @@ std::optional<PathWatcher::Set> PathWatcher::Watch(
     const std::vector<std::string>& files,
     const std::vector<std::pair<std::string, std::vector<std::string>>>& dirs) {
   std::lock_guard<std::mutex> lock(mu_);
+  // Drain first, so no stale watch (on a directory replaced since) is reused; events from here on
+  // are numbered after `since`.
+  DrainLocked();
   Set set;
+  set.since = seq_;
   absl::flat_hash_set<std::string> chained;  // directories whose path from the root is watched
   // The entry `name` in `dir`, and every directory entry on the way from the root to `dir`.
   auto watch_path = [&](const std::string& dir, const std::string& name) {
@@ -153,7 +201,9 @@ std::optional<PathWatcher::Set> PathWatcher::Watch(
   };
 
   for (const std::string& file : files) {
-    if (!IsCanonical(file) || file_by_wd_.size() >= kMaxFiles) return std::nullopt;
+    if (!CanonicalLocked(file, /*directory=*/false) || file_by_wd_.size() >= kMaxFiles) {
+      return std::nullopt;
+    }
     const int wd = ::inotify_add_watch(fd_, file.c_str(), kFileMask);
     if (wd < 0 || dir_by_wd_.contains(wd)) return std::nullopt;
     std::unique_ptr<Slot>& slot = file_by_wd_[wd];
@@ -168,9 +218,11 @@ std::optional<PathWatcher::Set> PathWatcher::Watch(
     // include"). Watch where it leads, and every entry of the part before the first "..", so a
     // change to either changes where it leads.
     std::string dir = given;
-    if (!IsCanonical(given)) {
+    if (!CanonicalLocked(given, /*directory=*/true)) {
       const size_t dots = given.find("/..");
-      if (dots == std::string::npos || !IsCanonical(given.substr(0, dots))) return std::nullopt;
+      if (dots == std::string::npos || !CanonicalLocked(given.substr(0, dots), true)) {
+        return std::nullopt;
+      }
       char buf[PATH_MAX];
       if (::realpath(given.c_str(), buf) == nullptr) return std::nullopt;
       dir = buf;
@@ -189,7 +241,7 @@ std::optional<PathWatcher::Set> PathWatcher::Watch(
         std::string next = util::JoinPath(base, part);
         struct stat st;
         if (::stat(next.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) break;
-        if (!IsCanonical(next)) return std::nullopt;
+        if (!CanonicalLocked(next, /*directory=*/true)) return std::nullopt;
         base = std::move(next);
       }
     }
@@ -201,16 +253,15 @@ std::optional<PathWatcher::Set> PathWatcher::Watch(
     if (d == nullptr) return std::nullopt;
     set.slots.push_back(&d->self);
   }
-  set.slots.push_back(&overflow_);
   std::sort(set.slots.begin(), set.slots.end());
   set.slots.erase(std::unique(set.slots.begin(), set.slots.end()), set.slots.end());
   return set;
 }
 
-bool PathWatcher::Unchanged(const Set& set, uint64_t since) const {
+bool PathWatcher::Unchanged(const Set& set) const {
   std::lock_guard<std::mutex> lock(mu_);
   for (const Slot* s : set.slots) {
-    if (s->seq > since) return false;
+    if (s->seq > set.since) return false;
   }
   return true;
 }

@@ -23,15 +23,14 @@ class PathWatcherTest : public ::testing::Test {
     test::WriteTestFile(root_ + "/inc/a.h", "int a;\n");
     test::WriteTestFile(root_ + "/inc/b.h", "int b;\n");
   }
-  // Watches inc/a.h and inc/b.h, and whether "shadow.h" exists in root_; returns since.
-  uint64_t WatchHeaders() {
+  // Watches inc/a.h and inc/b.h, and whether "shadow.h" exists in root_.
+  void WatchHeaders() {
     set_ = watcher_->Watch({root_ + "/inc/a.h", root_ + "/inc/b.h"}, {{root_, {"shadow.h"}}});
-    EXPECT_TRUE(set_.has_value());
-    return watcher_->Sync();
+    ASSERT_TRUE(set_.has_value());
   }
-  bool Unchanged(uint64_t since) {
+  bool Unchanged() {
     watcher_->Sync();
-    return watcher_->Unchanged(*set_, since);
+    return watcher_->Unchanged(*set_);
   }
 
   test::TempDir dir_;
@@ -42,57 +41,78 @@ class PathWatcherTest : public ::testing::Test {
 
 TEST_F(PathWatcherTest, NothingChangedWhenNothingHappened) {
   ASSERT_NE(watcher_, nullptr);
-  const uint64_t since = WatchHeaders();
-  EXPECT_TRUE(Unchanged(since));
-  EXPECT_TRUE(Unchanged(since));
+  WatchHeaders();
+  EXPECT_TRUE(Unchanged());
+  EXPECT_TRUE(Unchanged());
 }
 
 TEST_F(PathWatcherTest, UnrelatedFilesNextToWatchedOnesDoNotCount) {
-  const uint64_t since = WatchHeaders();
+  WatchHeaders();
   test::WriteTestFile(root_ + "/inc/object.o", "x");
   test::WriteTestFile(root_ + "/out.o", "x");
   ::rename((root_ + "/out.o").c_str(), (root_ + "/out2.o").c_str());
-  EXPECT_TRUE(Unchanged(since));
+  EXPECT_TRUE(Unchanged());
 }
 
 TEST_F(PathWatcherTest, AWrittenHeaderCounts) {
-  const uint64_t since = WatchHeaders();
+  WatchHeaders();
   std::ofstream(root_ + "/inc/a.h", std::ios::app) << "int more;\n";
-  EXPECT_FALSE(Unchanged(since));
+  EXPECT_FALSE(Unchanged());
 }
 
 TEST_F(PathWatcherTest, AHeaderReplacedByRenameCounts) {
-  const uint64_t since = WatchHeaders();
+  WatchHeaders();
   test::WriteTestFile(root_ + "/inc/b.h.tmp", "int b2;\n");
   ::rename((root_ + "/inc/b.h.tmp").c_str(), (root_ + "/inc/b.h").c_str());
-  EXPECT_FALSE(Unchanged(since));
+  EXPECT_FALSE(Unchanged());
 }
 
 TEST_F(PathWatcherTest, TouchingAHeaderCounts) {
-  const uint64_t since = WatchHeaders();
+  WatchHeaders();
   ::utimes((root_ + "/inc/a.h").c_str(), nullptr);
-  EXPECT_FALSE(Unchanged(since));
+  EXPECT_FALSE(Unchanged());
 }
 
 TEST_F(PathWatcherTest, AShadowingFileAppearingCounts) {
-  const uint64_t since = WatchHeaders();
+  WatchHeaders();
   test::WriteTestFile(root_ + "/shadow.h", "int s;\n");
-  EXPECT_FALSE(Unchanged(since));
+  EXPECT_FALSE(Unchanged());
 }
 
 TEST_F(PathWatcherTest, ADirectoryOnThePathReplacedCounts) {
-  const uint64_t since = WatchHeaders();
+  WatchHeaders();
   ::rename((root_ + "/inc").c_str(), (root_ + "/inc.old").c_str());
   ::mkdir((root_ + "/inc").c_str(), 0755);
-  EXPECT_FALSE(Unchanged(since));
+  EXPECT_FALSE(Unchanged());
 }
 
 TEST_F(PathWatcherTest, AChangeThroughAHardLinkElsewhereCounts) {
   ::mkdir((root_ + "/other").c_str(), 0755);
   ASSERT_EQ(::link((root_ + "/inc/a.h").c_str(), (root_ + "/other/a-link.h").c_str()), 0);
-  const uint64_t since = WatchHeaders();
+  WatchHeaders();
   std::ofstream(root_ + "/other/a-link.h", std::ios::app) << "int via_link;\n";
-  EXPECT_FALSE(Unchanged(since));
+  EXPECT_FALSE(Unchanged());
+}
+
+TEST_F(PathWatcherTest, AReplacedDirectoryIsWatchedAnewAndTheOldSetStaysChanged) {
+  WatchHeaders();
+  ::rename((root_ + "/inc").c_str(), (root_ + "/inc.old").c_str());
+  ::mkdir((root_ + "/inc").c_str(), 0755);
+  test::WriteTestFile(root_ + "/inc/a.h", "int a;\n");
+  test::WriteTestFile(root_ + "/inc/b.h", "int b;\n");
+  EXPECT_FALSE(Unchanged());
+  EXPECT_FALSE(Unchanged());  // for good
+  // A new set watches the new directory: a change in it counts.
+  WatchHeaders();
+  EXPECT_TRUE(Unchanged());
+  std::ofstream(root_ + "/inc/a.h", std::ios::app) << "int more;\n";
+  EXPECT_FALSE(Unchanged());
+}
+
+TEST_F(PathWatcherTest, AChangeBetweenWatchingAndSyncingCounts) {
+  WatchHeaders();
+  std::ofstream(root_ + "/inc/b.h", std::ios::app) << "int more;\n";  // before any Sync
+  EXPECT_FALSE(Unchanged());
 }
 
 TEST_F(PathWatcherTest, NonCanonicalPathsAreRefused) {
@@ -107,9 +127,8 @@ TEST_F(PathWatcherTest, SystemHeadersCanBeWatched) {
   std::optional<PathWatcher::Set> set =
       watcher_->Watch({"/usr/include/stdio.h", "/usr/include/c++/12/vector"}, {});
   ASSERT_TRUE(set.has_value());
-  const uint64_t since = watcher_->Sync();
   watcher_->Sync();
-  EXPECT_TRUE(watcher_->Unchanged(*set, since));
+  EXPECT_TRUE(watcher_->Unchanged(*set));
 }
 
 }  // namespace

@@ -29,21 +29,26 @@ class KeyChangeTest : public E2eTest, public ::testing::WithParamInterface<Mode>
   // Compiles `before` through zcwrap twice (a miss, then a hit: the key is stable), applies
   // `change`, then compiles `after`: it must be a miss and, if `compare_with_plain`, give what the
   // plain compiler gives for `after`.
+  // With `hits` > 2, a long-lived engine (the daemon) has come to trust the record through its
+  // inotify watches (from its second check on), so the change must be seen by inotify.
   void ExpectChangeMisses(const std::vector<std::string>& before,
                           const std::function<void()>& change,
-                          const std::vector<std::string>& after, bool compare_with_plain = true) {
+                          const std::vector<std::string>& after, bool compare_with_plain = true,
+                          int hits = 1) {
     RunResult first = Zcwrap(before);
     ASSERT_EQ(first.exit_code, 0) << ::testing::PrintToString(first);
-    RunResult again = Zcwrap(before);
-    ASSERT_EQ(again.exit_code, 0) << ::testing::PrintToString(again);
-    ASSERT_TRUE(HasMissesAndHits(1, 1))
+    for (int i = 0; i < hits; ++i) {
+      RunResult again = Zcwrap(before);
+      ASSERT_EQ(again.exit_code, 0) << ::testing::PrintToString(again);
+    }
+    ASSERT_TRUE(HasMissesAndHits(1, hits))
         << "an unchanged compile must hit, or this test proves nothing";
 
     change();
     fs::remove(WrapPath("a.o"));
     RunResult changed = Zcwrap(after);
     EXPECT_EQ(changed.exit_code, 0) << ::testing::PrintToString(changed);
-    EXPECT_TRUE(HasMissesAndHits(2, 1)) << "the compile after the change must miss";
+    EXPECT_TRUE(HasMissesAndHits(2, hits)) << "the compile after the change must miss";
     if (compare_with_plain) {
       RunResult plain = Plain(after);
       ExpectSameResult(plain, changed);
@@ -107,6 +112,39 @@ TEST_P(KeyChangeTest, SameSizeEditOfLongUnchangedHeaderMisses) {
       {"gcc", "-c", "a.c", "-o", "a.o"},
       [&] { RewriteKeepingMtime("h.h", "static inline int h(void) { return 7; }\n"); },
       {"gcc", "-c", "a.c", "-o", "a.o"});
+}
+
+TEST_P(KeyChangeTest, HeaderEditAfterRepeatedHitsMisses) {
+  WriteBoth("a.c", kUsesHeader);
+  WriteBoth("h.h", "static inline int h(void) { return 1; }\n");
+  ExpectChangeMisses(
+      {"gcc", "-c", "a.c", "-o", "a.o"},
+      [&] { RewriteKeepingMtime("h.h", "static inline int h(void) { return 8; }\n"); },
+      {"gcc", "-c", "a.c", "-o", "a.o"}, /*compare_with_plain=*/true, /*hits=*/4);
+}
+
+TEST_P(KeyChangeTest, ShadowingHeaderAfterRepeatedHitsMisses) {
+  WriteBoth("a.c", "#include <x.h>\nint f(void) { return X; }\n");
+  WriteBoth("inc_a/other.h", "\n");
+  WriteBoth("inc_b/x.h", "#define X 2\n");
+  ExpectChangeMisses({"gcc", "-Iinc_a", "-Iinc_b", "-c", "a.c", "-o", "a.o"},
+                     [&] { WriteBoth("inc_a/x.h", "#define X 1\n"); },
+                     {"gcc", "-Iinc_a", "-Iinc_b", "-c", "a.c", "-o", "a.o"},
+                     /*compare_with_plain=*/true, /*hits=*/4);
+}
+
+TEST_P(KeyChangeTest, IncludeDirectoryReplacedAfterRepeatedHitsMisses) {
+  WriteBoth("a.c", "#include <x.h>\nint f(void) { return X; }\n");
+  WriteBoth("inc/x.h", "#define X 2\n");
+  ExpectChangeMisses({"gcc", "-Iinc", "-c", "a.c", "-o", "a.o"},
+                     [&] {
+                       for (const std::string& root : {plain_dir_, wrap_dir_}) {
+                         fs::rename(root + "/inc", root + "/inc.old");
+                       }
+                       WriteBoth("inc/x.h", "#define X 3\n");
+                     },
+                     {"gcc", "-Iinc", "-c", "a.c", "-o", "a.o"},
+                     /*compare_with_plain=*/true, /*hits=*/4);
 }
 
 TEST_P(KeyChangeTest, NewHeaderShadowingEarlierIncludeDirectoryMisses) {
