@@ -40,28 +40,7 @@ fi
 log() { echo "bench.sh: $*" >&2; }
 
 # --- Packages: what scripts/bootstrap.sh installs, plus the peers and the chart tool ------------
-packages=(
-  g++ gcc clang make cmake git pkg-config python3 meson ninja-build
-  libabsl-dev libssl-dev libzstd-dev libxxhash-dev
-  libgtest-dev libgmock-dev googletest libbenchmark-dev
-  nlohmann-json3-dev ccache sccache hyperfine gnuplot-nox
-)
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
-    missing+=("$p")
-  fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" != 0 ]; then
-    log "missing packages (${missing[*]}); run as root or install them"
-    exit 1
-  fi
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/install_packages.sh ccache sccache hyperfine gnuplot-nox
 
 # --- Cleanup: stop whatever the replays left running (they stop their own servers unless killed)
 replay_pids=()

@@ -22,31 +22,7 @@ if [ "${ZCWRAP_WERROR:-0}" = 1 ]; then
   meson_args+=(--werror)
 fi
 
-# Build tools, libraries, and what the end-to-end tests and benchmarks compare against.
-packages=(
-  g++ gcc clang make cmake git pkg-config python3 meson ninja-build
-  libabsl-dev libssl-dev libzstd-dev libxxhash-dev
-  libgtest-dev libgmock-dev googletest libbenchmark-dev
-  nlohmann-json3-dev
-  cargo rustc
-)
-
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
-    missing+=("$p")
-  fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "bootstrap.sh: missing packages (${missing[*]}); run as root or install them" >&2
-    exit 1
-  fi
-  echo "bootstrap.sh: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/install_packages.sh
 
 if [ ! -f "$build_dir/build.ninja" ]; then
   # Named compilers: with CC/CXX unset, Meson wraps them in ccache or sccache when either is
