@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "cachecore/util/file_io.h"
@@ -13,6 +14,19 @@
 extern char** environ;
 
 namespace zc::bench {
+
+const char kDozenStlHeadersSource[] =
+    "#include <algorithm>\n#include <functional>\n#include <iostream>\n#include <map>\n"
+    "#include <memory>\n#include <optional>\n#include <set>\n#include <sstream>\n"
+    "#include <string>\n#include <unordered_map>\n#include <variant>\n#include <vector>\n"
+    "int run(const std::vector<std::string>& v) {\n"
+    "  std::map<std::string, int> m; for (auto& s : v) ++m[s];\n"
+    "  return static_cast<int>(m.size()); }\n";
+
+std::string ZcwrapBinary() {
+  const char* bin = std::getenv("ZCWRAP_BIN");
+  return bin != nullptr ? bin : "zcwrap";
+}
 
 int RunQuietly(const std::vector<std::string>& argv, const std::string& cwd,
                const std::vector<std::string>& extra_env) {

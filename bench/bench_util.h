@@ -7,6 +7,13 @@
 
 namespace zc::bench {
 
+// A C++ file including a dozen STL headers (250 files read): the hit every latency benchmark
+// measures, as in ../shared/FACTS.md and docs/perf.md.
+extern const char kDozenStlHeadersSource[];
+
+// The zcwrap binary under test: $ZCWRAP_BIN, else "zcwrap" (searched in PATH).
+std::string ZcwrapBinary();
+
 // A real object file with debug info (g++ -g -O1 -c of a file including a dozen STL headers),
 // built once per process; falls back to synthetic compressible bytes if g++ is missing.
 const std::string& RealisticObject();

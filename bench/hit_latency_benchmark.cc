@@ -15,20 +15,11 @@
 #include "bench/bench_util.h"
 #include "cachecore/util/atomic_file.h"
 
-
 namespace {
-
-constexpr char kSource[] =
-    "#include <algorithm>\n#include <functional>\n#include <iostream>\n#include <map>\n"
-    "#include <memory>\n#include <optional>\n#include <set>\n#include <sstream>\n"
-    "#include <string>\n#include <unordered_map>\n#include <variant>\n#include <vector>\n"
-    "int run(const std::vector<std::string>& v) {\n"
-    "  std::map<std::string, int> m; for (auto& s : v) ++m[s];\n"
-    "  return static_cast<int>(m.size()); }\n";
 
 struct Fixture {
   std::string dir = zc::bench::MakeScratchDir();
-  Fixture() { (void)zc::util::WriteFileAtomically(dir + "/hit.cc", kSource); }
+  Fixture() { (void)zc::util::WriteFileAtomically(dir + "/hit.cc", zc::bench::kDozenStlHeadersSource); }
   ~Fixture() { zc::bench::RemoveTree(dir); }
 };
 
@@ -36,12 +27,6 @@ Fixture& TheFixture() {
   static Fixture f;
   return f;
 }
-
-std::string FindZcwrap() {
-  if (const char* bin = std::getenv("ZCWRAP_BIN")) return bin;
-  return "zcwrap";
-}
-
 
 void HitLoop(benchmark::State& state, const std::vector<std::string>& argv,
              const std::vector<std::string>& env) {
@@ -66,7 +51,7 @@ void HitLoop(benchmark::State& state, const std::vector<std::string>& argv,
 
 void BM_ZcwrapHit(benchmark::State& state) {
   Fixture& f = TheFixture();
-  HitLoop(state, {FindZcwrap(), "g++", "-O2", "-c", "hit.cc", "-o", "zc.o"},
+  HitLoop(state, {zc::bench::ZcwrapBinary(), "g++", "-O2", "-c", "hit.cc", "-o", "zc.o"},
           {"ZCWRAP_DIR=" + f.dir + "/zcwrap-cache", "ZCWRAP_DAEMON=off"});
 }
 BENCHMARK(BM_ZcwrapHit)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
@@ -75,8 +60,8 @@ void BM_ZcwrapDaemonHit(benchmark::State& state) {
   Fixture& f = TheFixture();
   const std::vector<std::string> env = {"ZCWRAP_DIR=" + f.dir + "/zcwrap-cache",
                                         "ZCWRAP_DAEMON=auto"};
-  HitLoop(state, {FindZcwrap(), "g++", "-O2", "-c", "hit.cc", "-o", "zd.o"}, env);
-  (void)zc::bench::RunQuietly({FindZcwrap(), "--daemon-stop"}, f.dir, env);
+  HitLoop(state, {zc::bench::ZcwrapBinary(), "g++", "-O2", "-c", "hit.cc", "-o", "zd.o"}, env);
+  (void)zc::bench::RunQuietly({zc::bench::ZcwrapBinary(), "--daemon-stop"}, f.dir, env);
 }
 BENCHMARK(BM_ZcwrapDaemonHit)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 

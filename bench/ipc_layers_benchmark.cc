@@ -45,19 +45,6 @@ namespace {
 
 using zc::daemon::FrameType;
 
-constexpr char kSource[] =
-    "#include <algorithm>\n#include <functional>\n#include <iostream>\n#include <map>\n"
-    "#include <memory>\n#include <optional>\n#include <set>\n#include <sstream>\n"
-    "#include <string>\n#include <unordered_map>\n#include <variant>\n#include <vector>\n"
-    "int run(const std::vector<std::string>& v) {\n"
-    "  std::map<std::string, int> m; for (auto& s : v) ++m[s];\n"
-    "  return static_cast<int>(m.size()); }\n";
-
-std::string Zcwrap() {
-  const char* bin = std::getenv("ZCWRAP_BIN");
-  return bin != nullptr ? bin : "zcwrap";
-}
-
 bool ReadExactly(int fd, char* buf, size_t n) {
   while (n > 0) {
     const ssize_t got = ::read(fd, buf, n);
@@ -70,7 +57,6 @@ bool ReadExactly(int fd, char* buf, size_t n) {
   }
   return true;
 }
-
 
 // Runs `body` once per iteration, timing each one, and reports the per-iteration p50, p95 and p99
 // (microseconds) as counters beside Google Benchmark's mean/median over repetitions. `body`
@@ -113,7 +99,7 @@ class Fixture {
     return *f;
   }
   ~Fixture() {
-    (void)zc::bench::RunQuietly({Zcwrap(), "--daemon-stop"}, dir_, Env());
+    (void)zc::bench::RunQuietly({zc::bench::ZcwrapBinary(), "--daemon-stop"}, dir_, Env());
     if (service_ != nullptr) {
       zc_service_shutdown(service_, ZC_SHUTDOWN_GRACEFUL);
       zc_service_free(service_);
@@ -157,7 +143,7 @@ class Fixture {
     config.host.instance_id = "ipc-layers";
     config.host.workspace_id = "scratch";
     if (zc_service_start(&config, &service_) != ZC_OK) error_ = zc_last_error();
-    if (zc::bench::RunQuietly({Zcwrap(), "--daemon-start"}, dir_, Env()) != 0) error_ = "cannot start the daemon";
+    if (zc::bench::RunQuietly({zc::bench::ZcwrapBinary(), "--daemon-start"}, dir_, Env()) != 0) error_ = "cannot start the daemon";
     absl::StatusOr<zc::daemon::Endpoint> ep =
         zc::daemon::EndpointFor(cache(), [](absl::string_view name) -> std::optional<std::string> {
           const char* v = std::getenv(std::string(name).c_str());
@@ -174,7 +160,7 @@ class Fixture {
     std::string text;
     if (bytes == 0) {
       w.source = "hit.cc";
-      text = kSource;
+      text = zc::bench::kDozenStlHeadersSource;
     } else {
       w.source = absl::StrCat("payload", bytes, ".cc");
       // A const array with an initializer is stored whole in .rodata: the object is ~bytes.
@@ -186,7 +172,7 @@ class Fixture {
     w.args = {"-O2", "-c", w.source, "-o", object};
     // Store it, then let the inputs age past the racy window so hits trust stat signatures, and
     // warm every path once.
-    std::vector<std::string> argv = {Zcwrap(), "g++"};
+    std::vector<std::string> argv = {zc::bench::ZcwrapBinary(), "g++"};
     argv.insert(argv.end(), w.args.begin(), w.args.end());
     std::vector<std::string> off = Env();
     off.push_back("ZCWRAP_DAEMON=off");
@@ -346,14 +332,14 @@ void ProcessLoop(benchmark::State& state, std::vector<std::string> argv,
 void BM_D_ProcessHitDaemon(benchmark::State& state) {
   std::vector<std::string> env = Fixture::Get().Env();
   env.push_back("ZCWRAP_DAEMON=on");
-  ProcessLoop(state, {Zcwrap(), "g++"}, env);
+  ProcessLoop(state, {zc::bench::ZcwrapBinary(), "g++"}, env);
 }
 BENCHMARK(BM_D_ProcessHitDaemon)->Unit(benchmark::kMicrosecond)->UseRealTime()->MinTime(1.0);
 
 void BM_D_ProcessHitNoDaemon(benchmark::State& state) {
   std::vector<std::string> env = Fixture::Get().Env();
   env.push_back("ZCWRAP_DAEMON=off");
-  ProcessLoop(state, {Zcwrap(), "g++"}, env);
+  ProcessLoop(state, {zc::bench::ZcwrapBinary(), "g++"}, env);
 }
 BENCHMARK(BM_D_ProcessHitNoDaemon)->Unit(benchmark::kMicrosecond)->UseRealTime()->MinTime(1.0);
 

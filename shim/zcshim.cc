@@ -2,7 +2,6 @@
 // point catches everything: no exception and no abort crosses into the host.
 #include "zcshim.h"
 
-#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cachecore/stats/counter.h"
+#include "cachecore/util/process.h"
 #include "shim/internal/service.h"
 
 struct zc_cancel_token {
@@ -200,8 +200,7 @@ void zc_cancel_token_trigger(zc_cancel_token* token) {
 
 int zc_cancel_token_is_triggered(const zc_cancel_token* token) {
   if (token == nullptr) return 0;
-  pollfd p{token->fd, POLLIN, 0};
-  return ::poll(&p, 1, 0) > 0 ? 1 : 0;
+  return zc::util::AnyReadable({token->fd}) ? 1 : 0;
 }
 
 void zc_cancel_token_free(zc_cancel_token* token) {

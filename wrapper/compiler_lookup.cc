@@ -2,12 +2,11 @@
 
 #include <limits.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "cachecore/compile/compiler_path.h"
 #include "cachecore/util/file_io.h"
 
 namespace zc::wrapper {
@@ -19,10 +18,6 @@ std::string Canonical(const std::string& path) {
   return buf;
 }
 
-bool IsExecutableFile(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
-}
 
 }  // namespace
 
@@ -51,12 +46,9 @@ absl::StatusOr<std::string> FindCompiler(const std::string& name, absl::string_v
     }
     return name;
   }
-  for (absl::string_view dir : absl::StrSplit(path_env, ':')) {
-    std::string candidate = util::JoinPath(dir.empty() ? "." : dir, name);
-    if (!IsExecutableFile(candidate) || IsSelf(candidate, self)) continue;
-    return candidate;
-  }
-  return absl::NotFoundError(absl::StrCat("cannot find compiler \"", name, "\" in PATH"));
+  return compile::FindCompilerInPath(name, path_env, ".", [&self](const std::string& candidate) {
+    return IsSelf(candidate, self);
+  });
 }
 
 }  // namespace zc::wrapper

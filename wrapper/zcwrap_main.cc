@@ -54,9 +54,7 @@ void AuditUncached(const config::Config* config, const std::vector<std::string>&
       audit::EventLog::Open(util::JoinPath(cwd, file));
   if (!log.ok()) return;
   audit::CompileEvents events(log->get(), *mode, audit::ContextFromEnv(env), nullptr, "zcwrap");
-  std::vector<std::string> environment;
-  for (char** e = environ; *e != nullptr; ++e) environment.emplace_back(*e);
-  events.Started(argv, cwd, environment);
+  events.Started(argv, cwd, std::nullopt);
   events.Finished(outcome, stats::CounterName(reason), exit_code, 0);
 }
 

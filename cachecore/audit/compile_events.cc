@@ -113,14 +113,18 @@ void CompileEvents::Emit(std::string head, absl::string_view fields) {
 }
 
 void CompileEvents::Started(const std::vector<std::string>& argv, const std::string& cwd,
-                            const std::vector<std::string>& env) {
+                            const std::optional<std::vector<std::string>>& env) {
   if (mode_ < Mode::kNormal) return;
   util::JsonObject o;
   if (!argv.empty()) o.Add("compiler", argv[0]);
   if (mode_ == Mode::kVerbose) {
     o.AddRaw("argv", util::JsonStringArray(argv));
     o.Add("cwd", cwd);
-    o.AddRaw("env", util::JsonStringArray(RedactEnvironment(env)));
+    std::vector<std::string> own;
+    if (!env) {
+      for (char** e = environ; *e != nullptr; ++e) own.emplace_back(*e);
+    }
+    o.AddRaw("env", util::JsonStringArray(RedactEnvironment(env ? *env : own)));
   }
   Emit(Begin("compile.started"), o.Take());
 }

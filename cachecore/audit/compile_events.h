@@ -40,8 +40,10 @@ class CompileEvents {
 
   const std::string& compile_id() const { return compile_id_; }
 
+  // `env`: the compile's environment as NAME=value; nullopt: this process's. Read only in
+  // verbose mode.
   void Started(const std::vector<std::string>& argv, const std::string& cwd,
-               const std::vector<std::string>& env);
+               const std::optional<std::vector<std::string>>& env);
   // mode: "direct" or "preprocessed".
   void Hit(absl::string_view mode, absl::string_view key_hex);
   void Miss(absl::string_view mode, absl::string_view reason);

@@ -273,15 +273,7 @@ CompileResult Engine::Compile(const CompileRequest& request) {
       }
     }
   }
-  if (events != nullptr) {
-    if (request.env) {
-      events->Started(request.argv, request.cwd, *request.env);
-    } else {
-      std::vector<std::string> env;
-      for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-      events->Started(request.argv, request.cwd, env);
-    }
-  }
+  if (events != nullptr) events->Started(request.argv, request.cwd, request.env);
 
   CompileResult result;
   try {

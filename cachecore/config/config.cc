@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -188,6 +189,17 @@ EnvLookup ProcessEnv() {
     const char* v = std::getenv(std::string(name).c_str());
     if (v == nullptr) return std::nullopt;
     return std::string(v);
+  };
+}
+
+EnvLookup ListEnv(const std::vector<std::string>& env) {
+  return [&env](absl::string_view name) -> std::optional<std::string> {
+    for (const std::string& kv : env) {
+      if (kv.size() > name.size() && kv[name.size()] == '=' && absl::StartsWith(kv, name)) {
+        return kv.substr(name.size() + 1);
+      }
+    }
+    return std::nullopt;
   };
 }
 

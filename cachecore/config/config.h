@@ -61,6 +61,9 @@ using EnvLookup = std::function<std::optional<std::string>(absl::string_view nam
 
 // Looks variables up in the process environment.
 EnvLookup ProcessEnv();
+// Looks variables up in `env` ("NAME=value" entries; the first wins), which must outlive the
+// returned function: another process's environment (a daemon client's, an embedding request's).
+EnvLookup ListEnv(const std::vector<std::string>& env);
 
 // Resolves cache_dir (ZCWRAP_DIR, else $XDG_CACHE_HOME/zcwrap, else $HOME/.cache/zcwrap), then
 // reads <cache_dir>/zcwrap.conf if it exists, then applies the environment.

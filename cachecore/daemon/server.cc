@@ -173,17 +173,7 @@ std::string Server::HandleCompile(const std::string& payload, int conn_fd) {
     return EncodeCompileResponse(response);
   }
   // The client's settings (ZCWRAP_RECACHE, ...) apply to its compile; its cache must be ours.
-  std::vector<std::string> env = request->env;
-  config::EnvLookup lookup = [&env](absl::string_view name) -> std::optional<std::string> {
-    for (const std::string& kv : env) {
-      if (kv.size() > name.size() && kv[name.size()] == '=' &&
-          absl::string_view(kv).substr(0, name.size()) == name) {
-        return kv.substr(name.size() + 1);
-      }
-    }
-    return std::nullopt;
-  };
-  absl::StatusOr<config::Config> config = config::LoadConfig(lookup);
+  absl::StatusOr<config::Config> config = config::LoadConfig(config::ListEnv(request->env));
   if (!config.ok() || config->cache_dir != options_.cache_dir) {
     response.outcome = static_cast<uint8_t>(compile::Outcome::kPassthrough);
     response.reason = static_cast<uint16_t>(stats::Counter::kInternalError);

@@ -70,6 +70,9 @@ class PosixProcessRunner : public ProcessRunner {
   bool children_die_with_parent_;
 };
 
+// True if one of `fds` is readable right now (a cancel fd has fired). Never blocks.
+bool AnyReadable(const std::vector<int>& fds);
+
 // Replaces the current process with `argv` (searched in PATH when argv[0] has no '/'), keeping its
 // standard streams. Returns only on failure.
 absl::Status ExecReplacingProcess(const std::vector<std::string>& argv);

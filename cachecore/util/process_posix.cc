@@ -218,6 +218,18 @@ absl::StatusOr<ProcessResult> PosixProcessRunner::Run(const Command& cmd) {
   return result;
 }
 
+bool AnyReadable(const std::vector<int>& fds) {
+  if (fds.empty()) return false;
+  std::vector<pollfd> p;
+  p.reserve(fds.size());
+  for (int fd : fds) p.push_back({fd, POLLIN, 0});
+  if (::poll(p.data(), static_cast<nfds_t>(p.size()), 0) <= 0) return false;
+  for (const pollfd& x : p) {
+    if (x.revents != 0) return true;
+  }
+  return false;
+}
+
 absl::Status ExecReplacingProcess(const std::vector<std::string>& argv) {
   if (argv.empty()) return absl::InvalidArgumentError("empty command");
   std::vector<char*> c = CStrings(argv);

@@ -1,7 +1,5 @@
 #include "shim/internal/compiler_slots.h"
 
-#include <poll.h>
-
 #include <chrono>
 #include <vector>
 
@@ -11,18 +9,6 @@ namespace zc::shim {
 namespace {
 
 thread_local uint64_t thread_wait_micros = 0;
-
-bool AnyReadable(const std::vector<int>& fds) {
-  if (fds.empty()) return false;
-  std::vector<pollfd> p;
-  p.reserve(fds.size());
-  for (int fd : fds) p.push_back({fd, POLLIN, 0});
-  if (::poll(p.data(), static_cast<nfds_t>(p.size()), 0) <= 0) return false;
-  for (const pollfd& x : p) {
-    if (x.revents != 0) return true;
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -44,7 +30,7 @@ absl::StatusOr<util::ProcessResult> CompilerSlots::Run(const util::Command& cmd)
       ++waiting_;
       bool cancelled = false;
       while (static_cast<int64_t>(running_) + HostCount() >= limit_) {
-        if (AnyReadable(cmd.cancel_fds)) {
+        if (util::AnyReadable(cmd.cancel_fds)) {
           cancelled = true;
           break;
         }

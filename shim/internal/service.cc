@@ -1,9 +1,7 @@
 #include "shim/internal/service.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/eventfd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -12,12 +10,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "cachecore/compile/compiler_path.h"
 #include "cachecore/store/local_store.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/json.h"
 
-extern char** environ;
 
 namespace zc::shim {
 namespace {
@@ -31,37 +28,13 @@ uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
                                    .count());
 }
 
-std::optional<std::string> Lookup(const std::vector<std::string>& env, absl::string_view name) {
-  for (const std::string& kv : env) {
-    if (kv.size() > name.size() && kv[name.size()] == '=' && absl::StartsWith(kv, name)) {
-      return kv.substr(name.size() + 1);
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> HostEnv(absl::string_view name) {
-  const char* v = std::getenv(std::string(name).c_str());
-  return v == nullptr ? std::nullopt : std::optional<std::string>(v);
-}
-
-bool IsExecutableFile(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
-}
-
 // `name` as the compile's PATH finds it (as zcwrap would), or NotFound.
 absl::StatusOr<std::string> ResolveCompiler(const std::string& name, const std::string& cwd,
-                                            const std::optional<std::vector<std::string>>& env) {
+                                            const config::EnvLookup& env) {
   if (name.empty()) return absl::InvalidArgumentError("no compiler given");
   if (name.find('/') != std::string::npos) return util::JoinPath(cwd, name);
-  std::optional<std::string> path = env ? Lookup(*env, "PATH") : HostEnv("PATH");
-  for (absl::string_view dir :
-       absl::StrSplit(path.value_or("/usr/local/bin:/usr/bin:/bin"), ':')) {
-    std::string candidate = util::JoinPath(dir.empty() ? cwd : std::string(dir), name);
-    if (IsExecutableFile(candidate)) return candidate;
-  }
-  return absl::NotFoundError(absl::StrCat("cannot find compiler \"", name, "\" in PATH"));
+  return compile::FindCompilerInPath(
+      name, env("PATH").value_or("/usr/local/bin:/usr/bin:/bin"), cwd);
 }
 
 bool HasCacheSettings(const std::vector<std::string>& env) {
@@ -107,9 +80,10 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Start(ServiceOptions options) 
     if (name == "ZCWRAP_DIR") return root;
     return std::nullopt;
   };
-  auto host_env = [&root](absl::string_view name) -> std::optional<std::string> {
+  const config::EnvLookup process_env = config::ProcessEnv();
+  auto host_env = [&root, &process_env](absl::string_view name) -> std::optional<std::string> {
     if (name == "ZCWRAP_DIR") return root;
-    return HostEnv(name);
+    return process_env(name);
   };
   absl::StatusOr<config::Config> file_config = config::LoadConfig(only_root);
   if (!file_config.ok()) return file_config.status();
@@ -169,25 +143,15 @@ absl::StatusOr<std::optional<config::Config>> Service::RequestConfig(
     const ServiceRequest& request) const {
   if (!request.env) return std::optional<config::Config>();  // the host's: the engine's own
   if (!HasCacheSettings(*request.env)) return std::optional<config::Config>(file_config_);
-  const std::vector<std::string>& env = *request.env;
+  const config::EnvLookup env = config::ListEnv(*request.env);
   const std::string& root = options_.cache_root;
   absl::StatusOr<config::Config> c =
       config::LoadConfig([&env, &root](absl::string_view name) -> std::optional<std::string> {
         if (name == "ZCWRAP_DIR") return root;
-        return Lookup(env, name);
+        return env(name);
       });
   if (!c.ok()) return c.status();
   return std::optional<config::Config>(std::move(*c));
-}
-
-bool Service::Cancelled(const std::vector<int>& fds) const {
-  std::vector<pollfd> p;
-  for (int fd : fds) p.push_back({fd, POLLIN, 0});
-  if (::poll(p.data(), static_cast<nfds_t>(p.size()), 0) <= 0) return false;
-  for (const pollfd& x : p) {
-    if (x.revents != 0) return true;
-  }
-  return false;
 }
 
 absl::StatusOr<ServiceResult> Service::Compile(const ServiceRequest& request) {
@@ -213,13 +177,13 @@ absl::StatusOr<ServiceResult> Service::Compile(const ServiceRequest& request) {
     }
   } leave{this};
 
+  // The compile's environment: the request's, else the host's.
+  const config::EnvLookup env =
+      request.env ? config::ListEnv(*request.env) : config::ProcessEnv();
   // The audit context: the request's ids, else the ones its environment carries.
   audit::Context context = request.audit;
   {
-    auto env_lookup = [&request](absl::string_view name) {
-      return request.env ? Lookup(*request.env, name) : HostEnv(name);
-    };
-    audit::Context from_env = audit::ContextFromEnv(env_lookup);
+    audit::Context from_env = audit::ContextFromEnv(env);
     auto fill = [](std::string& field, std::string& fallback) {
       if (field.empty()) field = std::move(fallback);
     };
@@ -256,17 +220,17 @@ absl::StatusOr<ServiceResult> Service::Compile(const ServiceRequest& request) {
   }
   ServiceResult out;
   (void)CompilerSlots::TakeThreadWaitMicros();
-  if (Cancelled(req.cancel_fds)) {
-    events.Started(request.argv, request.cwd, request.env.value_or(std::vector<std::string>{}));
+  if (util::AnyReadable(req.cancel_fds)) {
+    events.Started(request.argv, request.cwd, request.env);
     events.Finished("cancelled", "internal_error", std::nullopt, 0);
     return absl::CancelledError("the compile was cancelled before it started");
   }
 
   absl::StatusOr<std::string> compiler = ResolveCompiler(
-      request.compiler.empty() ? request.argv[0] : request.compiler, request.cwd, request.env);
+      request.compiler.empty() ? request.argv[0] : request.compiler, request.cwd, env);
   if (!compiler.ok()) {
     // What zcwrap does for a compiler it cannot find: say so, exit 127 like a shell.
-    events.Started(request.argv, request.cwd, request.env.value_or(std::vector<std::string>{}));
+    events.Started(request.argv, request.cwd, request.env);
     out.result.outcome = compile::Outcome::kRanPlainly;
     out.result.reason = stats::Counter::kCouldNotFindCompiler;
     out.result.exit_code = 127;

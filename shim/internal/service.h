@@ -92,7 +92,6 @@ class Service {
   Service(ServiceOptions options, config::Config file_config, config::Config host_config);
   // The settings for a request: ZCWRAP_* variables in its environment apply, the cache stays ours.
   absl::StatusOr<std::optional<config::Config>> RequestConfig(const ServiceRequest& request) const;
-  bool Cancelled(const std::vector<int>& fds) const;
 
   ServiceOptions options_;
   config::Config file_config_;  // defaults + zcwrap.conf: for requests with an environment

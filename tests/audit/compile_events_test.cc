@@ -30,7 +30,8 @@ class CompileEventsTest : public ::testing::Test {
   // Runs one compile's worth of events in `mode`.
   void EmitAll(Mode mode, const Context& context = {}, const Host* host = nullptr) {
     CompileEvents e(log_.get(), mode, context, host, "zcwrap");
-    e.Started({"/usr/bin/gcc", "-c", "a.c"}, "/src", {"HOME=/h", "NPM_TOKEN=abc"});
+    e.Started({"/usr/bin/gcc", "-c", "a.c"}, "/src",
+              std::vector<std::string>{"HOME=/h", "NPM_TOKEN=abc"});
     e.Miss("direct", "no_manifest");
     e.Stored("abcd", 42);
     e.Finished("miss", "cache_miss", 0, 1234);

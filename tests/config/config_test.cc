@@ -517,6 +517,15 @@ TEST_F(ConfigTest, SetConfigValueLeavesNoTemporaryFiles) {
 
 // ---- the key table ---------------------------------------------------------------------------
 
+TEST(ListEnvTest, FindsTheFirstExactNameOnly) {
+  const std::vector<std::string> env = {"PATHX=no", "PATH=/bin", "PATH=/second", "EMPTY=", "BARE"};
+  const EnvLookup lookup = ListEnv(env);
+  EXPECT_EQ(lookup("PATH"), "/bin");
+  EXPECT_EQ(lookup("EMPTY"), "");
+  EXPECT_EQ(lookup("BARE"), std::nullopt);
+  EXPECT_EQ(lookup("PAT"), std::nullopt);
+}
+
 TEST(ConfigKeysTest, AreSortedAndUnique) {
   const std::vector<absl::string_view> keys = ConfigKeys();
   ASSERT_FALSE(keys.empty());
