@@ -324,8 +324,13 @@ TEST_F(DaemonTest, ADaemonThatCannotStartIsNotWaitedForAgain) {
 }
 
 TEST_F(DaemonTest, IdleDaemonShutsItselfDown) {
-  Start({"ZCWRAP_DAEMON_IDLE_TIMEOUT=1"});
+  // The idle clock counts whole seconds, so a 1 s timeout can end within moments of the start
+  // (the ASan build lost that race): 3 s leaves time to see the daemon running first. Every
+  // status request is activity, so the test then stays quiet past the timeout (at most 4 s by
+  // whole seconds, plus the daemon's 1 s poll) before asking again.
+  Start({"ZCWRAP_DAEMON_IDLE_TIMEOUT=3"});
   EXPECT_GT(StatusField("pid"), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5500));
   for (int i = 0; i < 50 && StatusField("pid") > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
