@@ -150,6 +150,21 @@ void CompileEvents::Stored(absl::string_view key_hex, uint64_t bytes) {
   Emit(Begin("cache.store"), o.Take());
 }
 
+void CompileEvents::NotStored(absl::string_view reason) {
+  if (mode_ < Mode::kNormal) return;
+  util::JsonObject o;
+  o.Add("reason", reason);
+  Emit(Begin("cache.not_stored"), o.Take());
+}
+
+void CompileEvents::Fallback(absl::string_view from, absl::string_view to,
+                             absl::string_view reason) {
+  if (mode_ < Mode::kNormal) return;
+  util::JsonObject o;
+  o.Add("from", from).Add("to", to).Add("reason", reason);
+  Emit(Begin("compile.fallback"), o.Take());
+}
+
 void CompileEvents::Finished(absl::string_view outcome, absl::string_view reason,
                              std::optional<int> exit_code, int64_t duration_us) {
   if (mode_ == Mode::kOff) return;

@@ -48,6 +48,12 @@ class CompileEvents {
   void Hit(absl::string_view mode, absl::string_view key_hex);
   void Miss(absl::string_view mode, absl::string_view reason);
   void Stored(absl::string_view key_hex, uint64_t bytes);
+  // A successful miss that was not stored; `reason` is the counter that says why
+  // (modified_input_file, output_not_cacheable, readonly_miss, store_failed, ...).
+  void NotStored(absl::string_view reason);
+  // The compile went another way than the usual: `from` "direct" (to preprocessor mode) or
+  // "daemon" (compiled in-process), with why.
+  void Fallback(absl::string_view from, absl::string_view to, absl::string_view reason);
   // outcome: "hit", "miss", "uncacheable", "error" or "cancelled"; exit_code: nullopt when the
   // front door runs the compiler itself after this (zcwrap's exec).
   void Finished(absl::string_view outcome, absl::string_view reason, std::optional<int> exit_code,

@@ -1,7 +1,8 @@
 // Classification of a compiler command line: either a plan for a cacheable compile, or the typed
 // reason (a stats counter) why the compiler must simply run.
 //
-//   zc::compile::Classification c = zc::compile::ClassifyArguments(args, cwd);
+//   zc::compile::Classification c =
+//       zc::compile::ClassifyArguments(args, zc::compile::DriverFor(compiler_path));
 //   if (auto* reason = std::get_if<zc::stats::Counter>(&c)) { run compiler untouched; count *reason; }
 //   const zc::compile::CompilePlan& plan = std::get<zc::compile::CompilePlan>(c);
 //
@@ -55,11 +56,45 @@ struct CompilePlan {
   bool embeds_output_path = false;  // .dwo name or .gcda path inside the object: -o and cwd matter
   ColorMode color = ColorMode::kAuto;
   bool direct_mode_ok = true;   // false for -Wp,/-Xpreprocessor forms that hide dependencies
+
+  // Precompiled headers. `pch_output`: this compile produces one (a header language, or
+  // -Xclang -emit-pch); `output` is the PCH. `pch_timestamps`: false with -Xclang
+  // -fno-pch-timestamp (clang then embeds no input mtimes in it).
+  bool pch_output = false;
+  bool pch_timestamps = true;
+  // -include files in order (a PCH beside the first may stand in for it), and PCHs named
+  // explicitly (-include-pch, -Xclang -include-pch), which are also in input_files.
+  std::vector<std::string> include_files;
+  std::vector<std::string> explicit_pchs;
+
+  // Files and directories named by options that the compile reads (profiles, sanitizer lists,
+  // plugins, explicit PCHs, ...), as written: each goes into the key by content, in every mode.
+  std::vector<std::string> input_files;
+
+  // Output files besides the object, .d, .dwo and .gcno: -fstack-usage's .su, -fcallgraph-info's
+  // .ci (named after the output), assembler listings (-Wa,-a...=file, named as written).
+  struct SideFile {
+    std::string name;  // the payload name in the entry: ".su", ".ci", "listing1", ...
+    std::string path;  // where the compiler writes it, relative to the working directory
+  };
+  std::vector<SideFile> side_files;
 };
 
 using Classification = std::variant<CompilePlan, stats::Counter>;
 
-Classification ClassifyArguments(const std::vector<std::string>& args);
+// What the compiler driver itself decides from its name: g++ and clang++ treat .c and .h files
+// as C++.
+struct Driver {
+  bool cxx = false;
+};
+// The driver behaviour of the compiler at `compiler_path` (by its name, as gcc's own driver
+// decides it).
+Driver DriverFor(absl::string_view compiler_path);
+
+Classification ClassifyArguments(const std::vector<std::string>& args, Driver driver = {});
+
+// True for the languages of precompiled headers ("c-header", "c++-header", ...).
+bool IsHeaderLanguage(absl::string_view lang);
 
 // The language gcc infers from a file name's extension, or "" if it would not compile it.
 std::string LanguageForExtension(absl::string_view path);

@@ -6,7 +6,7 @@
 namespace zc::compile {
 namespace {
 
-constexpr absl::string_view kKeyVersion = "zcwrap-result-1";
+constexpr absl::string_view kKeyVersion = "zcwrap-result-2";
 
 constexpr absl::string_view kEnvironment[] = {
     "CCC_OVERRIDE_OPTIONS",  // clang: edits the command line
@@ -34,7 +34,11 @@ void Field(util::Sha256& h, absl::string_view tag, absl::string_view value) {
 
 std::span<const absl::string_view> KeyEnvironment() { return kEnvironment; }
 
-bool CwdMatters(const CompilePlan& plan) { return plan.debug_info || plan.embeds_output_path; }
+bool CwdMatters(const CompilePlan& plan) {
+  return plan.debug_info || plan.embeds_output_path || plan.pch_output;
+}
+
+bool PchTimesMatter(const CompilePlan& plan) { return plan.pch_output && plan.pch_timestamps; }
 
 std::string CwdForKey(const CompilePlan& plan, absl::string_view cwd) {
   std::string mapped;
@@ -68,6 +72,17 @@ void CommonFields(util::Sha256& h, const KeyInputs& in, bool always_cwd) {
     std::optional<std::string> value = in.env ? in.env(name) : std::nullopt;
     if (value) Field(h, name, *value);
   }
+  for (const InputState& input : in.named_inputs) {
+    Field(h, "input", input.path);
+    h.UpdateDelimited(input.digest.AsStringView());
+  }
+}
+
+void PinnedFields(util::Sha256& h, std::span<const PinnedTime> pinned) {
+  for (const PinnedTime& p : pinned) {
+    Field(h, "pinned", p.path);
+    Field(h, "size_mtime", absl::StrCat(p.size, " ", p.mtime_ns));
+  }
 }
 
 }  // namespace
@@ -78,26 +93,33 @@ util::Digest PreprocessorModeKey(const KeyInputs& in) {
   CommonFields(h, in, /*always_cwd=*/false);
   Field(h, "cpp_stderr", in.preprocessor_stderr);
   Field(h, "cpp", in.preprocessed);
+  for (const InputState& pch : in.pch_files) {
+    Field(h, "pch", pch.path);
+    h.UpdateDelimited(pch.digest.AsStringView());
+  }
+  PinnedFields(h, in.pinned);
   return h.Finish();
 }
 
 util::Digest ManifestKey(const KeyInputs& in, const util::Digest& source_digest) {
   util::Sha256 h;
-  h.UpdateDelimited("zcwrap-manifest-1");
+  h.UpdateDelimited("zcwrap-manifest-2");
   CommonFields(h, in, /*always_cwd=*/true);
   Field(h, "source", source_digest.AsStringView());
   return h.Finish();
 }
 
 util::Digest DependModeResultKey(const util::Digest& manifest_key,
-                                 std::span<const FileDigest> files) {
+                                 std::span<const FileDigest> files,
+                                 std::span<const PinnedTime> pinned) {
   util::Sha256 h;
-  h.UpdateDelimited("zcwrap-depend-1");
+  h.UpdateDelimited("zcwrap-depend-2");
   Field(h, "manifest", manifest_key.AsStringView());
   for (const FileDigest& f : files) {
     Field(h, "file", f.path);
     h.UpdateDelimited(f.digest.AsStringView());
   }
+  PinnedFields(h, pinned);
   return h.Finish();
 }
 

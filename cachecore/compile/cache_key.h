@@ -8,7 +8,11 @@
 //   - the language and every argument that can change the outputs (CompilePlan::hashed_args:
 //     everything but output names and dependency-file options), plus the dependency options that
 //     shape the .d (-MD/-MMD/-MP/-MT/-MQ);
-//   - the preprocessed source (`cc -E` output) and the preprocessor's stderr;
+//   - every file an option names (CompilePlan::input_files), by content ("absent" if missing);
+//   - the preprocessed source (`cc -E` output) and the preprocessor's stderr, and the precompiled
+//     headers the compile could use beside its first include (pch.h), by content;
+//   - for a PCH compile whose PCH records its inputs' mtimes (clang without
+//     -fno-pch-timestamp; gcc is treated alike), the size and mtime of every file it reads;
 //   - the working directory when it is written into the outputs (debug info without a prefix map,
 //     objects that embed their own path);
 //   - whether diagnostics are coloured (stderr is a terminal);
@@ -30,8 +34,22 @@ namespace zc::compile {
 // Environment variables that can change a compile's outputs or its diagnostics.
 std::span<const absl::string_view> KeyEnvironment();
 
+// A file (or directory, or absent path) a compile reads, by content (input_digest.h).
+struct InputState {
+  std::string path;  // as the plan names it
+  util::Digest digest;
+};
+
+// A file whose size and mtime end up in the output (see PchTimesMatter).
+struct PinnedTime {
+  std::string path;
+  int64_t size = 0;
+  int64_t mtime_ns = 0;
+};
+
 struct KeyInputs {
   const CompilePlan* plan = nullptr;
+  std::span<const InputState> named_inputs;  // plan->input_files, in order
   util::Digest compiler_id;
   absl::string_view compiler_name;  // basename of argv[0]
   absl::string_view cwd;
@@ -39,6 +57,9 @@ struct KeyInputs {
   std::function<std::optional<std::string>(absl::string_view)> env;
   absl::string_view preprocessed;
   absl::string_view preprocessor_stderr;
+  // Preprocessor mode only: PCHs found beside the first include, and pinned file times.
+  std::span<const InputState> pch_files;
+  std::span<const PinnedTime> pinned;
 };
 
 util::Digest PreprocessorModeKey(const KeyInputs& in);
@@ -50,15 +71,22 @@ util::Digest PreprocessorModeKey(const KeyInputs& in);
 util::Digest ManifestKey(const KeyInputs& in, const util::Digest& source_digest);
 
 // The depend-mode result key: the manifest key plus every file the compile read, by path and
-// content, in the order the compiler listed them.
+// content, in the order the compiler listed them, then any PCH found beside its first include,
+// and pinned times.
 struct FileDigest {
   absl::string_view path;
   util::Digest digest;
 };
 util::Digest DependModeResultKey(const util::Digest& manifest_key,
-                                 std::span<const FileDigest> files);
+                                 std::span<const FileDigest> files,
+                                 std::span<const PinnedTime> pinned = {});
+
+// True if a compile that produces a PCH writes its inputs' mtimes into it (clang does, unless
+// -Xclang -fno-pch-timestamp): a restored copy must then carry the times of this tree's files.
+bool PchTimesMatter(const CompilePlan& plan);
 
 // True if the working directory ends up in the outputs of `plan`.
+// (Also for PCHs, which name the files they were built from.)
 bool CwdMatters(const CompilePlan& plan);
 
 // The working directory as it ends up in the outputs: `cwd` rewritten by every prefix map whose

@@ -28,11 +28,16 @@ enum OptionFlags : uint32_t {
   kDependency = 1u << 7,       // -M* dependency-file option; handled apart from the key
   kLinkOnly = 1u << 8,         // only meaningful when linking; ignored for the key
   kSpecial = 1u << 9,          // classified by code in arguments.cc (-c, -o, -x, -E, ...)
+  kInputFile = 1u << 10,       // names a file (or directory) the compile reads: hashed by content
+  kWritesFile = 1u << 11,      // writes a file: restored on a hit (outputs.h), or kTooHard
 };
 
 struct CompilerOption {
   absl::string_view name;
   uint32_t flags;
+  // For options whose file is named after the output (-fstack-usage: obj/a.o -> obj/a.su): the
+  // suffix that replaces the output's extension. Empty otherwise.
+  absl::string_view side_suffix = {};
 };
 
 // The whole table, sorted by name (byte order).

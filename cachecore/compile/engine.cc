@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,7 +16,10 @@
 #include "cachecore/compile/compiler_identity.h"
 #include "cachecore/compile/dep_file.h"
 #include "cachecore/compile/include_guard.h"
+#include "cachecore/compile/input_digest.h"
 #include "cachecore/compile/line_markers.h"
+#include "cachecore/compile/outputs.h"
+#include "cachecore/compile/pch.h"
 #include "cachecore/compile/response_file.h"
 #include "cachecore/compile/search_dirs.h"
 #include "cachecore/compile/source_scan.h"
@@ -56,39 +60,37 @@ class EnvView {
   absl::flat_hash_map<std::string, std::string> values_;
 };
 
-// Reads a compiler output. NotFound if missing; FailedPrecondition if it is not a regular file
-// (e.g. -o /dev/null), which must never be stored: its "content" is not what a real file gets.
-absl::StatusOr<std::string> ReadOutput(const std::string& path) {
-  struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) return util::ErrnoToStatus(errno, path);
-  if (!S_ISREG(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat(path, ": not a regular file"));
-  }
-  return util::ReadFileToString(path);
+int64_t Ns(const struct timespec& ts) { return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec; }
+
+// The kernel's coarse clock, the one file timestamps are taken from: a file written in the same
+// tick as this reading has exactly this time (or an earlier one), never a later one.
+int64_t CoarseNowNs() {
+  struct timespec now;
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  return Ns(now);
 }
 
-// Writes a restored output: atomically for files, in place for devices such as /dev/null. With a
-// `umask` (>= 0) the file gets the mode a compiler running under it would have given it.
-absl::Status WriteOutput(const std::string& path, absl::string_view data, int umask) {
-  struct stat st;
-  const bool exists = ::stat(path.c_str(), &st) == 0;
-  if (exists && !S_ISREG(st.st_mode)) {
-    util::ScopedFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd.valid()) return util::ErrnoToStatus(errno, path);
-    return util::Annotate(util::WriteAll(fd.get(), data), path);
+// Returns once the coarse clock has moved past `ns` (a tick or two: a few ms).
+void WaitForCoarseClockPast(int64_t ns) {
+  while (CoarseNowNs() <= ns) {
+    struct timespec nap = {0, 500'000};
+    ::nanosleep(&nap, nullptr);
   }
-  absl::StatusOr<util::AtomicFile> file = util::AtomicFile::Create(path);
-  if (!file.ok()) return file.status();
-  absl::Status written = file->Write(data);
-  if (written.ok() && umask >= 0) written = file->SetMode(0666u & ~static_cast<unsigned>(umask));
-  if (!written.ok()) return written;
-  // Renaming over an existing file makes ext4 write the new file's data out at once
-  // (auto_da_alloc), which was more than half of a hit's time; after an unlink the rename only
-  // links the name. A reader between the two sees no file, never a partial one (the compiler
-  // itself rewrites its output in place).
-  if (exists) ::unlink(path.c_str());
-  return file->Commit();
 }
+
+// When a compile started, by both clocks: a file's timestamp lies between the coarse clock
+// (the kernel's tick, which file timestamps are never older than) and the real time of the
+// write (multigrain timestamps, Linux 6.13+, may be anywhere in that range).
+struct StartTime {
+  int64_t coarse_ns = 0;
+  int64_t fine_ns = 0;
+  static StartTime Now() {
+    StartTime t;
+    t.coarse_ns = CoarseNowNs();
+    t.fine_ns = NowNs();
+    return t;
+  }
+};
 
 }  // namespace
 
@@ -99,17 +101,28 @@ struct Engine::Context {
   CompilePlan plan;
   EnvView env{std::nullopt};
   std::vector<std::string> compile_argv;
+  std::vector<InputState> named_inputs;  // plan.input_files by content
   KeyInputs key_inputs;
   util::Digest compiler_id;
-  int64_t start_ns = 0;
+  // When the request started. An input whose mtime or ctime is not older than start.coarse_ns
+  // may have been written while the compile ran (see StartTime).
+  StartTime start;
   // Direct mode: set when the manifest key was computed.
   std::optional<util::Digest> manifest_key;
-  store::Key key;  // the result key once known
+};
+
+// What a successful compile read, ready to become a manifest record (direct mode), or why it
+// cannot (then preprocessor mode keeps the result).
+struct Engine::Observation {
+  std::vector<ManifestFile> files;  // every file read, then PCH candidates
+  std::vector<FileDigest> digests;  // the same, for the depend-mode key
+  std::vector<DirWatch> guard;
+  std::vector<PinnedTime> pinned;   // a PCH compile whose output embeds input times
+  bool time_macros = false;         // some file uses __DATE__/__TIME__/__TIMESTAMP__
+  std::string unrecordable;         // non-empty: why direct mode cannot record it
 };
 
 namespace {
-
-int64_t Ns(const struct timespec& ts) { return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec; }
 
 // A command run on behalf of `request`: in its directory and environment, under its umask,
 // cancelled with it. The compile itself (not the preprocessor) shows its output as it comes.
@@ -129,15 +142,25 @@ util::Command CommandFor(const CompileRequest& request, std::vector<std::string>
 // Marks an entry recently used, for LRU cleanup (which goes by mtime). Ten minutes is precise
 // enough for an LRU and spares a hit the write most of the time.
 void MarkUsed(const std::string& path, const struct stat& st) {
-  struct timespec now;
-  ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
-  if (now.tv_sec - st.st_mtim.tv_sec > 600) ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
+  if (CoarseNowNs() / 1'000'000'000 - st.st_mtim.tv_sec > 600) {
+    ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
+  }
 }
 
 uint64_t EntryBytes(const store::Entry& entry) {
   uint64_t bytes = 0;
   for (const store::Payload& p : entry.payloads) bytes += p.data.size();
   return bytes;
+}
+
+bool SamePayloads(const store::Entry& a, const store::Entry& b) {
+  if (a.payloads.size() != b.payloads.size()) return false;
+  for (size_t i = 0; i < a.payloads.size(); ++i) {
+    const store::Payload& x = a.payloads[i];
+    const store::Payload& y = b.payloads[i];
+    if (x.kind != y.kind || x.name != y.name || x.data != y.data) return false;
+  }
+  return true;
 }
 
 FileSignature SignatureOf(const struct stat& st) {
@@ -153,6 +176,36 @@ bool DependModeUsable(const CompilePlan& plan) {
   return true;
 }
 
+// How the inputs' timestamps compare with the start of the compile that read them.
+enum class Freshness {
+  kOld,        // every input was last written before the compile started
+  kAmbiguous,  // one was written about when the compile started: before or after it?
+  kModified,   // one was written after the compile started
+  kMissing,    // one is gone
+};
+Freshness CheckFreshness(const std::vector<std::string>& files, const std::string& cwd,
+                         const StartTime& start) {
+  Freshness worst = Freshness::kOld;
+  for (const std::string& f : files) {
+    struct stat st;
+    if (::stat(util::JoinPath(cwd, f).c_str(), &st) != 0) return Freshness::kMissing;
+    const int64_t newest = std::max(Ns(st.st_mtim), Ns(st.st_ctim));
+    if (newest >= start.fine_ns) return Freshness::kModified;
+    if (newest >= start.coarse_ns) worst = Freshness::kAmbiguous;
+  }
+  return worst;
+}
+
+// Reads the first bytes of a file ("" if it cannot).
+std::string FileHead(const std::string& path, size_t n) {
+  util::ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return "";
+  std::string head(n, '\0');
+  ssize_t got = ::read(fd.get(), head.data(), n);
+  head.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  return head;
+}
+
 }  // namespace
 
 Engine::Engine(config::Config config, std::unique_ptr<store::LocalStore> store,
@@ -164,6 +217,8 @@ Engine::Engine(config::Config config, std::unique_ptr<store::LocalStore> store,
     watcher_ = PathWatcher::Create();
   }
 }
+
+Engine::~Engine() = default;
 
 std::shared_ptr<const Manifest> Engine::LoadManifest(const util::Digest& key) {
   const std::string path = store_->PathFor(key, store::EntryType::kManifest);
@@ -238,6 +293,11 @@ CompileResult Engine::RunFailed(const absl::Status& status) {
   return Passthrough(Counter::kCouldNotFindCompiler);
 }
 
+void Engine::NotStored(Context& ctx, Counter why) {
+  store_->stats().Increment(why);
+  if (ctx.audit) ctx.audit->NotStored(stats::CounterName(why));
+}
+
 absl::string_view OutcomeName(const CompileResult& result) {
   switch (result.outcome) {
     case Outcome::kHit: return "hit";
@@ -274,6 +334,11 @@ CompileResult Engine::Compile(const CompileRequest& request) {
     }
   }
   if (events != nullptr) events->Started(request.argv, request.cwd, request.env);
+  if (!request.fallback_note.empty()) {
+    // The front door could not use the daemon: said here, never in the compile's output.
+    store_->stats().Increment(Counter::kDaemonFallback);
+    if (events != nullptr) events->Fallback("daemon", "in_process", request.fallback_note);
+  }
 
   CompileResult result;
   try {
@@ -327,19 +392,15 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request, audit::Compi
   ctx.request = &request;
   ctx.audit = audit;
   ctx.settings = &settings;
-  // Taken before any input is hashed. File timestamps come from the kernel's coarse clock:
-  // compare them with the same clock, so a file written in the same tick as the start still
-  // counts as written during the compile.
-  struct timespec coarse;
-  ::clock_gettime(CLOCK_REALTIME_COARSE, &coarse);
-  ctx.start_ns = Ns(coarse);
+  // Taken before any input is hashed, from the clock file timestamps come from.
+  ctx.start = StartTime::Now();
   ctx.env = EnvView(request.env);
 
   // Classify.
   absl::StatusOr<std::vector<std::string>> args = ExpandResponseFiles(
       std::vector<std::string>(request.argv.begin() + 1, request.argv.end()), request.cwd);
   if (!args.ok()) return Passthrough(Counter::kBadCompilerArguments);
-  Classification classified = ClassifyArguments(*args);
+  Classification classified = ClassifyArguments(*args, DriverFor(request.argv[0]));
   if (const Counter* reason = std::get_if<Counter>(&classified)) return Passthrough(*reason);
   ctx.plan = std::move(std::get<CompilePlan>(classified));
   const CompilePlan& plan = ctx.plan;
@@ -361,8 +422,16 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request, audit::Compi
   // Captured stderr is a pipe, so the compiler would drop the colours a terminal would get.
   if (plan.color == ColorMode::kAuto && color) ctx.compile_argv.emplace_back(kColorFlag);
 
+  // Files named by options, by content (a missing one is keyed as absent).
+  for (const std::string& path : plan.input_files) {
+    absl::StatusOr<util::Digest> d = PathState(ctx, path);
+    if (!d.ok()) return Passthrough(Counter::kBadInputFile);
+    ctx.named_inputs.push_back({path, *d});
+  }
+
   KeyInputs& key_inputs = ctx.key_inputs;
   key_inputs.plan = &ctx.plan;
+  key_inputs.named_inputs = ctx.named_inputs;
   key_inputs.compiler_id = ctx.compiler_id;
   key_inputs.compiler_name = util::Basename(request.argv[0]);
   key_inputs.cwd = request.cwd;
@@ -374,59 +443,48 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request, audit::Compi
     absl::StatusOr<FileFacts> source = HashInput(ctx, plan.source);
     if (source.ok() && !(source->flags & (kUsesTimeMacros | kUsesOpaqueHasInclude))) {
       ctx.manifest_key = ManifestKey(key_inputs, source->digest);
+      bool use_preprocessor = false;
       if (settings.recache) {
         store_->stats().Increment(Counter::kRecache);
         if (ctx.audit) ctx.audit->Miss("direct", "recache");
-      } else if (std::optional<CompileResult> hit = DirectLookup(ctx)) {
+      } else if (std::optional<CompileResult> hit = DirectLookup(ctx, &use_preprocessor)) {
         return std::move(*hit);
       }
       store_->stats().Increment(Counter::kDirectCacheMiss);
-      if (DependModeUsable(plan)) return RunDependMode(ctx);
+      if (!use_preprocessor && DependModeUsable(plan)) {
+        if (std::optional<CompileResult> ran = RunDependMode(ctx)) return std::move(*ran);
+      }
     }
   }
 
   // Preprocessor mode: the key covers the preprocessed source (or the source itself when it is
   // already preprocessed).
-  std::string preprocessed, cpp_stderr;
-  if (plan.preprocessed_input) {
-    absl::StatusOr<std::string> text =
-        util::ReadFileToString(util::JoinPath(request.cwd, plan.source));
-    if (!text.ok()) return Passthrough(Counter::kBadCompilerArguments);
-    preprocessed = std::move(*text);
-  } else {
-    std::vector<std::string> cpp_argv = {request.argv[0]};
-    cpp_argv.insert(cpp_argv.end(), plan.preprocess_args.begin(), plan.preprocess_args.end());
-    cpp_argv.push_back("-E");
-    absl::StatusOr<util::ProcessResult> ran = runner_->Run(CommandFor(request, cpp_argv, Shown::kNo));
-    if (!ran.ok()) return RunFailed(ran.status());
-    if (ran->exit_code != 0) return Passthrough(Counter::kPreprocessorError);
-    preprocessed = std::move(ran->stdout_data);
-    cpp_stderr = std::move(ran->stderr_data);
+  absl::StatusOr<Preprocessed> cpp = Preprocess(ctx);
+  if (!cpp.ok()) {
+    if (absl::IsCancelled(cpp.status())) return RunFailed(cpp.status());
+    return Passthrough(absl::IsNotFound(cpp.status()) ? Counter::kCouldNotFindCompiler
+                       : absl::IsInvalidArgument(cpp.status()) ? Counter::kBadCompilerArguments
+                                                                : Counter::kPreprocessorError);
   }
-  key_inputs.preprocessed = preprocessed;
-  key_inputs.preprocessor_stderr = cpp_stderr;
-  ctx.key = PreprocessorModeKey(key_inputs);
-  key_inputs.preprocessed = {};
-  key_inputs.preprocessor_stderr = {};
 
-  CompileResult result;
-  bool have_result = false;
   if (settings.recache) {
     if (!ctx.manifest_key) store_->stats().Increment(Counter::kRecache);
   } else if (std::optional<CompileResult> hit =
-                 Lookup(ctx, ctx.key, Counter::kPreprocessedCacheHit)) {
-    result = std::move(*hit);
-    have_result = true;
+                 Lookup(ctx, cpp->key, Counter::kPreprocessedCacheHit)) {
+    return std::move(*hit);
   }
-  if (!have_result) {
-    store_->stats().Increment(Counter::kPreprocessedCacheMiss);
-    if (ctx.audit) ctx.audit->Miss("preprocessed", settings.recache ? "recache" : "not_found");
-    result = RunAndStore(ctx);
-  }
-  // Teach direct mode this compile (the -MMD case): the line markers name every file read.
-  if (ctx.manifest_key && result.exit_code == 0 && result.outcome != Outcome::kPassthrough &&
-      !settings.readonly) {
-    RecordManifest(ctx, FilesFromLineMarkers(preprocessed), ctx.key);
+  store_->stats().Increment(Counter::kPreprocessedCacheMiss);
+  if (ctx.audit) ctx.audit->Miss("preprocessed", settings.recache ? "recache" : "not_found");
+  CompileResult result = RunAndStore(ctx, *cpp);
+  // Teach direct mode this compile (the -MMD case, or what depend mode could not record): the
+  // line markers name every file read.
+  if (ctx.manifest_key && result.stored) {
+    Observation seen = Observe(ctx, FilesFromLineMarkers(cpp->text), ctx.start.coarse_ns);
+    if (seen.unrecordable.empty()) {
+      SaveRecord(ctx, RecordOf(std::move(seen), RecordKind::kResult, cpp->key));
+    } else {
+      SaveRecord(ctx, RecordOf({}, RecordKind::kPreprocess, {}));
+    }
   }
   return result;
 }
@@ -451,6 +509,15 @@ absl::StatusOr<FileFacts> Engine::HashInput(const Context& ctx, const std::strin
   return facts;
 }
 
+absl::StatusOr<util::Digest> Engine::PathState(const Context& ctx, const std::string& path) {
+  return PathDigest(util::JoinPath(ctx.request->cwd, path),
+                    [this, &ctx](const std::string& resolved) -> absl::StatusOr<util::Digest> {
+                      absl::StatusOr<FileFacts> facts = HashInput(ctx, resolved);
+                      if (!facts.ok()) return facts.status();
+                      return facts->digest;
+                    });
+}
+
 StatCache& Engine::stat_cache() {
   std::call_once(stat_cache_once_, [this] {
     absl::StatusOr<std::unique_ptr<StatCache>> opened =
@@ -461,7 +528,7 @@ StatCache& Engine::stat_cache() {
   return *stat_cache_;
 }
 
-std::optional<CompileResult> Engine::DirectLookup(Context& ctx) {
+std::optional<CompileResult> Engine::DirectLookup(Context& ctx, bool* use_preprocessor) {
   std::shared_ptr<const Manifest> manifest = LoadManifest(*ctx.manifest_key);
   if (manifest == nullptr) {
     if (ctx.audit) ctx.audit->Miss("direct", "no_manifest");
@@ -471,7 +538,12 @@ std::optional<CompileResult> Engine::DirectLookup(Context& ctx) {
   // its result is gone.
   absl::string_view why = "inputs_changed";
   if (watcher_ != nullptr) watcher_->Sync();
+  bool marker = false;
   for (const ManifestRecord& rec : manifest->records) {
+    if (rec.kind == RecordKind::kPreprocess) {
+      marker = true;  // after every direct record: one of those may hit without the preprocessor
+      continue;
+    }
     std::string trust_key;
     bool holds = false;
     if (watcher_ != nullptr) {
@@ -483,11 +555,14 @@ std::optional<CompileResult> Engine::DirectLookup(Context& ctx) {
       if (holds && watcher_ != nullptr) Trust(ctx, rec, trust_key);
     }
     if (!holds) continue;
-    ctx.key = rec.result_key;
     if (std::optional<CompileResult> hit = Lookup(ctx, rec.result_key, Counter::kDirectCacheHit)) {
       return hit;
     }
     why = "result_missing";
+  }
+  if (marker) {
+    *use_preprocessor = true;
+    why = "use_preprocessor_mode";
   }
   if (ctx.audit) ctx.audit->Miss("direct", why);
   return std::nullopt;
@@ -495,14 +570,19 @@ std::optional<CompileResult> Engine::DirectLookup(Context& ctx) {
 
 bool Engine::RecordHolds(Context& ctx, const ManifestRecord& rec) {
   for (const ManifestFile& f : rec.files) {
-    if (f.trust_signature) {
-      // The common case: one stat, no read, no hash.
-      struct stat st;
-      if (::stat(util::JoinPath(ctx.request->cwd, f.path).c_str(), &st) == 0 &&
-          SignatureOf(st) == f.signature) {
-        continue;
-      }
+    if (f.directory) {
+      absl::StatusOr<util::Digest> now = PathState(ctx, f.path);
+      if (!now.ok() || *now != f.digest) return false;
+      continue;
     }
+    struct stat st;
+    const bool stated = ::stat(util::JoinPath(ctx.request->cwd, f.path).c_str(), &st) == 0;
+    if (f.pin_mtime && (!stated || st.st_size != f.signature.size ||
+                        Ns(st.st_mtim) != f.signature.mtime_ns)) {
+      return false;
+    }
+    // The common case: one stat, no read, no hash.
+    if (f.trust_signature && stated && SignatureOf(st) == f.signature) continue;
     absl::StatusOr<FileFacts> now = HashInput(ctx, f.path);
     if (!now.ok() || now->digest != f.digest || (now->flags & kUsesTimeMacros)) return false;
   }
@@ -524,9 +604,27 @@ void Engine::Trust(Context& ctx, const ManifestRecord& rec, const std::string& t
   }
   const std::string& cwd = ctx.request->cwd;
   std::vector<std::string> files;
-  files.reserve(rec.files.size());
-  for (const ManifestFile& f : rec.files) files.push_back(util::JoinPath(cwd, f.path));
   std::vector<std::pair<std::string, std::vector<std::string>>> dirs;
+  files.reserve(rec.files.size());
+  bool watchable = true;
+  for (const ManifestFile& f : rec.files) {
+    const std::string path = util::JoinPath(cwd, f.path);
+    if (!f.directory) {
+      files.push_back(path);
+      continue;
+    }
+    // A path that may be absent: watch its name in its directory. A directory's content
+    // cannot be watched that way: such records are checked every time.
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      watchable = false;
+    } else if (::stat(path.c_str(), &st) == 0) {
+      files.push_back(path);
+    } else {
+      const size_t slash = path.find_last_of('/');
+      dirs.push_back({slash == 0 ? "/" : path.substr(0, slash), {path.substr(slash + 1)}});
+    }
+  }
   for (const DirWatch& w : rec.guard) {
     std::vector<WatchedName> names;
     if (!w.Names(&names)) return;
@@ -536,7 +634,8 @@ void Engine::Trust(Context& ctx, const ManifestRecord& rec, const std::string& t
   }
   // Watch first, then check again: a change after the check is an event; one before it fails
   // the check.
-  std::optional<PathWatcher::Set> set = watcher_->Watch(files, dirs);
+  std::optional<PathWatcher::Set> set;
+  if (watchable) set = watcher_->Watch(files, dirs);
   if (set && !RecordHolds(ctx, rec)) return;
   std::lock_guard<std::mutex> lock(trusted_mu_);
   TrustedRecord& record = trusted_[trust_key];
@@ -544,7 +643,7 @@ void Engine::Trust(Context& ctx, const ManifestRecord& rec, const std::string& t
   record.set = std::move(set);
 }
 
-CompileResult Engine::RunDependMode(Context& ctx) {
+std::optional<CompileResult> Engine::RunDependMode(Context& ctx) {
   const CompilePlan& plan = ctx.plan;
   const std::string& cwd = ctx.request->cwd;
   util::Command cmd = CommandFor(*ctx.request, ctx.compile_argv, Shown::kOutput);
@@ -558,10 +657,7 @@ CompileResult Engine::RunDependMode(Context& ctx) {
     const std::string tmp_dir = util::JoinPath(config_.cache_dir, "tmp");
     (void)util::CreateDirectories(tmp_dir);
     absl::StatusOr<util::AtomicFile> tmp = util::AtomicFile::Create(util::JoinPath(tmp_dir, "dep"));
-    if (!tmp.ok()) {
-      ctx.manifest_key.reset();  // cannot learn the headers: plain miss through preprocessor mode
-      return RunAndStore(ctx);
-    }
+    if (!tmp.ok()) return std::nullopt;  // cannot learn the headers: preprocessor mode instead
     dep_path = tmp->temp_path();
     private_dep.emplace(std::move(*tmp));  // removed (unlinked) when this function returns
     cmd.argv.insert(cmd.argv.end(), {"-MD", "-MF", dep_path});
@@ -571,64 +667,115 @@ CompileResult Engine::RunDependMode(Context& ctx) {
 
   CompileResult result = MissResult(*ran);
   if (result.exit_code != 0) return result;
-  stats::StatsFile& stats = store_->stats();
 
   absl::StatusOr<std::string> dep_text = util::ReadFileToString(dep_path);
-  if (!dep_text.ok()) return result;
-  std::vector<std::string> files = ParseDependencies(*dep_text);
-  if (files.empty()) return result;
-
-  // Hash what the compile read. A file changed since the compile started, or one using time
-  // macros, makes the result unfit for direct mode: return it, store nothing.
-  std::vector<FileDigest> digests;
-  digests.reserve(files.size());
-  for (const std::string& f : files) {
-    const std::string resolved = util::JoinPath(cwd, f);
-    struct stat st;
-    if (::stat(resolved.c_str(), &st) != 0) return result;
-    if (Ns(st.st_mtim) >= ctx.start_ns || Ns(st.st_ctim) >= ctx.start_ns) {
-      stats.Increment(Counter::kModifiedInputFile);
-      return result;
-    }
-    absl::StatusOr<FileFacts> facts = HashInput(ctx, f);
-    if (!facts.ok() || (facts->flags & (kUsesTimeMacros | kUsesOpaqueHasInclude))) return result;
-    digests.push_back({f, facts->digest});
-  }
-  ctx.key = DependModeResultKey(*ctx.manifest_key, digests);
-  result.key_hex = ctx.key.ToHex();
-
-  absl::StatusOr<store::Entry> entry = CollectOutputs(ctx, *ran);
-  if (!entry.ok()) return result;
-  if (ctx.settings->readonly) {
-    stats.Increment(Counter::kReadonlyMiss);
+  const std::vector<std::string> files =
+      dep_text.ok() ? ParseDependencies(*dep_text) : std::vector<std::string>();
+  absl::StatusOr<store::Entry> entry = CollectOutputs(plan, cwd, ran->stdout_data, ran->stderr_data);
+  if (!entry.ok()) {
+    NotStored(ctx, absl::IsNotFound(entry.status()) ? Counter::kCompilerProducedNoOutput
+                                                    : Counter::kOutputNotCacheable);
     return result;
   }
-  if (!store_->Put(ctx.key, *entry).ok()) return result;
-  result.stored = true;
-  if (ctx.audit) ctx.audit->Stored(result.key_hex, EntryBytes(*entry));
-  RecordManifest(ctx, files, ctx.key);
+
+  // Inputs written in the very tick the compile started may have been read in an earlier
+  // version: compile once more, from a later tick, and keep the result only if it is the same.
+  int64_t fresh_before = ctx.start.coarse_ns;
+  switch (CheckFreshness(files, cwd, ctx.start)) {
+    case Freshness::kOld: break;
+    case Freshness::kModified:
+    case Freshness::kMissing:
+      NotStored(ctx, Counter::kModifiedInputFile);
+      return result;
+    case Freshness::kAmbiguous: {
+      std::optional<int64_t> verified = Recompile(ctx, cmd, dep_path, files, *entry);
+      if (!verified) {
+        NotStored(ctx, Counter::kModifiedInputFile);
+        return result;
+      }
+      fresh_before = *verified;
+      break;
+    }
+  }
+
+  Observation seen = Observe(ctx, files, fresh_before);
+  if (!seen.unrecordable.empty()) {
+    if (seen.unrecordable == "modified_input_file") {
+      NotStored(ctx, Counter::kModifiedInputFile);
+      return result;
+    }
+    StoreInPreprocessorMode(ctx, *entry, seen, &result);
+    return result;
+  }
+  const util::Digest key = DependModeResultKey(*ctx.manifest_key, seen.digests, seen.pinned);
+  result.key_hex = key.ToHex();
+  if (!Store(ctx, key, *entry, &result)) return result;
+  SaveRecord(ctx, RecordOf(std::move(seen), RecordKind::kResult, key));
   return result;
 }
 
-void Engine::RecordManifest(Context& ctx, const std::vector<std::string>& files,
-                            const util::Digest& result_key) {
-  if (!ctx.manifest_key || files.empty()) return;
+std::optional<int64_t> Engine::Recompile(Context& ctx, util::Command cmd,
+                                         const std::string& dep_path,
+                                         const std::vector<std::string>& files,
+                                         const store::Entry& first) {
   const CompilePlan& plan = ctx.plan;
-  ManifestRecord record;
-  record.result_key = result_key;
+  const std::string& cwd = ctx.request->cwd;
+  WaitForCoarseClockPast(ctx.start.fine_ns);
+  const StartTime start = StartTime::Now();
+  store_->stats().Increment(Counter::kRecompiledToVerify);
+  cmd.on_output = nullptr;  // the user saw the first compile's output
+  absl::StatusOr<util::ProcessResult> ran = runner_->Run(cmd);
+  bool same = ran.ok() && ran->exit_code == 0;
+  if (same) {
+    absl::StatusOr<std::string> dep_text = util::ReadFileToString(dep_path);
+    absl::StatusOr<store::Entry> second =
+        CollectOutputs(plan, cwd, ran->stdout_data, ran->stderr_data);
+    same = dep_text.ok() && ParseDependencies(*dep_text) == files && second.ok() &&
+           SamePayloads(first, *second) &&
+           CheckFreshness(files, cwd, start) == Freshness::kOld;
+  }
+  if (same) return start.coarse_ns;
+  // Leave the first compile's outputs, which go with the result the caller gets.
+  (void)RestoreOutputs(plan, cwd, first, ctx.request->umask);
+  return std::nullopt;
+}
+
+Engine::Observation Engine::Observe(Context& ctx, const std::vector<std::string>& files,
+                                    int64_t fresh_before) {
+  const CompilePlan& plan = ctx.plan;
+  const std::string& cwd = ctx.request->cwd;
+  Observation seen;
+  if (files.empty()) {
+    // No list of what was read (a preprocessor run with -P writes no line markers): a record
+    // with no files would hold whatever the headers say.
+    seen.unrecordable = "no_dependency_list";
+    return seen;
+  }
   std::vector<std::string> probed;
+  bool clang_pch = false;
   for (const std::string& f : files) {
-    absl::StatusOr<FileFacts> facts = HashInput(ctx, f);
-    if (!facts.ok() || (facts->flags & (kUsesTimeMacros | kUsesOpaqueHasInclude))) return;
-    const std::string resolved = util::JoinPath(ctx.request->cwd, f);
+    const std::string resolved = util::JoinPath(cwd, f);
     struct stat st;
-    if (::stat(resolved.c_str(), &st) != 0 || Ns(st.st_mtim) >= ctx.start_ns ||
-        Ns(st.st_ctim) >= ctx.start_ns) {
-      return;  // changed during the compile: never record it
+    absl::StatusOr<FileFacts> facts = HashInput(ctx, f);
+    if (!facts.ok() || ::stat(resolved.c_str(), &st) != 0) {
+      seen.unrecordable = "modified_input_file";  // gone since the compile
+      return seen;
     }
+    if (std::max(Ns(st.st_mtim), Ns(st.st_ctim)) >= fresh_before) {
+      seen.unrecordable = "modified_input_file";
+      return seen;
+    }
+    if (facts->flags & kUsesTimeMacros) {
+      seen.time_macros = true;
+      if (seen.unrecordable.empty()) seen.unrecordable = "time_macros";
+    }
+    if (facts->flags & kUsesOpaqueHasInclude) seen.unrecordable = "opaque_has_include";
     if (facts->flags & kUsesHasInclude) {
       absl::StatusOr<std::string> text = util::ReadFileToString(resolved);
-      if (!text.ok()) return;
+      if (!text.ok()) {
+        seen.unrecordable = "modified_input_file";
+        return seen;
+      }
       SourceScan scan = ScanSource(*text);
       probed.insert(probed.end(), scan.probed_names.begin(), scan.probed_names.end());
     }
@@ -639,7 +786,21 @@ void Engine::RecordManifest(Context& ctx, const std::vector<std::string>& files,
     const int64_t now_ns = NowNs();
     file.trust_signature = now_ns - file.signature.mtime_ns >= StatCache::kRacyWindowNs &&
                            now_ns - file.signature.ctime_ns >= StatCache::kRacyWindowNs;
-    record.files.push_back(std::move(file));
+    seen.files.push_back(std::move(file));
+  }
+  if (!seen.unrecordable.empty()) return seen;
+
+  // Precompiled headers no dependency list names (pch.h).
+  absl::StatusOr<std::string> source_text =
+      util::ReadFileToString(util::JoinPath(cwd, plan.source));
+  if (!source_text.ok()) {
+    seen.unrecordable = "modified_input_file";
+    return seen;
+  }
+  PchCandidates pch = PchCandidatesFor(plan, *source_text);
+  if (pch.unknown) {
+    seen.unrecordable = "pch_unknown";
+    return seen;
   }
 
   SearchDirsInputs dirs_in;
@@ -647,20 +808,77 @@ void Engine::RecordManifest(Context& ctx, const std::vector<std::string>& files,
   dirs_in.compiler_id = ctx.compiler_id;
   dirs_in.language = plan.language;
   dirs_in.cpp_args = plan.cpp_flags;
-  dirs_in.cwd = ctx.request->cwd;
+  dirs_in.cwd = cwd;
   dirs_in.env = ctx.request->env;
   absl::StatusOr<std::vector<std::string>> dirs =
       SearchDirs(dirs_in, *runner_, util::JoinPath(config_.cache_dir, "compilers"));
-  if (!dirs.ok()) return;  // without the search path there is no shadowing proof: no manifest
-
+  if (!dirs.ok()) {  // without the search path there is no shadowing proof
+    seen.unrecordable = "search_dirs";
+    return seen;
+  }
   GuardInputs guard;
-  guard.cwd = ctx.request->cwd;
+  guard.cwd = cwd;
   guard.search_dirs = std::move(*dirs);
+  if (!plan.include_files.empty()) guard.extra_dirs.push_back("");
   guard.files = files;
   guard.probed_names = std::move(probed);
-  guard.now_ns = NowNs();
-  record.guard = BuildIncludeGuard(guard);
+  guard.probed_names.insert(guard.probed_names.end(), pch.searched_names.begin(),
+                            pch.searched_names.end());
 
+  // PCHs found now go into the record by content; the guard sees new ones appear; paths checked
+  // as written go in present or absent.
+  std::vector<std::string> pch_paths =
+      FindPchFiles(pch.searched_names, GuardDirectories(guard), cwd);
+  pch_paths.insert(pch_paths.end(), pch.paths.begin(), pch.paths.end());
+  for (const std::string& p : pch_paths) {
+    absl::StatusOr<util::Digest> d = PathState(ctx, p);
+    if (!d.ok()) {
+      seen.unrecordable = "pch_unreadable";
+      return seen;
+    }
+    if (*d != AbsentDigest() && IsClangPch(FileHead(util::JoinPath(cwd, p), 4))) clang_pch = true;
+    ManifestFile file;
+    file.path = p;
+    file.digest = *d;
+    file.directory = true;  // may be absent, or a .gch directory: checked by content every time
+    seen.files.push_back(std::move(file));
+  }
+  for (const std::string& p : plan.explicit_pchs) {
+    if (IsClangPch(FileHead(util::JoinPath(cwd, p), 4))) clang_pch = true;
+  }
+  guard.now_ns = NowNs();
+  seen.guard = BuildIncludeGuard(guard);
+
+  // A clang PCH is refused when a header it was built from has another mtime; a PCH clang builds
+  // records those mtimes. Either way the outcome depends on the times, not only the contents.
+  const bool producer_pins = PchTimesMatter(plan);
+  if (clang_pch || producer_pins) {
+    for (ManifestFile& f : seen.files) {
+      if (!f.directory) f.pin_mtime = true;
+    }
+  }
+  for (const ManifestFile& f : seen.files) {
+    seen.digests.push_back({f.path, f.digest});
+    if (producer_pins && !f.directory) {
+      seen.pinned.push_back({f.path, f.signature.size, f.signature.mtime_ns});
+    }
+  }
+  return seen;
+}
+
+ManifestRecord Engine::RecordOf(Observation seen, RecordKind kind, const util::Digest& result_key) {
+  ManifestRecord record;
+  record.kind = kind;
+  if (kind == RecordKind::kResult) {
+    record.result_key = result_key;
+    record.files = std::move(seen.files);
+    record.guard = std::move(seen.guard);
+  }
+  return record;
+}
+
+void Engine::SaveRecord(Context& ctx, ManifestRecord record) {
+  if (!ctx.manifest_key || ctx.settings->readonly) return;
   // Read-modify-write of the manifest: concurrent writers may drop each other's record, which
   // costs a later direct hit, never correctness (each record stands alone).
   Manifest manifest;
@@ -670,6 +888,113 @@ void Engine::RecordManifest(Context& ctx, const std::vector<std::string>& files,
   entry.type = store::EntryType::kManifest;
   entry.Add(PayloadKind::kManifest, EncodeManifest(manifest));
   (void)store_->Put(*ctx.manifest_key, entry);
+}
+
+void Engine::StoreInPreprocessorMode(Context& ctx, const store::Entry& entry,
+                                     const Observation& seen, CompileResult* result) {
+  // Direct mode cannot record what this compile read; preprocessor mode can key it. Marked in
+  // the manifest, so the next lookup goes there straight away instead of compiling again.
+  store_->stats().Increment(Counter::kDirectModeFallback);
+  if (ctx.audit) ctx.audit->Fallback("direct", "preprocessed", seen.unrecordable);
+  absl::StatusOr<Preprocessed> cpp = Preprocess(ctx);
+  if (!cpp.ok()) {
+    NotStored(ctx, Counter::kPreprocessorError);
+    return;
+  }
+  // __DATE__/__TIME__ were expanded by the compile before this preprocessor run: the two agree
+  // only if both fell in one second (SOURCE_DATE_EPOCH makes them agree always, but clang 14
+  // ignores it). Otherwise the next compile, in preprocessor mode, brackets its compile.
+  if (seen.time_macros && ctx.start.coarse_ns / 1'000'000'000 != NowNs() / 1'000'000'000) {
+    NotStored(ctx, Counter::kTimeMacrosUnstable);
+    SaveRecord(ctx, RecordOf({}, RecordKind::kPreprocess, {}));
+    return;
+  }
+  result->key_hex = cpp->key.ToHex();
+  if (!Store(ctx, cpp->key, entry, result)) return;
+  SaveRecord(ctx, RecordOf({}, RecordKind::kPreprocess, {}));
+}
+
+absl::StatusOr<Engine::Preprocessed> Engine::Preprocess(Context& ctx) {
+  const CompilePlan& plan = ctx.plan;
+  const CompileRequest& request = *ctx.request;
+  Preprocessed out;
+  if (plan.preprocessed_input) {
+    absl::StatusOr<std::string> text =
+        util::ReadFileToString(util::JoinPath(request.cwd, plan.source));
+    if (!text.ok()) return absl::InvalidArgumentError(text.status().message());
+    out.text = std::move(*text);
+  } else {
+    std::vector<std::string> cpp_argv = {request.argv[0]};
+    cpp_argv.insert(cpp_argv.end(), plan.preprocess_args.begin(), plan.preprocess_args.end());
+    cpp_argv.push_back("-E");
+    absl::StatusOr<util::ProcessResult> ran = runner_->Run(CommandFor(request, cpp_argv, Shown::kNo));
+    if (!ran.ok()) {
+      return absl::IsCancelled(ran.status()) ? ran.status()
+                                             : absl::NotFoundError(ran.status().message());
+    }
+    if (ran->exit_code != 0) return absl::FailedPreconditionError("preprocessor failed");
+    out.text = std::move(ran->stdout_data);
+    out.stderr_text = std::move(ran->stderr_data);
+  }
+
+  // What the key needs besides the text: PCHs beside the first include, pinned times.
+  std::vector<InputState> pch_files;
+  std::vector<PinnedTime> pinned;
+  if (!plan.preprocessed_input) {
+    // The line markers name the first headers read (gcc's preprocessor reads a header itself
+    // even where the compile would use its PCH); -include files give the rest.
+    PchCandidates pch = PchCandidatesFor(plan, /*source_text=*/"");
+    std::vector<std::string> names = pch.searched_names;
+    for (std::string& n : PchNamesFromLineMarkers(out.text)) names.push_back(std::move(n));
+    SearchDirsInputs dirs_in;
+    dirs_in.compiler = request.argv[0];
+    dirs_in.compiler_id = ctx.compiler_id;
+    dirs_in.language = plan.language;
+    dirs_in.cpp_args = plan.cpp_flags;
+    dirs_in.cwd = request.cwd;
+    dirs_in.env = request.env;
+    absl::StatusOr<std::vector<std::string>> dirs =
+        SearchDirs(dirs_in, *runner_, util::JoinPath(config_.cache_dir, "compilers"));
+    if (!dirs.ok()) return absl::FailedPreconditionError("no search directories");
+    GuardInputs where;
+    where.search_dirs = std::move(*dirs);
+    where.extra_dirs = {""};
+    where.files = {plan.source};
+    std::vector<std::string> paths = FindPchFiles(names, GuardDirectories(where), request.cwd);
+    paths.insert(paths.end(), pch.paths.begin(), pch.paths.end());
+    bool clang_pch = false;
+    for (const std::string& p : paths) {
+      absl::StatusOr<util::Digest> d = PathState(ctx, p);
+      if (!d.ok()) return absl::InvalidArgumentError(d.status().message());
+      pch_files.push_back({p, *d});
+      if (*d != AbsentDigest() && IsClangPch(FileHead(util::JoinPath(request.cwd, p), 4))) {
+        clang_pch = true;
+      }
+    }
+    for (const std::string& p : plan.explicit_pchs) {
+      if (IsClangPch(FileHead(util::JoinPath(request.cwd, p), 4))) clang_pch = true;
+    }
+    // clang refuses a PCH whose headers' mtimes changed (its preprocessor reads the headers
+    // instead, and says nothing): the times are part of the outcome.
+    if (PchTimesMatter(plan) || clang_pch) {
+      for (const std::string& f : FilesFromLineMarkers(out.text)) {
+        struct stat st;
+        if (::stat(util::JoinPath(request.cwd, f).c_str(), &st) != 0) continue;
+        pinned.push_back({f, static_cast<int64_t>(st.st_size), Ns(st.st_mtim)});
+      }
+    }
+  }
+  KeyInputs& in = ctx.key_inputs;
+  in.preprocessed = out.text;
+  in.preprocessor_stderr = out.stderr_text;
+  in.pch_files = pch_files;
+  in.pinned = pinned;
+  out.key = PreprocessorModeKey(in);
+  in.preprocessed = {};
+  in.preprocessor_stderr = {};
+  in.pch_files = {};
+  in.pinned = {};
+  return out;
 }
 
 std::optional<CompileResult> Engine::Lookup(Context& ctx, const util::Digest& key,
@@ -696,109 +1021,73 @@ std::optional<CompileResult> Engine::Lookup(Context& ctx, const util::Digest& ke
 
 absl::Status Engine::Restore(const Context& ctx, const store::Entry& entry,
                              CompileResult* result) {
-  const CompilePlan& plan = ctx.plan;
-  const std::string& cwd = ctx.request->cwd;
-  const store::Payload* object = entry.Find(PayloadKind::kObject);
   std::optional<int32_t> exit_code = entry.ExitCode();
-  if (object == nullptr || !exit_code) return absl::DataLossError("entry lacks object or exit code");
-
-  // Prepare everything before writing anything, so a bad entry leaves no partial outputs.
-  std::string dep;
-  if (plan.dep_file_wanted) {
-    const store::Payload* d = entry.Find(PayloadKind::kDependency);
-    const store::Payload* meta = entry.Find(PayloadKind::kMetadata);
-    if (d == nullptr || meta == nullptr || !absl::StartsWith(meta->data, "output=")) {
-      return absl::DataLossError("entry lacks the dependency file");
-    }
-    if (plan.dep_target_explicit) {
-      dep = d->data;
-    } else {
-      absl::string_view stored_output = absl::string_view(meta->data).substr(7);
-      if (absl::EndsWith(stored_output, "\n")) stored_output.remove_suffix(1);
-      std::optional<std::string> rewritten = RewriteDepTarget(d->data, stored_output, plan.output);
-      if (!rewritten) return absl::DataLossError("unexpected dependency file target");
-      dep = std::move(*rewritten);
-    }
-  }
-
-  absl::Status st;
-  if (const store::Payload* dwo = entry.Find(PayloadKind::kSplitDwarf); dwo && !plan.dwo_file.empty()) {
-    st = WriteOutput(util::JoinPath(cwd, plan.dwo_file), dwo->data, ctx.request->umask);
-    if (!st.ok()) return st;
-  }
-  if (const store::Payload* gcno = entry.Find(PayloadKind::kCoverageNotes);
-      gcno && !plan.gcno_file.empty()) {
-    st = WriteOutput(util::JoinPath(cwd, plan.gcno_file), gcno->data, ctx.request->umask);
-    if (!st.ok()) return st;
-  }
-  if (plan.dep_file_wanted) {
-    st = WriteOutput(util::JoinPath(cwd, plan.dep_file), dep, ctx.request->umask);
-    if (!st.ok()) return st;
-  }
-  st = WriteOutput(util::JoinPath(cwd, plan.output), object->data, ctx.request->umask);
+  if (!exit_code) return absl::DataLossError("entry lacks the exit code");
+  absl::Status st = RestoreOutputs(ctx.plan, ctx.request->cwd, entry, ctx.request->umask);
   if (!st.ok()) return st;
-
   if (const store::Payload* out = entry.Find(PayloadKind::kStdout)) result->stdout_data = out->data;
   if (const store::Payload* err = entry.Find(PayloadKind::kStderr)) result->stderr_data = err->data;
   result->exit_code = *exit_code;
   return absl::OkStatus();
 }
 
-CompileResult Engine::RunAndStore(Context& ctx) {
+CompileResult Engine::RunAndStore(Context& ctx, const Preprocessed& cpp) {
   absl::StatusOr<util::ProcessResult> ran =
       runner_->Run(CommandFor(*ctx.request, ctx.compile_argv, Shown::kOutput));
   if (!ran.ok()) return RunFailed(ran.status());
 
   CompileResult result = MissResult(*ran);
-  result.key_hex = ctx.key.ToHex();
+  result.key_hex = cpp.key.ToHex();
   if (result.exit_code != 0) return result;
-  stats::StatsFile& stats = store_->stats();
 
-  absl::StatusOr<store::Entry> entry = CollectOutputs(ctx, *ran);
-  if (!entry.ok()) return result;
-  if (ctx.settings->readonly) {
-    stats.Increment(Counter::kReadonlyMiss);
+  absl::StatusOr<store::Entry> entry =
+      CollectOutputs(ctx.plan, ctx.request->cwd, ran->stdout_data, ran->stderr_data);
+  if (!entry.ok()) {
+    NotStored(ctx, absl::IsNotFound(entry.status()) ? Counter::kCompilerProducedNoOutput
+                                                    : Counter::kOutputNotCacheable);
     return result;
   }
-  // A failed store costs a future hit, never this build.
-  if (store_->Put(ctx.key, *entry).ok()) {
-    result.stored = true;
-    if (ctx.audit) ctx.audit->Stored(result.key_hex, EntryBytes(*entry));
+  // The key came from a preprocessor run before the compile. If an input was written since that
+  // run started, or time macros are in play, the compile may have seen something else: ask the
+  // preprocessor again and keep the result only if the key is unchanged.
+  const std::vector<std::string> files = FilesFromLineMarkers(cpp.text);
+  bool verify = CheckFreshness(files, ctx.request->cwd, ctx.start) != Freshness::kOld;
+  if (!verify && !ctx.plan.preprocessed_input) {
+    for (const std::string& f : files) {
+      absl::StatusOr<FileFacts> facts = HashInput(ctx, f);
+      if (facts.ok() && (facts->flags & kUsesTimeMacros)) {
+        verify = true;
+        break;
+      }
+    }
   }
+  if (verify) {
+    absl::StatusOr<Preprocessed> again = Preprocess(ctx);
+    if (!again.ok() || again->key != cpp.key) {
+      const bool time_macros = again.ok() && again->text != cpp.text;
+      NotStored(ctx, time_macros ? Counter::kTimeMacrosUnstable : Counter::kModifiedInputFile);
+      return result;
+    }
+  }
+  Store(ctx, cpp.key, *entry, &result);
   return result;
 }
 
-absl::StatusOr<store::Entry> Engine::CollectOutputs(const Context& ctx,
-                                                    const util::ProcessResult& ran) {
-  const CompilePlan& plan = ctx.plan;
-  const std::string& cwd = ctx.request->cwd;
-  store::Entry entry;
-  entry.type = store::EntryType::kResult;
-  absl::StatusOr<std::string> object = ReadOutput(util::JoinPath(cwd, plan.output));
-  if (!object.ok()) {
-    store_->stats().Increment(Counter::kCompilerProducedNoOutput);
-    return object.status();
+bool Engine::Store(Context& ctx, const util::Digest& key, const store::Entry& entry,
+                   CompileResult* result) {
+  if (ctx.settings->readonly) {
+    NotStored(ctx, Counter::kReadonlyMiss);
+    return false;
   }
-  entry.Add(PayloadKind::kObject, std::move(*object));
-  if (plan.dep_file_wanted) {
-    // e.g. -MF /dev/null: the compile is fine, its outputs are just not cacheable.
-    absl::StatusOr<std::string> dep = ReadOutput(util::JoinPath(cwd, plan.dep_file));
-    if (!dep.ok()) return dep.status();
-    entry.Add(PayloadKind::kDependency, std::move(*dep));
+  // A failed store costs a future hit, never this build.
+  if (!store_->Put(key, entry).ok()) {
+    NotStored(ctx, Counter::kStoreFailed);
+    return false;
   }
-  if (!plan.dwo_file.empty()) {
-    absl::StatusOr<std::string> dwo = ReadOutput(util::JoinPath(cwd, plan.dwo_file));
-    if (dwo.ok()) entry.Add(PayloadKind::kSplitDwarf, std::move(*dwo));
-  }
-  if (!plan.gcno_file.empty()) {
-    absl::StatusOr<std::string> gcno = ReadOutput(util::JoinPath(cwd, plan.gcno_file));
-    if (gcno.ok()) entry.Add(PayloadKind::kCoverageNotes, std::move(*gcno));
-  }
-  entry.Add(PayloadKind::kStdout, ran.stdout_data);
-  entry.Add(PayloadKind::kStderr, ran.stderr_data);
-  entry.Add(PayloadKind::kMetadata, absl::StrCat("output=", plan.output, "\n"));
-  entry.SetExitCode(0);
-  return entry;
+  result->stored = true;
+  result->key_hex = key.ToHex();
+  if (ctx.audit) ctx.audit->Stored(result->key_hex, EntryBytes(entry));
+  return true;
 }
 
 void Engine::Log(const CompileRequest& request, const CompileResult& result, int64_t micros) {
@@ -810,9 +1099,12 @@ void Engine::Log(const CompileRequest& request, const CompileResult& result, int
   std::string line = absl::StrCat("zcwrap[", ::getpid(), "] ", outcome, " ",
                                   stats::CounterName(result.reason), " us=", micros, " key=",
                                   result.key_hex.empty() ? "-" : result.key_hex, " cwd=",
-                                  request.cwd, " argv=", absl::StrJoin(request.argv, " "), "\n");
+                                  request.cwd, " argv=", absl::StrJoin(request.argv, " "));
+  if (!request.fallback_note.empty()) absl::StrAppend(&line, " note=", request.fallback_note);
+  line += "\n";
   util::ScopedFd fd(::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666));
   if (fd.valid()) (void)util::WriteAll(fd.get(), line);
 }
 
 }  // namespace zc::compile
+

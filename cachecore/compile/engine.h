@@ -7,13 +7,18 @@
 //
 // The flow, one named step each:
 //   Classify → (direct mode) ManifestKey → DirectLookup → hit: Restore
-//                                        → miss: RunDependMode (compile with -MD, hash what it
-//                                          read, Store result + manifest)
+//                                        → miss: RunDependMode (compile with -MD, Observe what
+//                                          it read, Store result + manifest record)
 //            → (preprocessor mode) Preprocess → Key → Lookup → hit: Restore | miss: Run → Store
 // Direct mode is skipped (preprocessor mode only) when disabled, for -Wp,/-Xpreprocessor forms,
 // already-preprocessed input, and sources using __DATE__/__TIME__/__TIMESTAMP__ or an opaque
 // __has_include. Depend mode needs a full dependency list, so -MMD compiles record their manifest
-// from the preprocessor's line markers instead.
+// from the preprocessor's line markers instead. When depend mode cannot record what a compile
+// read (a header with time macros or an opaque __has_include, a first include whose PCH cannot be
+// told, ...), the result is stored in preprocessor mode and the manifest says to look there.
+// Nothing is ever stored unless the compile is known to have read what the key says: an input
+// written as the compile started is verified by compiling again (or preprocessing again), and
+// every result that is not stored is counted and audited with the reason.
 // Nothing in here can fail a build: every internal failure (unreadable cache, corrupt entry, full
 // disk, a bug caught as an error) ends in kPassthrough or in a plain compile whose result is
 // returned as the compiler produced it. A hit restores output files atomically (temporary file +
@@ -72,6 +77,9 @@ struct CompileRequest {
   // Where this compile's audit events go. nullptr: the settings' audit_file, if any, with the
   // ids from the request's environment (ZCWRAP_RUN_ID, ...).
   audit::CompileEvents* audit = nullptr;
+  // Set by a front door that meant to use the daemon and could not (why): counted
+  // (daemon_fallback), logged and audited, never shown in the compile's output.
+  std::string fallback_note;
   absl::string_view origin = "zcwrap";  // the front door, as audit events name it
 };
 
@@ -107,6 +115,7 @@ class Engine {
   // skip re-checking them one stat at a time; a one-shot process passes 0.
   Engine(config::Config config, std::unique_ptr<store::LocalStore> store,
          util::ProcessRunner* runner, size_t memory_cache_bytes = 0);
+  ~Engine();
 
   CompileResult Compile(const CompileRequest& request);
 
@@ -118,6 +127,13 @@ class Engine {
 
  private:
   struct Context;
+  struct Observation;
+  // A preprocessor run and the key it gives.
+  struct Preprocessed {
+    std::string text;
+    std::string stderr_text;
+    util::Digest key;
+  };
   CompileResult CompileOrThrow(const CompileRequest& request, audit::CompileEvents* audit);
   // Runs the request's compiler untouched (run_uncacheable); `plain` is the passthrough result.
   CompileResult RunPlainly(const CompileRequest& request, CompileResult plain);
@@ -126,11 +142,29 @@ class Engine {
   CompileResult MissResult(const util::ProcessResult& ran);
   // The result when the runner could not run a command: kCancelled, or a passthrough.
   CompileResult RunFailed(const absl::Status& status);
-  // Direct mode.
-  std::optional<CompileResult> DirectLookup(Context& ctx);
-  CompileResult RunDependMode(Context& ctx);
-  void RecordManifest(Context& ctx, const std::vector<std::string>& files,
-                      const util::Digest& result_key);
+  // A successful miss that is not stored: counted and audited under `why`.
+  void NotStored(Context& ctx, stats::Counter why);
+
+  // Direct mode. A lookup that finds only a kPreprocess record sets *use_preprocessor.
+  std::optional<CompileResult> DirectLookup(Context& ctx, bool* use_preprocessor);
+  // Compiles with a dependency list, then stores the result and a manifest record (or, when
+  // direct mode cannot record it, stores it in preprocessor mode). nullopt: depend mode cannot
+  // run (no private dependency file): use preprocessor mode.
+  std::optional<CompileResult> RunDependMode(Context& ctx);
+  // Compiles `cmd` again from a later clock tick (some input was written in the tick the first
+  // compile started); the time to judge the inputs by if it produced `first` again from the same
+  // inputs, nullopt otherwise (the first compile's outputs are then put back).
+  std::optional<int64_t> Recompile(Context& ctx, util::Command cmd, const std::string& dep_path,
+                                   const std::vector<std::string>& files,
+                                   const store::Entry& first);
+  // What a compile that read `files` depends on, as a manifest record would hold it; inputs
+  // must be older than `fresh_before` (a coarse clock reading).
+  Observation Observe(Context& ctx, const std::vector<std::string>& files, int64_t fresh_before);
+  static ManifestRecord RecordOf(Observation seen, RecordKind kind, const util::Digest& result_key);
+  // Adds `record` to the manifest (read-modify-write; nothing when read-only).
+  void SaveRecord(Context& ctx, ManifestRecord record);
+  void StoreInPreprocessorMode(Context& ctx, const store::Entry& entry, const Observation& seen,
+                               CompileResult* result);
   // Every file and include-guard directory of `rec` is as recorded (stat, hash if needed).
   bool RecordHolds(Context& ctx, const ManifestRecord& rec);
   // Long-lived engines: `rec` was checked and nothing it depends on changed since (inotify).
@@ -139,14 +173,22 @@ class Engine {
   // from a record's second check in this process on: watching costs more than one check, and
   // most records are looked up once per build.
   void Trust(Context& ctx, const ManifestRecord& rec, const std::string& trust_key);
-  // Preprocessor mode.
+
+  // Preprocessor mode. Errors: Cancelled; NotFound (the compiler could not run);
+  // InvalidArgument (an input cannot be read); FailedPrecondition (the preprocessor failed).
+  absl::StatusOr<Preprocessed> Preprocess(Context& ctx);
   std::optional<CompileResult> Lookup(Context& ctx, const util::Digest& key,
                                       stats::Counter hit_counter);
-  CompileResult RunAndStore(Context& ctx);
+  CompileResult RunAndStore(Context& ctx, const Preprocessed& cpp);
+
   // Shared steps.
   absl::Status Restore(const Context& ctx, const store::Entry& entry, CompileResult* result);
-  absl::StatusOr<store::Entry> CollectOutputs(const Context& ctx, const util::ProcessResult& ran);
+  // Stores `entry` under `key` unless read-only; false (counted) if it was not stored.
+  bool Store(Context& ctx, const util::Digest& key, const store::Entry& entry,
+             CompileResult* result);
   absl::StatusOr<FileFacts> HashInput(const Context& ctx, const std::string& path);
+  // input_digest.h's PathDigest of `path` (relative to the cwd), files hashed via HashInput.
+  absl::StatusOr<util::Digest> PathState(const Context& ctx, const std::string& path);
   StatCache& stat_cache();
   // A stored manifest or result, through the memory cache when there is one. nullptr: a miss
   // (a corrupt file was counted and removed by the store).

@@ -106,15 +106,21 @@ std::string DirWatch::EncodedNames() const {
   return out;
 }
 
-std::vector<DirWatch> BuildIncludeGuard(const GuardInputs& in) {
-  // Every directory a spelling could be found in.
+std::vector<std::string> GuardDirectories(const GuardInputs& in) {
   std::vector<std::string> dirs;
   absl::flat_hash_set<std::string> seen_dirs;
   auto add_dir = [&](std::string d) {
     if (seen_dirs.insert(d).second) dirs.push_back(std::move(d));
   };
   for (const std::string& d : in.search_dirs) add_dir(StripTrailingSlashes(d));
+  for (const std::string& d : in.extra_dirs) add_dir(StripTrailingSlashes(d));
   for (const std::string& f : in.files) add_dir(TextualDirname(f));
+  return dirs;
+}
+
+std::vector<DirWatch> BuildIncludeGuard(const GuardInputs& in) {
+  // Every directory a spelling could be found in.
+  const std::vector<std::string> dirs = GuardDirectories(in);
 
   // Every spelling: each file's path minus a directory that prefixes it, and each probed name.
   absl::flat_hash_set<std::string> rels;

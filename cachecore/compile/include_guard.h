@@ -51,10 +51,17 @@ struct DirWatch {
 struct GuardInputs {
   std::string cwd;
   std::vector<std::string> search_dirs;    // from SearchDirs()
+  std::vector<std::string> extra_dirs;     // more places to look ("" = cwd, for -include)
   std::vector<std::string> files;          // every file the compile read, as the compiler named it
-  std::vector<std::string> probed_names;   // __has_include names
+  // __has_include names, and names a precompiled header could have (pch.h): watched wherever a
+  // header could be found, so one appearing later is a miss.
+  std::vector<std::string> probed_names;
   int64_t now_ns = 0;
 };
+
+// Every directory the guard looks in: the search directories, `extra_dirs`, and the directory of
+// every file read ("" for the cwd), without trailing slashes or repeats.
+std::vector<std::string> GuardDirectories(const GuardInputs& in);
 
 // The watches that protect a manifest record.
 std::vector<DirWatch> BuildIncludeGuard(const GuardInputs& in);

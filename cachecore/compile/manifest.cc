@@ -8,6 +8,7 @@
 namespace zc::compile {
 namespace {
 
+constexpr uint8_t kFileTrust = 1, kFilePinMtime = 2, kFileDirectory = 4;
 
 bool GetDigest(util::ByteReader& r, util::Digest* d) {
   absl::string_view s;
@@ -24,7 +25,7 @@ absl::Status Corrupt(absl::string_view why) {
 
 void Manifest::AddRecord(ManifestRecord record) {
   for (size_t i = 0; i < records.size(); ++i) {
-    if (records[i].result_key == record.result_key) {
+    if (records[i].kind == record.kind && records[i].result_key == record.result_key) {
       records.erase(records.begin() + static_cast<std::ptrdiff_t>(i));
       break;
     }
@@ -39,6 +40,7 @@ std::string EncodeManifest(const Manifest& manifest) {
   w.U32(kManifestVersion);
   w.U32(static_cast<uint32_t>(manifest.records.size()));
   for (const ManifestRecord& rec : manifest.records) {
+    w.U8(static_cast<uint8_t>(rec.kind));
     w.Bytes(rec.result_key.AsStringView());
     w.U32(static_cast<uint32_t>(rec.files.size()));
     for (const ManifestFile& f : rec.files) {
@@ -49,7 +51,8 @@ std::string EncodeManifest(const Manifest& manifest) {
       w.U64(static_cast<uint64_t>(f.signature.size));
       w.U64(static_cast<uint64_t>(f.signature.mtime_ns));
       w.U64(static_cast<uint64_t>(f.signature.ctime_ns));
-      w.U8(f.trust_signature ? 1 : 0);
+      w.U8((f.trust_signature ? kFileTrust : 0) | (f.pin_mtime ? kFilePinMtime : 0) |
+           (f.directory ? kFileDirectory : 0));
     }
     w.U32(static_cast<uint32_t>(rec.guard.size()));
     for (const DirWatch& d : rec.guard) {
@@ -74,7 +77,12 @@ absl::StatusOr<Manifest> DecodeManifest(absl::string_view data) {
   for (uint32_t i = 0; i < count; ++i) {
     ManifestRecord rec;
     uint32_t files = 0, watches = 0;
-    if (!GetDigest(r, &rec.result_key) || !r.U32(&files)) return Corrupt("truncated record");
+    uint8_t kind = 0;
+    if (!r.U8(&kind) || !GetDigest(r, &rec.result_key) || !r.U32(&files)) {
+      return Corrupt("truncated record");
+    }
+    if (kind > static_cast<uint8_t>(RecordKind::kPreprocess)) return Corrupt("unknown record kind");
+    rec.kind = static_cast<RecordKind>(kind);
     // Each file takes at least 77 bytes: bound the reservation by what is left.
     if (files > r.remaining() / 77) return Corrupt("bad file count");
     rec.files.resize(files);
@@ -89,7 +97,10 @@ absl::StatusOr<Manifest> DecodeManifest(absl::string_view data) {
       f.signature.size = static_cast<int64_t>(size);
       f.signature.mtime_ns = static_cast<int64_t>(mtime);
       f.signature.ctime_ns = static_cast<int64_t>(ctime);
-      f.trust_signature = trust != 0;
+      if (trust & ~(kFileTrust | kFilePinMtime | kFileDirectory)) return Corrupt("bad file flags");
+      f.trust_signature = (trust & kFileTrust) != 0;
+      f.pin_mtime = (trust & kFilePinMtime) != 0;
+      f.directory = (trust & kFileDirectory) != 0;
     }
     if (!r.U32(&watches) || watches > r.remaining() / 41) return Corrupt("bad watch count");
     rec.guard.resize(watches);

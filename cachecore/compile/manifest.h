@@ -3,6 +3,11 @@
 // each record names every file the compile read with its content digest, the include guard that
 // proves no header would now be found elsewhere (include_guard.h), and the result key.
 //
+// A record of kind kPreprocess has no result key and no files: it says that direct mode could
+// not record this compile (a header with an opaque __has_include or time macros, a first include
+// whose PCH cannot be told, ...) and that its result was stored in preprocessor mode, where the
+// next lookup should go.
+//
 //   zc::compile::Manifest m = ...DecodeManifest(payload)...;
 //   m.AddRecord(std::move(record));               // newest first, bounded
 //   std::string payload = zc::compile::EncodeManifest(m);
@@ -10,9 +15,9 @@
 // Manifests travel inside a store entry of type kManifest (one kManifest payload), so they get the
 // entry format's versioning, compression and checksum. Payload grammar (little-endian):
 //   manifest := version:u32 record_count:u32 record*
-//   record   := result_key:u8[32] file_count:u32 file* watch_count:u32 watch*
+//   record   := kind:u8 result_key:u8[32] file_count:u32 file* watch_count:u32 watch*
 //   file     := path_len:u32 path digest:u8[32] dev:u64 ino:u64 size:i64 mtime_ns:i64
-//               ctime_ns:i64 trust:u8
+//               ctime_ns:i64 flags:u8   (1: trust signature, 2: pin mtime, 4: directory)
 //   watch    := dir_len:u32 dir dev:u64 ino:u64 mtime_ns:i64 ctime_ns:i64 trust:u8
 //               names_len:u32 names          (names parsed lazily, see DirWatch::Names)
 //   names    := name_count:u32 (name_len:u32 name exists:u8)*
@@ -29,7 +34,8 @@
 
 namespace zc::compile {
 
-inline constexpr uint32_t kManifestVersion = 3;
+// Version history: 3 — records with files and guards; 4 — record kinds, file flags.
+inline constexpr uint32_t kManifestVersion = 4;
 inline constexpr size_t kMaxManifestRecords = 16;
 
 // A file version as stat() sees it. When a file still has the signature it had at record time
@@ -43,12 +49,25 @@ struct FileSignature {
 
 struct ManifestFile {
   std::string path;  // as the compiler named it (relative to the cwd, or absolute)
+  // The content digest; for `directory` entries and absent files, input_digest.h's PathDigest.
   util::Digest digest;
   FileSignature signature;
   bool trust_signature = false;
+  // The compile depends on the file's mtime and size too (clang checks those of a PCH's inputs):
+  // a record holds only while they are as recorded.
+  bool pin_mtime = false;
+  // A directory (a .gch directory of PCH candidates), or a path that may not exist: checked by
+  // PathDigest, never by signature.
+  bool directory = false;
+};
+
+enum class RecordKind : uint8_t {
+  kResult = 0,      // the files and guard name the result under result_key
+  kPreprocess = 1,  // use preprocessor mode for this manifest key (no result key, no files)
 };
 
 struct ManifestRecord {
+  RecordKind kind = RecordKind::kResult;
   util::Digest result_key;
   std::vector<ManifestFile> files;
   std::vector<DirWatch> guard;
@@ -57,8 +76,8 @@ struct ManifestRecord {
 struct Manifest {
   std::vector<ManifestRecord> records;  // newest first
 
-  // Puts `record` first, replacing a record with the same result key, and drops the oldest beyond
-  // kMaxManifestRecords.
+  // Puts `record` first, replacing a record of the same kind and result key, and drops the oldest
+  // beyond kMaxManifestRecords.
   void AddRecord(ManifestRecord record);
 };
 

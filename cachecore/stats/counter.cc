@@ -53,6 +53,19 @@ constexpr CounterInfo kCounters[] = {
     {C::kCompilerProducedStdout, "compiler_produced_stdout", G::kUncacheable,
      "Compiler produced stdout"},
     {C::kReadonlyMiss, "readonly_miss", G::kInfo, "Misses not stored (read-only cache)"},
+    {C::kStoreFailed, "store_failed", G::kError, "Misses not stored: the cache could not be written"},
+    {C::kOutputNotCacheable, "output_not_cacheable", G::kUncacheable,
+     "Misses not stored: an output is not a regular file (e.g. /dev/null)"},
+    {C::kTimeMacrosUnstable, "time_macros_unstable", G::kUncacheable,
+     "Misses not stored: __DATE__/__TIME__ may have changed during the compile"},
+    {C::kDirectModeFallback, "direct_mode_fallback", G::kInfo,
+     "Misses direct mode could not record (stored in preprocessor mode)"},
+    {C::kDaemonFallback, "daemon_fallback", G::kInfo,
+     "Compiles done in-process because the daemon could not be reached"},
+    {C::kRecompiledToVerify, "recompiled_to_verify", G::kInfo,
+     "Misses compiled twice: an input was written as the compile started"},
+    {C::kBadInputFile, "bad_input_file", G::kUncacheable,
+     "Could not read a file named by an option"},
 };
 
 }  // namespace

@@ -53,6 +53,13 @@ enum class Counter : uint16_t {
   kCouldNotUsePrecompiledHeader = 33,
   kCompilerProducedStdout = 34,
   kReadonlyMiss = 35,
+  kStoreFailed = 36,
+  kOutputNotCacheable = 37,
+  kTimeMacrosUnstable = 38,
+  kDirectModeFallback = 39,
+  kDaemonFallback = 40,
+  kRecompiledToVerify = 41,
+  kBadInputFile = 42,
 };
 inline constexpr uint16_t kCounterSlots = 128;  // room reserved in the stats file
 

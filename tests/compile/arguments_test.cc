@@ -69,10 +69,9 @@ TEST(ArgumentsTest, UncacheableFormsHaveTypedReasons) {
   EXPECT_EQ(Reason({"-c", "a.c", "-save-temps"}), Counter::kSaveTemps);
   EXPECT_EQ(Reason({"-c", "a.c", "-save-temps=obj"}), Counter::kSaveTemps);
   EXPECT_EQ(Reason({"-c", "a.c", "-o", "-"}), Counter::kOutputToStdout);
-  EXPECT_EQ(Reason({"-c", "a.h"}), Counter::kUnsupportedSourceLanguage);
+  EXPECT_EQ(Reason({"-S", "a.h"}), Counter::kUnsupportedSourceLanguage);
   EXPECT_EQ(Reason({"-c", "a.f90"}), Counter::kUnsupportedSourceLanguage);
   EXPECT_EQ(Reason({"-c", "a.c", "-fsyntax-only"}), Counter::kUnsupportedCompilerOption);
-  EXPECT_EQ(Reason({"-c", "a.c", "-fprofile-use=x"}), Counter::kUnsupportedCompilerOption);
   EXPECT_EQ(Reason({"-c", "a.c", "-I"}), Counter::kBadCompilerArguments);
 }
 
@@ -154,6 +153,104 @@ TEST(ArgumentsTest, LanguageForExtension) {
   EXPECT_EQ(LanguageForExtension("a.s"), "assembler");
   EXPECT_EQ(LanguageForExtension("a.S"), "assembler-with-cpp");
   EXPECT_EQ(LanguageForExtension("dir.c/a"), "");
+}
+
+}  // namespace
+}  // namespace zc::compile
+
+namespace zc::compile {
+namespace {
+
+TEST(ArgumentsTest, HeaderCompilesProduceAPrecompiledHeader) {
+  CompilePlan p = Plan({"-x", "c-header", "p.h", "-o", "p.h.gch"});
+  EXPECT_TRUE(p.pch_output);
+  EXPECT_EQ(p.language, "c-header");
+  EXPECT_EQ(p.output, "p.h.gch");
+  // Without -o the PCH goes beside the header, with or without -c.
+  EXPECT_EQ(Plan({"-c", "inc/p.hpp"}).output, "inc/p.hpp.gch");
+  EXPECT_EQ(Plan({"inc/p.h"}).output, "inc/p.h.gch");
+  EXPECT_TRUE(Plan({"-c", "-Xclang", "-emit-pch", "-x", "c++-header", "x.cxx", "-o", "x.pch"})
+                  .pch_output);
+  EXPECT_FALSE(Plan({"-x", "c-header", "p.h", "-Xclang", "-fno-pch-timestamp"}).pch_timestamps);
+  // A PCH names the files it was made from: where it is written matters.
+  EXPECT_THAT(p.hashed_args, Contains("p.h.gch"));
+}
+
+TEST(ArgumentsTest, HeaderCompilesWithSideFilesNamedByOtherRulesAreNotCached) {
+  EXPECT_EQ(Reason({"p.h", "-MD"}), Counter::kUnsupportedCompilerOption);
+  EXPECT_EQ(Reason({"p.h", "-fstack-usage"}), Counter::kUnsupportedCompilerOption);
+  EXPECT_TRUE(Plan({"p.h", "-MD", "-MF", "p.d"}).dep_file_wanted);
+}
+
+TEST(ArgumentsTest, CxxDriverReadsCAndHeaderFilesAsCxx) {
+  EXPECT_EQ(ClassifyArguments({"-c", "a.c"}, DriverFor("/usr/bin/g++-12")).index(), 0u);
+  EXPECT_EQ(std::get<CompilePlan>(ClassifyArguments({"-c", "a.c"}, DriverFor("/usr/bin/g++")))
+                .language,
+            "c++");
+  EXPECT_EQ(std::get<CompilePlan>(ClassifyArguments({"p.h"}, DriverFor("clang++"))).language,
+            "c++-header");
+  EXPECT_EQ(std::get<CompilePlan>(ClassifyArguments({"-c", "a.c"}, DriverFor("gcc"))).language,
+            "c");
+  EXPECT_EQ(std::get<CompilePlan>(
+                ClassifyArguments({"-x", "c", "-c", "a.c"}, DriverFor("g++")))
+                .language,
+            "c");
+}
+
+TEST(ArgumentsTest, SideFilesAreNamedAfterTheOutputOrTheOption) {
+  CompilePlan p = Plan({"-c", "src/a.c", "-o", "obj/a.o", "-fstack-usage",
+                        "-fcallgraph-info=su", "-Wa,-adhln=lst/a.lst,--noexecstack"});
+  ASSERT_EQ(p.side_files.size(), 3u);
+  EXPECT_EQ(p.side_files[0].path, "obj/a.su");
+  EXPECT_EQ(p.side_files[1].path, "obj/a.ci");
+  EXPECT_EQ(p.side_files[2].path, "lst/a.lst");
+  EXPECT_EQ(p.side_files[2].name, "listing1");
+  EXPECT_EQ(Plan({"-c", "a.c", "-Xassembler", "-al=x.lst"}).side_files.at(0).path, "x.lst");
+  // A listing on standard output is stored with stdout; other -a... options are not listings.
+  EXPECT_TRUE(Plan({"-c", "a.c", "-Wa,-al"}).side_files.empty());
+  EXPECT_TRUE(Plan({"-c", "a.c", "-Wa,--64"}).side_files.empty());
+}
+
+TEST(ArgumentsTest, OptionsThatWriteFilesZcwrapDoesNotKeepAreNotCached) {
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"-c", "a.c", "-Wa,--MD,as.d"},
+           {"-c", "a.c", "-ftime-trace"},
+           {"-c", "a.c", "-MJ", "x.json"},
+           {"-c", "a.c", "-fopt-info-vec-all=x.txt"},
+           {"-c", "a.c", "-fdiagnostics-format=sarif-file"},
+           {"-c", "a.c", "-fsave-optimization-record"},
+           {"-c", "a.c", "-foptimization-record-file=x.yaml"},
+           {"-c", "a.c", "-fprofile-note=x.gcno"},
+           {"-c", "a.c", "-Xclang", "-dependency-file", "-Xclang", "x.d"},
+           {"-c", "a.c", "-dumpbase", "x"},
+       }) {
+    EXPECT_EQ(Reason(args), Counter::kUnsupportedCompilerOption) << args[2];
+  }
+  EXPECT_TRUE(Plan({"-c", "a.c", "-fopt-info-vec"}).side_files.empty()) << "to stderr: cached";
+}
+
+TEST(ArgumentsTest, FilesNamedByOptionsAreInputs) {
+  EXPECT_THAT(Plan({"-c", "a.c", "-fsanitize-ignorelist=ign.txt", "-fprofile-use=prof",
+                    "-fplugin=./p.so", "--specs=/abs/x.specs", "-include-pch", "p.pch",
+                    "-Xclang", "-include-pch", "-Xclang", "q.pch"})
+                  .input_files,
+              ElementsAre("ign.txt", "prof", "./p.so", "/abs/x.specs", "p.pch", "q.pch"));
+  EXPECT_THAT(Plan({"-c", "a.c", "-include-pch", "p.pch"}).explicit_pchs, ElementsAre("p.pch"));
+  // Defaults: gcc reads <output base>.gcda, clang default.profdata.
+  EXPECT_THAT(Plan({"-c", "a.c", "-o", "obj/a.o", "-fprofile-use"}).input_files,
+              ElementsAre("obj/a.gcda", "default.profdata"));
+  EXPECT_THAT(Plan({"-c", "a.c", "-fprofile-use", "-fprofile-dir=pd"}).input_files,
+              ElementsAre("pd", "default.profdata"));
+  EXPECT_THAT(Plan({"-c", "a.c", "-fauto-profile"}).input_files, ElementsAre("fbdata.afdo"));
+  // Looked up in the compiler's own directories: which file is read cannot be told.
+  EXPECT_EQ(Reason({"-c", "a.c", "-specs=rel.specs"}), Counter::kUnsupportedCompilerOption);
+  EXPECT_EQ(Reason({"-c", "a.c", "-fplugin=annobin"}), Counter::kUnsupportedCompilerOption);
+  EXPECT_EQ(Reason({"-c", "a.c", "-Xclang", "-include-pch"}), Counter::kBadCompilerArguments);
+}
+
+TEST(ArgumentsTest, IncludeFilesAreRecordedForPchLookup) {
+  EXPECT_THAT(Plan({"-c", "a.c", "-include", "pre.h", "-include", "/abs/b.h"}).include_files,
+              ElementsAre("pre.h", "/abs/b.h"));
 }
 
 }  // namespace

@@ -46,6 +46,7 @@ class FakeCompiler : public util::ProcessRunner {
       return r;
     }
     ++compiles;
+    if (object_changes_each_compile) object = absl::StrCat("OBJECT-", compiles);
     r.exit_code = compile_exit;
     r.stderr_data = warning;
     r.stdout_data = "compiler stdout\n";
@@ -69,6 +70,7 @@ class FakeCompiler : public util::ProcessRunner {
   int compiles = 0;
   int search_dir_queries = 0;
   bool throw_next = false;
+  bool object_changes_each_compile = false;  // a compiler whose output is not reproducible
 };
 
 class EngineTest : public ::testing::Test {
@@ -215,7 +217,7 @@ TEST_F(EngineTest, OutputToADeviceIsNeverStored) {
   // A compile to /dev/null must not become the entry a later real compile is served from.
   CompileResult r = Compile(*engine, {"-c", "a.c", "-o", "/dev/null"});
   EXPECT_EQ(r.outcome, Outcome::kMiss);
-  EXPECT_EQ(Stat(*engine, Counter::kCompilerProducedNoOutput), 1u);
+  EXPECT_EQ(Stat(*engine, Counter::kOutputNotCacheable), 1u);
   EXPECT_EQ(Compile(*engine, {"-c", "a.c", "-o", "a.o"}).outcome, Outcome::kMiss);
 }
 
@@ -307,6 +309,78 @@ TEST_F(DirectModeTest, DisabledDirectModeUsesPreprocessorMode) {
   Compile(*engine, {"-c", "a.c"});
   EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).reason, Counter::kPreprocessedCacheHit);
   EXPECT_EQ(Stat(*engine, Counter::kDirectCacheHit), 0u);
+}
+
+// Returns just after the coarse clock (file timestamps) ticked.
+void WaitForClockTick() {
+  struct timespec start, now;
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &start);
+  do {
+    ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  } while (now.tv_nsec == start.tv_nsec && now.tv_sec == start.tv_sec);
+}
+
+TEST_F(DirectModeTest, HeaderWrittenAsTheCompileStartsIsVerifiedByCompilingAgain) {
+  auto engine = MakeEngine();
+  WaitForClockTick();
+  test::WriteTestFile(dir_.Join("inc/h.h"), "#define H 3\n");  // same tick as the compile
+  CompileResult miss = Compile(*engine, {"-c", "a.c"});
+  EXPECT_EQ(miss.outcome, Outcome::kMiss);
+  EXPECT_TRUE(miss.stored);
+  EXPECT_EQ(fake_.compiles, 2);
+  EXPECT_EQ(Stat(*engine, Counter::kRecompiledToVerify), 1u);
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).reason, Counter::kDirectCacheHit);
+}
+
+TEST_F(DirectModeTest, VerificationThatDisagreesStoresNothingAndKeepsTheFirstOutputs) {
+  auto engine = MakeEngine();
+  fake_.object_changes_each_compile = true;
+  WaitForClockTick();
+  test::WriteTestFile(dir_.Join("inc/h.h"), "#define H 3\n");
+  CompileResult miss = Compile(*engine, {"-c", "a.c", "-o", "a.o"});
+  EXPECT_EQ(miss.outcome, Outcome::kMiss);
+  EXPECT_FALSE(miss.stored);
+  EXPECT_EQ(Stat(*engine, Counter::kModifiedInputFile), 1u);
+  EXPECT_EQ(test::ReadTestFile(dir_.Join("a.o")), "OBJECT-1") << "the outputs of the result given";
+}
+
+TEST_F(DirectModeTest, HeaderDirectModeCannotRecordIsStoredInPreprocessorMode) {
+  Write("inc/h.h", "#define P <stdio.h>\n#if __has_include(P)\n#define H 1\n#endif\n");
+  auto engine = MakeEngine();
+  CompileResult miss = Compile(*engine, {"-c", "a.c"});
+  EXPECT_TRUE(miss.stored);
+  EXPECT_EQ(Stat(*engine, Counter::kDirectModeFallback), 1u);
+  CompileResult hit = Compile(*engine, {"-c", "a.c"});
+  EXPECT_EQ(hit.reason, Counter::kPreprocessedCacheHit) << "the manifest says: preprocessor mode";
+  EXPECT_EQ(fake_.compiles, 1);
+}
+
+TEST_F(DirectModeTest, NoPrivateDependencyFileMeansPreprocessorModeWithItsOwnKey) {
+  // Depend mode needs a private .d under <cache>/tmp; when it cannot have one, the compile goes
+  // through preprocessor mode, keyed by its own preprocessed output.
+  auto engine = MakeEngine();
+  test::WriteTestFile(cache_ + "/tmp", "a file where the directory should be");
+  CompileResult miss = Compile(*engine, {"-c", "a.c"});
+  EXPECT_EQ(miss.outcome, Outcome::kMiss);
+  EXPECT_TRUE(miss.stored);
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).reason, Counter::kPreprocessedCacheHit);
+  fake_.preprocessed = "int other;\n";
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).outcome, Outcome::kMiss);
+}
+
+TEST_F(DirectModeTest, FilesNamedByOptionsAreInTheKey) {
+  auto engine = MakeEngine();
+  Write("ign.txt", "fun:f\n");
+  Compile(*engine, {"-c", "a.c", "-fsanitize-ignorelist=ign.txt"});
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c", "-fsanitize-ignorelist=ign.txt"}).reason,
+            Counter::kDirectCacheHit);
+  Write("ign.txt", "fun:g\n");
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c", "-fsanitize-ignorelist=ign.txt"}).outcome,
+            Outcome::kMiss);
+  ASSERT_EQ(::unlink(dir_.Join("ign.txt").c_str()), 0);
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c", "-fsanitize-ignorelist=ign.txt"}).outcome,
+            Outcome::kMiss)
+      << "absent is a state of its own";
 }
 
 TEST_F(EngineTest, ColorIsPartOfTheKey) {

@@ -70,10 +70,53 @@ TEST(ManifestTest, EveryTruncationIsDataLoss) {
 }
 
 TEST(ManifestTest, HugeCountsDoNotAllocate) {
-  std::string data("\x03\x00\x00\x00\x01\x00\x00\x00", 8);
+  std::string data("\x04\x00\x00\x00\x01\x00\x00\x00\x00", 9);  // version, 1 record, kind
   data += std::string(32, 'k');
   data += std::string("\xff\xff\xff\x7f", 4);  // 2^31 files claimed
   EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(data).status()));
+}
+
+TEST(ManifestTest, RecordKindsAndFileFlagsRoundTrip) {
+  Manifest m;
+  ManifestRecord marker;
+  marker.kind = RecordKind::kPreprocess;
+  m.AddRecord(marker);
+  ManifestRecord rec = Record(1);
+  rec.files[0].trust_signature = false;
+  rec.files[0].pin_mtime = true;
+  ManifestFile pch;
+  pch.path = "p.h.gch";
+  pch.directory = true;
+  rec.files.push_back(pch);
+  m.AddRecord(rec);
+  absl::StatusOr<Manifest> back = DecodeManifest(EncodeManifest(m));
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->records.size(), 2u);
+  EXPECT_EQ(back->records[0].kind, RecordKind::kResult);
+  EXPECT_EQ(back->records[1].kind, RecordKind::kPreprocess);
+  const ManifestFile& f = back->records[0].files[0];
+  EXPECT_FALSE(f.trust_signature);
+  EXPECT_TRUE(f.pin_mtime);
+  EXPECT_FALSE(f.directory);
+  EXPECT_TRUE(back->records[0].files[1].directory);
+  // One marker per manifest: a second replaces the first.
+  m.AddRecord(marker);
+  EXPECT_EQ(m.records.size(), 2u);
+}
+
+TEST(ManifestTest, UnknownRecordKindOrFileFlagIsDataLoss) {
+  Manifest m;
+  m.AddRecord(Record(1));
+  std::string data = EncodeManifest(m);
+  std::string bad_kind = data;
+  bad_kind[8] = 7;  // after version and count
+  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(bad_kind).status()));
+  // The flags byte of the only file sits just before the watch count.
+  const size_t flags_at = 8 + 1 + 32 + 4 + 4 + Record(1).files[0].path.size() + 32 + 40;
+  std::string bad_flags = data;
+  ASSERT_EQ(bad_flags[flags_at], 1);
+  bad_flags[flags_at] = static_cast<char>(0x80);
+  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(bad_flags).status()));
 }
 
 TEST(ManifestTest, MalformedLazyNamesFailTheGuardCheck) {

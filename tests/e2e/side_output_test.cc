@@ -1,5 +1,6 @@
-// Side outputs next to the object: -gsplit-dwarf's .dwo and --coverage's .gcno are stored with the
-// object and restored on a hit, equal to the plain compiler's.
+// Side outputs: -gsplit-dwarf's .dwo, --coverage's .gcno, -fstack-usage's .su,
+// -fcallgraph-info's .ci and assembler listings (-Wa,-a...=file) are stored with the object and
+// restored on a hit, equal to the plain compiler's.
 //
 // Both embed the directory (debug info, the .gcda path), so the plain compiler runs first in the
 // very directory zcwrap then uses; its outputs are saved and removed before each zcwrap run.
@@ -74,7 +75,30 @@ INSTANTIATE_TEST_SUITE_P(
                            {"out/a.o", "out/a.gcno"}},
             SideOutputCase{"ClangCoverage",
                            {"clang", "--coverage", "-c", "a.c", "-o", "out/a.o"},
-                           {"out/a.o", "out/a.gcno"}}),
+                           {"out/a.o", "out/a.gcno"}},
+            // Assembler listings, named in the option (the report).
+            SideOutputCase{"GccAssemblerListing",
+                           {"gcc", "-Wa,-adhln=out/a.lst", "-c", "a.c", "-o", "out/a.o"},
+                           {"out/a.o", "out/a.lst"}},
+            // gas writes one listing, the last one asked for. (Without "n", its page headers
+            // name gcc's temporary .s file, which differs from run to run.)
+            SideOutputCase{"GccTwoListings",
+                           {"gcc", "-Wa,-al=one.lst,--noexecstack", "-Xassembler", "-alhn=two.lst",
+                            "-c", "a.c", "-o", "out/a.o"},
+                           {"out/a.o", "two.lst"}},
+            // Stack usage and call graph info, named after the object.
+            SideOutputCase{"GccStackUsage",
+                           {"gcc", "-fstack-usage", "-c", "a.c", "-o", "out/a.o"},
+                           {"out/a.o", "out/a.su"}},
+            SideOutputCase{"ClangStackUsage",
+                           {"clang", "-fstack-usage", "-c", "a.c", "-o", "out/a.o"},
+                           {"out/a.o", "out/a.su"}},
+            SideOutputCase{"GccStackUsageAssembly",
+                           {"gcc", "-fstack-usage", "-S", "a.c", "-o", "out/a.s"},
+                           {"out/a.s", "out/a.su"}},
+            SideOutputCase{"GccCallgraphInfo",
+                           {"gcc", "-fcallgraph-info=su", "-c", "a.c", "-o", "out/a.o"},
+                           {"out/a.o", "out/a.ci"}}),
         ::testing::Values(Mode::kDirect, Mode::kPreprocessor)),
     [](const ::testing::TestParamInfo<std::tuple<SideOutputCase, Mode>>& info) {
       return std::get<0>(info.param).label + ModeName(std::get<1>(info.param));
