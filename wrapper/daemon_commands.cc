@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cachecore/compile/engine.h"
 #include "cachecore/daemon/client.h"
@@ -35,33 +36,42 @@ std::vector<std::string> DaemonEnvironment(const config::Config& config) {
 }
 
 int RunServer(const config::Config& config, const daemon::Endpoint& endpoint, std::string* err) {
-  store::StoreOptions options;
-  options.root = config.cache_dir;
-  options.max_size = config.max_size;
-  options.max_files = config.max_files;
-  options.compression_level = config.compression_level;
-  absl::StatusOr<std::unique_ptr<store::LocalStore>> store = store::LocalStore::Open(options);
-  if (!store.ok()) {
-    absl::StrAppend(err, "zcwrap: cannot open cache: ", store.status().message(), "\n");
-    return 1;
-  }
   // Compilers started by the daemon die with it, so a killed daemon never leaves a compile
   // racing the client's own fallback compile.
   static util::PosixProcessRunner runner(/*children_die_with_parent=*/true);
-  // Decoded manifests and entries stay in memory across requests (bounded).
-  constexpr size_t kMemoryCacheBytes = size_t{256} << 20;
-  auto engine = std::make_unique<compile::Engine>(config, std::move(*store), &runner,
-                                                  kMemoryCacheBytes);
+  // The engine for the cache directory; made again when the directory is replaced.
+  daemon::EngineFactory make_engine =
+      [config]() -> absl::StatusOr<std::unique_ptr<compile::Engine>> {
+    store::StoreOptions options;
+    options.root = config.cache_dir;
+    options.max_size = config.max_size;
+    options.max_files = config.max_files;
+    options.compression_level = config.compression_level;
+    absl::StatusOr<std::unique_ptr<store::LocalStore>> store = store::LocalStore::Open(options);
+    if (!store.ok()) return store.status();
+    // Decoded manifests and entries stay in memory across requests (bounded).
+    constexpr size_t kMemoryCacheBytes = size_t{256} << 20;
+    return std::make_unique<compile::Engine>(config, std::move(*store), &runner,
+                                             kMemoryCacheBytes);
+  };
   daemon::ServerOptions server_options;
   server_options.endpoint = endpoint;
   server_options.cache_dir = config.cache_dir;
   server_options.max_parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   server_options.idle_timeout_s = config.daemon_idle_timeout;
   absl::StatusOr<std::unique_ptr<daemon::Server>> server =
-      daemon::Server::Start(server_options, std::move(engine));
+      daemon::Server::Start(server_options, std::move(make_engine));
   if (!server.ok()) {
     absl::StrAppend(err, "zcwrap: cannot start daemon: ", server.status().message(), "\n");
     return 1;
+  }
+  // Tell the client that started us (daemon::Client::EnsureRunning) that we listen.
+  if (const char* fd = std::getenv(daemon::Client::kReadyFdVariable)) {
+    int n = 0;
+    if (absl::SimpleAtoi(fd, &n) && n > 2) {
+      (void)!::write(n, "R", 1);
+      ::close(n);
+    }
   }
   (*server)->Run();
   return 0;
@@ -128,12 +138,12 @@ int RunDaemonCommand(const std::vector<std::string>& args, const config::EnvLook
   return 0;
 }
 
-std::optional<daemon::CompileResponseMessage> CompileThroughDaemon(
+absl::StatusOr<daemon::CompileResponseMessage> CompileThroughDaemon(
     const config::Config& config, const std::vector<std::string>& argv, const std::string& cwd,
     bool stderr_is_tty) {
   absl::StatusOr<daemon::Endpoint> endpoint =
       daemon::EndpointFor(config.cache_dir, config::ProcessEnv());
-  if (!endpoint.ok()) return std::nullopt;
+  if (!endpoint.ok()) return endpoint.status();
   daemon::Client client(*endpoint);
   daemon::CompileRequestMessage request;
   request.argv = argv;
@@ -145,13 +155,11 @@ std::optional<daemon::CompileResponseMessage> CompileThroughDaemon(
   request.umask = mask;
   absl::StatusOr<daemon::CompileResponseMessage> response = client.Compile(request);
   if (!response.ok() && absl::IsUnavailable(response.status())) {
-    if (!client.EnsureRunning(SelfExecutable(), DaemonEnvironment(config)).ok()) {
-      return std::nullopt;
-    }
+    absl::Status started = client.EnsureRunning(SelfExecutable(), DaemonEnvironment(config));
+    if (!started.ok()) return started;
     response = client.Compile(request);
   }
-  if (!response.ok()) return std::nullopt;
-  return std::move(*response);
+  return response;
 }
 
 }  // namespace zc::wrapper

@@ -1,7 +1,7 @@
 // zcwrap's daemon front: the --daemon-* commands and compiling through a running daemon.
 //
 //   int code = zc::wrapper::RunDaemonCommand(args, out, err);   // --daemon-start|stop|status|run
-//   std::optional<zc::daemon::CompileResponseMessage> r = zc::wrapper::CompileThroughDaemon(...);
+//   absl::StatusOr<zc::daemon::CompileResponseMessage> r = zc::wrapper::CompileThroughDaemon(...);
 #ifndef ZCWRAP_WRAPPER_DAEMON_COMMANDS_H_
 #define ZCWRAP_WRAPPER_DAEMON_COMMANDS_H_
 
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "cachecore/config/config.h"
 #include "cachecore/daemon/protocol.h"
 
@@ -23,9 +24,9 @@ int RunDaemonCommand(const std::vector<std::string>& args, const config::EnvLook
                      std::string* out, std::string* err);
 
 // Sends one compile to the daemon for `config.cache_dir`, starting it first when
-// config.daemon == "auto" or "on". nullopt when the daemon gave no verdict: the caller compiles
-// on its own. Never fails the build.
-std::optional<daemon::CompileResponseMessage> CompileThroughDaemon(
+// config.daemon == "auto" or "on". An error (saying why) when the daemon gave no verdict: the
+// caller compiles on its own. Never fails the build.
+absl::StatusOr<daemon::CompileResponseMessage> CompileThroughDaemon(
     const config::Config& config, const std::vector<std::string>& argv, const std::string& cwd,
     bool stderr_is_tty);
 

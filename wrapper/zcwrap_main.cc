@@ -1,5 +1,6 @@
 #include "wrapper/zcwrap_main.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,12 +10,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "cachecore/audit/compile_events.h"
 #include "cachecore/compile/engine.h"
 #include "cachecore/config/config.h"
 #include "cachecore/store/local_store.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/process.h"
+#include "cachecore/util/scoped_fd.h"
 #include "wrapper/compiler_lookup.h"
 #include "wrapper/daemon_commands.h"
 #include "wrapper/management.h"
@@ -58,6 +61,18 @@ void AuditUncached(const config::Config* config, const std::vector<std::string>&
   events.Finished(outcome, stats::CounterName(reason), exit_code, 0);
 }
 
+// One line in the log file (if any) for a call the engine never saw.
+void LogUncached(const config::Config& config, const std::vector<std::string>& argv,
+                 const std::string& cwd, absl::string_view why) {
+  if (config.log_file.empty()) return;
+  util::ScopedFd fd(
+      ::open(config.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666));
+  if (!fd.valid()) return;
+  (void)util::WriteAll(fd.get(), absl::StrCat("zcwrap[", ::getpid(), "] passthrough ", why,
+                                               " cwd=", cwd, " argv=", absl::StrJoin(argv, " "),
+                                               "\n"));
+}
+
 // Runs the real compiler in place of this process. Only returns (with an exit code) if it cannot.
 int ExecCompiler(const std::vector<std::string>& argv) {
   absl::Status st = util::ExecReplacingProcess(argv);
@@ -80,10 +95,14 @@ int Compile(std::vector<std::string> argv) {
   }
 
   const bool stderr_is_tty = ::isatty(2) == 1;
+  // Why the daemon could not take this compile: counted, logged and audited by the in-process
+  // engine, never written into the compile's output.
+  std::string fallback_note;
   if (config->daemon != "off") {
     // The daemon does the lookup and restores outputs itself; this process only relays.
-    if (std::optional<daemon::CompileResponseMessage> r =
-            CompileThroughDaemon(*config, argv, cwd, stderr_is_tty)) {
+    absl::StatusOr<daemon::CompileResponseMessage> r =
+        CompileThroughDaemon(*config, argv, cwd, stderr_is_tty);
+    if (r.ok()) {
       if (r->outcome == static_cast<uint8_t>(compile::Outcome::kPassthrough)) {
         return ExecCompiler(argv);
       }
@@ -91,9 +110,7 @@ int Compile(std::vector<std::string> argv) {
       WriteFd(2, r->stderr_data);
       return r->exit_code;
     }
-    if (config->daemon == "on") {
-      WriteFd(2, "zcwrap: daemon unavailable; compiling without it\n");
-    }
+    fallback_note = absl::StrCat("daemon unavailable (", r.status().message(), ")");
   }
 
   store::StoreOptions options;
@@ -102,7 +119,14 @@ int Compile(std::vector<std::string> argv) {
   options.max_files = config->max_files;
   options.compression_level = config->compression_level;
   absl::StatusOr<std::unique_ptr<store::LocalStore>> store = store::LocalStore::Open(options);
-  if (!store.ok()) return ExecCompiler(argv);
+  if (!store.ok()) {
+    // No cache to count in: the log and the audit say why the compiler ran plainly.
+    LogUncached(*config, argv, cwd,
+                absl::StrCat(fallback_note.empty() ? "" : fallback_note + "; ",
+                             "cannot open the cache: ", store.status().message()));
+    AuditUncached(&*config, argv, cwd, "error", stats::Counter::kInternalError, std::nullopt);
+    return ExecCompiler(argv);
+  }
 
   // Deliberately never destroyed (but reachable from a global, so leak checkers stay quiet): the
   // process ends right after, and exit() reclaims the mappings and memory faster than unmapping
@@ -114,6 +138,7 @@ int Compile(std::vector<std::string> argv) {
   request.argv = argv;
   request.cwd = cwd;
   request.stderr_is_tty = stderr_is_tty;
+  request.fallback_note = std::move(fallback_note);
   compile::CompileResult result = engine->Compile(request);
   if (result.outcome == compile::Outcome::kPassthrough) return ExecCompiler(argv);
   WriteFd(1, result.stdout_data);

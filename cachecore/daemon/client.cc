@@ -1,6 +1,7 @@
 #include "cachecore/daemon/client.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -99,27 +100,41 @@ absl::Status Client::EnsureRunning(const std::string& zcwrap_path,
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::vector<std::string> env_copy = env;
+  env_copy.push_back(absl::StrCat(kReadyFdVariable, "=", kReadyFd));
   for (std::string& e : env_copy) envp.push_back(e.data());
   envp.push_back(nullptr);
 
-  // The exec's outcome comes back through a close-on-exec pipe: end of file means it ran.
-  int report[2];
+  // The exec's outcome comes back through a close-on-exec pipe: end of file means it ran. The
+  // daemon then says it listens through a second one (kReadyFd), or ends it by dying, so a
+  // daemon that cannot start is known at once, not after the whole wait.
+  int report[2], ready[2];
   if (::pipe2(report, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
+  if (::pipe2(ready, O_CLOEXEC) != 0) {
+    ::close(report[0]);
+    ::close(report[1]);
+    return absl::InternalError("pipe failed");
+  }
   // Double fork, so the daemon is nobody's child and survives the client.
   const pid_t child = ::fork();
   if (child < 0) {
-    ::close(report[0]);
-    ::close(report[1]);
+    for (int fd : {report[0], report[1], ready[0], ready[1]}) ::close(fd);
     return absl::InternalError("fork failed");
   }
   if (child == 0) {
     ::close(report[0]);
+    ::close(ready[0]);
     ::setsid();
     if (::fork() != 0) ::_exit(0);
     int devnull = ::open("/dev/null", O_RDWR);
     ::dup2(devnull, 0);
     ::dup2(devnull, 1);
     ::dup2(devnull, 2);
+    if (report[1] == kReadyFd) report[1] = ::fcntl(report[1], F_DUPFD_CLOEXEC, kReadyFd + 1);
+    if (ready[1] == kReadyFd) {
+      ::fcntl(kReadyFd, F_SETFD, 0);  // keep it across the exec
+    } else {
+      ::dup2(ready[1], kReadyFd);  // the copy is not close-on-exec
+    }
     if (::chdir("/") != 0) ::_exit(127);
     ::execve(argv[0], argv.data(), envp.data());
     int err = errno;
@@ -127,6 +142,7 @@ absl::Status Client::EnsureRunning(const std::string& zcwrap_path,
     ::_exit(127);
   }
   ::close(report[1]);
+  ::close(ready[1]);
   ::waitpid(child, nullptr, 0);
   int exec_errno = 0;
   ssize_t n;
@@ -134,24 +150,38 @@ absl::Status Client::EnsureRunning(const std::string& zcwrap_path,
     n = ::read(report[0], &exec_errno, sizeof(exec_errno));
   } while (n < 0 && errno == EINTR);
   ::close(report[0]);
+  util::ScopedFd ready_fd(ready[0]);
 
+  std::string why = "daemon did not start in time";
   if (n != static_cast<ssize_t>(sizeof(exec_errno))) {
     const auto deadline = std::chrono::steady_clock::now() + kStartWait;
+    bool said_ready = false;
     while (std::chrono::steady_clock::now() < deadline) {
+      if (!said_ready) {
+        pollfd p = {ready_fd.get(), POLLIN, 0};
+        if (::poll(&p, 1, 5) > 0) {
+          char c = 0;
+          const ssize_t got = ::read(ready_fd.get(), &c, 1);
+          if (got == 0) {
+            why = "the daemon exited at start (see its log)";
+            break;
+          }
+          said_ready = got == 1;
+        }
+      }
       if (Ping().ok()) {
         ::unlink(endpoint_.failed_path.c_str());
         return absl::OkStatus();
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      if (said_ready) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+  } else {
+    why = absl::StrCat("cannot run ", zcwrap_path, ": ", std::strerror(exec_errno));
   }
-  // Remember the failure for a while (and say why in the daemon log's place).
+  // Remember the failure for a while.
   util::ScopedFd marker(::open(endpoint_.failed_path.c_str(),
                                O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  return absl::DeadlineExceededError(n == static_cast<ssize_t>(sizeof(exec_errno))
-                                         ? absl::StrCat("cannot run ", zcwrap_path, ": ",
-                                                        std::strerror(exec_errno))
-                                         : std::string("daemon did not start in time"));
+  return absl::UnavailableError(why);
 }
 
 }  // namespace zc::daemon

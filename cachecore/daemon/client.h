@@ -6,9 +6,12 @@
 //
 // Starting is single-flight: EnsureRunning takes the endpoint's lock file, checks again that no
 // daemon answers, starts `<zcwrap> --daemon-run` detached (which replaces a stale socket), and
-// waits (at most 3 s) until it answers. A failed start is remembered for a minute, so compiles
-// do not each wait for a daemon that cannot start: they compile on their own at once. Many clients starting at once therefore make exactly one daemon;
-// the others wait on the lock and then connect.
+// waits (at most 3 s) until it answers. The daemon reports through an inherited pipe (its
+// number in ZCWRAP_DAEMON_READY_FD) once it listens, and a daemon that dies first ends that pipe,
+// so a start that fails is known at once instead of after the whole wait. A failed start is
+// remembered for a minute, so compiles do not each try a daemon that cannot start: they compile
+// on their own at once. Many clients starting at once make exactly one daemon; the others wait
+// on the lock and then connect.
 #ifndef ZCWRAP_CACHECORE_DAEMON_CLIENT_H_
 #define ZCWRAP_CACHECORE_DAEMON_CLIENT_H_
 
@@ -33,6 +36,10 @@ class Client {
   absl::StatusOr<std::string> Status() const;
   // Asks the daemon to finish in-flight work and exit, and waits (bounded) until it has.
   absl::Status Shutdown() const;
+
+  // The daemon's end of the start-up report: write one byte to it once listening, then close it.
+  static constexpr const char* kReadyFdVariable = "ZCWRAP_DAEMON_READY_FD";
+  static constexpr int kReadyFd = 3;
 
   // Starts the daemon if none answers. `zcwrap_path` is the executable to run with
   // --daemon-run; `env` its environment (must name the cache directory).

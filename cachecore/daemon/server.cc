@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -35,8 +36,23 @@ uint64_t RssBytes() {
 
 }  // namespace
 
+absl::StatusOr<Server::EngineForDir> Server::MakeEngine(const EngineFactory& make_engine,
+                                                       const std::string& cache_dir) {
+  absl::StatusOr<std::unique_ptr<compile::Engine>> engine = make_engine();
+  if (!engine.ok()) return engine.status();
+  struct stat st;
+  if (::stat(cache_dir.c_str(), &st) != 0) return util::ErrnoToStatus(errno, cache_dir);
+  EngineForDir out;
+  out.engine = std::move(*engine);
+  out.dev = static_cast<uint64_t>(st.st_dev);
+  out.ino = static_cast<uint64_t>(st.st_ino);
+  return out;
+}
+
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options,
-                                                      std::unique_ptr<compile::Engine> engine) {
+                                                      EngineFactory make_engine) {
+  absl::StatusOr<EngineForDir> engine = MakeEngine(make_engine, options.cache_dir);
+  if (!engine.ok()) return engine.status();
   const std::string& path = options.endpoint.socket_path;
   absl::StatusOr<util::ScopedFd> listener = ListenUnix(path);
   if (!listener.ok() && absl::IsAlreadyExists(listener.status())) {
@@ -48,13 +64,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options,
     listener = ListenUnix(path);
   }
   if (!listener.ok()) return listener.status();
-  return std::unique_ptr<Server>(
-      new Server(std::move(options), std::move(engine), std::move(*listener)));
+  return std::unique_ptr<Server>(new Server(std::move(options), std::move(make_engine),
+                                            std::move(*engine), std::move(*listener)));
 }
 
-Server::Server(ServerOptions options, std::unique_ptr<compile::Engine> engine,
+Server::Server(ServerOptions options, EngineFactory make_engine, EngineForDir engine,
                util::ScopedFd listener)
-    : options_(std::move(options)), engine_(std::move(engine)), listener_(std::move(listener)) {
+    : options_(std::move(options)),
+      make_engine_(std::move(make_engine)),
+      engine_(std::move(engine)),
+      listener_(std::move(listener)) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
     wake_read_.Reset(fds[0]);
@@ -75,6 +94,26 @@ void Server::Log(const std::string& line) const {
   if (fd.valid()) {
     (void)util::WriteAll(fd.get(), absl::StrCat("zcwrap daemon[", ::getpid(), "] ", line, "\n"));
   }
+}
+
+std::shared_ptr<compile::Engine> Server::CurrentEngine() {
+  struct stat st;
+  const bool same_dir = ::stat(options_.cache_dir.c_str(), &st) == 0;
+  std::lock_guard<std::mutex> lock(engine_mu_);
+  if (same_dir && static_cast<uint64_t>(st.st_dev) == engine_.dev &&
+      static_cast<uint64_t>(st.st_ino) == engine_.ino) {
+    return engine_.engine;
+  }
+  // Removed or replaced: start over on the directory there now (created if need be).
+  absl::StatusOr<EngineForDir> fresh = MakeEngine(make_engine_, options_.cache_dir);
+  if (!fresh.ok()) {
+    Log(absl::StrCat("cache directory replaced, and a new engine failed: ",
+                     fresh.status().message()));
+    return nullptr;
+  }
+  Log("cache directory replaced: new engine, memory tables dropped");
+  engine_ = std::move(*fresh);
+  return engine_.engine;
 }
 
 void Server::RequestStop() {
@@ -180,6 +219,12 @@ std::string Server::HandleCompile(const std::string& payload, int conn_fd) {
     return EncodeCompileResponse(response);
   }
 
+  std::shared_ptr<compile::Engine> engine = CurrentEngine();
+  if (engine == nullptr) {
+    response.outcome = static_cast<uint8_t>(compile::Outcome::kPassthrough);
+    response.reason = static_cast<uint16_t>(stats::Counter::kInternalError);
+    return EncodeCompileResponse(response);
+  }
   {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [this] { return compiling_ < options_.max_parallel; });
@@ -195,7 +240,7 @@ std::string Server::HandleCompile(const std::string& payload, int conn_fd) {
   req.cancel_fds = {conn_fd};
   req.origin = "zcwrap-daemon";
   req.umask = static_cast<int>(request->umask);
-  compile::CompileResult result = engine_->Compile(req);
+  compile::CompileResult result = engine->Compile(req);
   --in_flight_;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -217,6 +262,11 @@ std::string Server::HandleCompile(const std::string& payload, int conn_fd) {
 }
 
 std::string Server::StatusJson() const {
+  std::shared_ptr<compile::Engine> engine;
+  {
+    std::lock_guard<std::mutex> lock(engine_mu_);
+    engine = engine_.engine;
+  }
   const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::steady_clock::now() - started_)
                           .count();
@@ -227,7 +277,7 @@ std::string Server::StatusJson() const {
       "\"socket\": \"%s\"}",
       ::getpid(), kZcwrapVersion, kProtocolVersion, uptime, requests_.load(), RssBytes(),
       in_flight_.load(), options_.max_parallel, options_.idle_timeout_s,
-      engine_->memory_manifests(), engine_->memory_results(),
+      engine->memory_manifests(), engine->memory_results(),
       util::JsonEscape(options_.cache_dir), util::JsonEscape(options_.endpoint.socket_path));
 }
 

@@ -5,7 +5,13 @@
 //   server->Run();   // returns after a shutdown request or the idle timeout, in-flight done
 //
 // Threads: one accept loop that never compiles, one thread per connection; compiles beyond
-// `max_parallel` wait for a slot. Every connection's peer uid must equal ours (SO_PEERCRED); a
+// `max_parallel` wait for a slot.
+//
+// The daemon follows its cache directory: before each compile it checks (one stat) that the
+// directory is still the one its engine opened. When it was removed or replaced (`rm -rf` by a
+// CI cleanup script), a new engine is made for the directory now there: memory tables dropped,
+// the new stats file mapped, so the counters `zcwrap -s` reads stay exact. Compiles already
+// running finish with the engine they started with. Every connection's peer uid must equal ours (SO_PEERCRED); a
 // stranger is refused and logged. A client that disconnects cancels its compile (its socket is
 // the compile's cancel descriptor).
 #ifndef ZCWRAP_CACHECORE_DAEMON_SERVER_H_
@@ -14,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,6 +32,10 @@
 
 namespace zc::daemon {
 
+// Makes the engine for the cache directory (opening or creating it). Called at start and
+// whenever the directory was replaced.
+using EngineFactory = std::function<absl::StatusOr<std::unique_ptr<compile::Engine>>()>;
+
 struct ServerOptions {
   Endpoint endpoint;
   std::string cache_dir;
@@ -34,10 +45,10 @@ struct ServerOptions {
 
 class Server {
  public:
-  // Binds the endpoint. A socket file nobody answers on is stale and replaced; if another daemon
-  // answers, AlreadyExists.
+  // Makes the engine and binds the endpoint. A socket file nobody answers on is stale and
+  // replaced; if another daemon answers, AlreadyExists.
   static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options,
-                                                       std::unique_ptr<compile::Engine> engine);
+                                                       EngineFactory make_engine);
   ~Server();
 
   void Run();
@@ -48,13 +59,25 @@ class Server {
   std::string StatusJson() const;
 
  private:
-  Server(ServerOptions options, std::unique_ptr<compile::Engine> engine, util::ScopedFd listener);
+  // An engine with the identity of the directory it opened.
+  struct EngineForDir {
+    std::shared_ptr<compile::Engine> engine;
+    uint64_t dev = 0, ino = 0;
+  };
+  static absl::StatusOr<EngineForDir> MakeEngine(const EngineFactory& make_engine,
+                                                 const std::string& cache_dir);
+  Server(ServerOptions options, EngineFactory make_engine, EngineForDir engine,
+         util::ScopedFd listener);
+  // The engine for the cache directory as it is now (a new one if it was replaced).
+  std::shared_ptr<compile::Engine> CurrentEngine();
   void Serve(util::ScopedFd conn);
   std::string HandleCompile(const std::string& payload, int conn_fd);
   void Log(const std::string& line) const;
 
   ServerOptions options_;
-  std::unique_ptr<compile::Engine> engine_;
+  EngineFactory make_engine_;
+  mutable std::mutex engine_mu_;
+  EngineForDir engine_;  // guarded by engine_mu_
   util::ScopedFd listener_;
   util::ScopedFd wake_read_, wake_write_;
   std::atomic<bool> stopping_{false};
