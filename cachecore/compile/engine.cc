@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cachecore/compile/cache_key.h"
+#include "cachecore/compile/clang_pch.h"
 #include "cachecore/compile/compiler_identity.h"
 #include "cachecore/compile/dep_file.h"
 #include "cachecore/compile/include_guard.h"
@@ -204,6 +205,23 @@ std::string FileHead(const std::string& path, size_t n) {
   ssize_t got = ::read(fd.get(), head.data(), n);
   head.resize(got > 0 ? static_cast<size_t>(got) : 0);
   return head;
+}
+
+// What a clang PCH says its validity depends on: every input file it records, and whether it
+// recorded that file's mtime (it always records the size). nullopt if it cannot be read as one.
+struct ClangPchInput {
+  std::string path;
+  bool timed = false;
+};
+std::optional<std::vector<ClangPchInput>> ClangPchInputs(const std::string& resolved) {
+  absl::StatusOr<std::string> bytes = util::ReadFileToString(resolved);
+  if (!bytes.ok()) return std::nullopt;
+  absl::StatusOr<std::vector<PchInputFile>> inputs = ClangPchInputFiles(*bytes);
+  if (!inputs.ok()) return std::nullopt;
+  std::vector<ClangPchInput> out;
+  out.reserve(inputs->size());
+  for (PchInputFile& f : *inputs) out.push_back({std::move(f.name), f.mtime != 0});
+  return out;
 }
 
 }  // namespace
@@ -752,7 +770,7 @@ Engine::Observation Engine::Observe(Context& ctx, const std::vector<std::string>
     return seen;
   }
   std::vector<std::string> probed;
-  bool clang_pch = false;
+  std::vector<std::string> clang_pchs;  // resolved paths of the clang PCHs the compile may use
   for (const std::string& f : files) {
     const std::string resolved = util::JoinPath(cwd, f);
     struct stat st;
@@ -797,7 +815,7 @@ Engine::Observation Engine::Observe(Context& ctx, const std::vector<std::string>
     seen.unrecordable = "modified_input_file";
     return seen;
   }
-  PchCandidates pch = PchCandidatesFor(plan, *source_text);
+  PchCandidates pch = PchCandidatesFor(plan, cwd, *source_text);
   if (pch.unknown) {
     seen.unrecordable = "pch_unknown";
     return seen;
@@ -836,7 +854,9 @@ Engine::Observation Engine::Observe(Context& ctx, const std::vector<std::string>
       seen.unrecordable = "pch_unreadable";
       return seen;
     }
-    if (*d != AbsentDigest() && IsClangPch(FileHead(util::JoinPath(cwd, p), 4))) clang_pch = true;
+    if (*d != AbsentDigest() && IsClangPch(FileHead(util::JoinPath(cwd, p), 4))) {
+      clang_pchs.push_back(util::JoinPath(cwd, p));
+    }
     ManifestFile file;
     file.path = p;
     file.digest = *d;
@@ -844,19 +864,45 @@ Engine::Observation Engine::Observe(Context& ctx, const std::vector<std::string>
     seen.files.push_back(std::move(file));
   }
   for (const std::string& p : plan.explicit_pchs) {
-    if (IsClangPch(FileHead(util::JoinPath(cwd, p), 4))) clang_pch = true;
+    if (IsClangPch(FileHead(util::JoinPath(cwd, p), 4))) clang_pchs.push_back(util::JoinPath(cwd, p));
   }
   guard.now_ns = NowNs();
   seen.guard = BuildIncludeGuard(guard);
 
-  // A clang PCH is refused when a header it was built from has another mtime; a PCH clang builds
-  // records those mtimes. Either way the outcome depends on the times, not only the contents.
+  // A clang PCH is refused when a header it was built from has another mtime: pin those (the
+  // dependency list names them too, by content). A PCH clang builds records the mtimes of
+  // everything it read: pin all of them.
   const bool producer_pins = PchTimesMatter(plan);
-  if (clang_pch || producer_pins) {
+  bool pin_all = producer_pins;
+  std::vector<ManifestFile> pch_inputs;
+  for (const std::string& pch : clang_pchs) {
+    std::optional<std::vector<ClangPchInput>> inputs = ClangPchInputs(pch);
+    if (!inputs) {
+      pin_all = true;  // cannot tell which: all of them
+      continue;
+    }
+    for (const ClangPchInput& in : *inputs) {
+      if (!in.timed) continue;
+      struct stat st;
+      absl::StatusOr<FileFacts> facts = HashInput(ctx, in.path);
+      if (!facts.ok() || ::stat(in.path.c_str(), &st) != 0) {
+        seen.unrecordable = "pch_unreadable";
+        return seen;
+      }
+      ManifestFile file;
+      file.path = in.path;
+      file.digest = facts->digest;
+      file.signature = SignatureOf(st);
+      file.pin_mtime = true;
+      pch_inputs.push_back(std::move(file));
+    }
+  }
+  if (pin_all) {
     for (ManifestFile& f : seen.files) {
       if (!f.directory) f.pin_mtime = true;
     }
   }
+  for (ManifestFile& f : pch_inputs) seen.files.push_back(std::move(f));
   for (const ManifestFile& f : seen.files) {
     seen.digests.push_back({f.path, f.digest});
     if (producer_pins && !f.directory) {
@@ -887,7 +933,8 @@ void Engine::SaveRecord(Context& ctx, ManifestRecord record) {
   store::Entry entry;
   entry.type = store::EntryType::kManifest;
   entry.Add(PayloadKind::kManifest, EncodeManifest(manifest));
-  (void)store_->Put(*ctx.manifest_key, entry);
+  // The result is stored either way; without its record it is found again only by compiling.
+  if (!store_->Put(*ctx.manifest_key, entry).ok()) store_->stats().Increment(Counter::kStoreFailed);
 }
 
 void Engine::StoreInPreprocessorMode(Context& ctx, const store::Entry& entry,
@@ -943,7 +990,7 @@ absl::StatusOr<Engine::Preprocessed> Engine::Preprocess(Context& ctx) {
   if (!plan.preprocessed_input) {
     // The line markers name the first headers read (gcc's preprocessor reads a header itself
     // even where the compile would use its PCH); -include files give the rest.
-    PchCandidates pch = PchCandidatesFor(plan, /*source_text=*/"");
+    PchCandidates pch = PchCandidatesFor(plan, request.cwd, /*source_text=*/"");
     std::vector<std::string> names = pch.searched_names;
     for (std::string& n : PchNamesFromLineMarkers(out.text)) names.push_back(std::move(n));
     SearchDirsInputs dirs_in;
@@ -962,26 +1009,41 @@ absl::StatusOr<Engine::Preprocessed> Engine::Preprocess(Context& ctx) {
     where.files = {plan.source};
     std::vector<std::string> paths = FindPchFiles(names, GuardDirectories(where), request.cwd);
     paths.insert(paths.end(), pch.paths.begin(), pch.paths.end());
-    bool clang_pch = false;
+    std::vector<std::string> clang_pchs;
     for (const std::string& p : paths) {
       absl::StatusOr<util::Digest> d = PathState(ctx, p);
       if (!d.ok()) return absl::InvalidArgumentError(d.status().message());
       pch_files.push_back({p, *d});
       if (*d != AbsentDigest() && IsClangPch(FileHead(util::JoinPath(request.cwd, p), 4))) {
-        clang_pch = true;
+        clang_pchs.push_back(util::JoinPath(request.cwd, p));
       }
     }
     for (const std::string& p : plan.explicit_pchs) {
-      if (IsClangPch(FileHead(util::JoinPath(request.cwd, p), 4))) clang_pch = true;
+      const std::string resolved = util::JoinPath(request.cwd, p);
+      if (IsClangPch(FileHead(resolved, 4))) clang_pchs.push_back(resolved);
     }
-    // clang refuses a PCH whose headers' mtimes changed (its preprocessor reads the headers
-    // instead, and says nothing): the times are part of the outcome.
-    if (PchTimesMatter(plan) || clang_pch) {
-      for (const std::string& f : FilesFromLineMarkers(out.text)) {
-        struct stat st;
-        if (::stat(util::JoinPath(request.cwd, f).c_str(), &st) != 0) continue;
-        pinned.push_back({f, static_cast<int64_t>(st.st_size), Ns(st.st_mtim)});
+    // clang refuses a PCH whose inputs' sizes or mtimes changed, and its preprocessor does not
+    // check (it reads the headers, or nothing): those are part of the outcome. A PCH compile
+    // records the times of everything it reads.
+    auto pin = [&](const std::string& f, bool timed) {
+      struct stat st;
+      if (::stat(util::JoinPath(request.cwd, f).c_str(), &st) != 0) {
+        pinned.push_back({f, -1, 0});
+      } else {
+        pinned.push_back({f, static_cast<int64_t>(st.st_size), timed ? Ns(st.st_mtim) : 0});
       }
+    };
+    bool pin_all = PchTimesMatter(plan);
+    for (const std::string& pch : clang_pchs) {
+      std::optional<std::vector<ClangPchInput>> inputs = ClangPchInputs(pch);
+      if (!inputs) {
+        pin_all = true;
+        continue;
+      }
+      for (const ClangPchInput& in : *inputs) pin(in.path, in.timed);
+    }
+    if (pin_all) {
+      for (const std::string& f : FilesFromLineMarkers(out.text)) pin(f, true);
     }
   }
   KeyInputs& in = ctx.key_inputs;

@@ -6,6 +6,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "cachecore/util/file_io.h"
 
 namespace zc::compile {
@@ -131,14 +133,32 @@ std::vector<std::string> LeadingIncludes(absl::string_view text, bool* computed)
   return names;
 }
 
-PchCandidates PchCandidatesFor(const CompilePlan& plan, absl::string_view source_text) {
+std::string LexicallyAbsolute(const std::string& cwd, const std::string& path) {
+  std::vector<absl::string_view> parts;
+  const std::string joined = util::JoinPath(cwd, path);
+  for (absl::string_view part : absl::StrSplit(joined, '/', absl::SkipEmpty())) {
+    if (part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(part);
+  }
+  return absl::StrCat("/", absl::StrJoin(parts, "/"));
+}
+
+PchCandidates PchCandidatesFor(const CompilePlan& plan, const std::string& cwd,
+                               absl::string_view source_text) {
   PchCandidates c;
   absl::flat_hash_set<std::string> seen_names, seen_paths;
   auto add_name = [&](std::string n) {
     if (seen_names.insert(n).second) c.searched_names.push_back(std::move(n));
   };
+  const std::string own_output = LexicallyAbsolute(cwd, plan.output);
   auto add_path = [&](std::string p) {
-    if (p == plan.output) return;  // a PCH compile's own output is not its input
+    // A PCH compile's own output is not its input (CMake's gcc PCH compile has -include X and
+    // writes X.gch).
+    if (LexicallyAbsolute(cwd, p) == own_output) return;
     if (seen_paths.insert(p).second) c.paths.push_back(std::move(p));
   };
   for (const std::string& x : plan.include_files) {

@@ -40,9 +40,14 @@ struct PchCandidates {
   bool unknown = false;
 };
 
-// The candidates for `plan`, whose main source reads `source_text`. A PCH compile gets them too
-// (clang can chain PCHs), without its own output.
-PchCandidates PchCandidatesFor(const CompilePlan& plan, absl::string_view source_text);
+// The candidates for `plan` run in `cwd`, whose main source reads `source_text`. A PCH compile
+// gets them too (clang can chain PCHs), without its own output, however it is spelled.
+PchCandidates PchCandidatesFor(const CompilePlan& plan, const std::string& cwd,
+                               absl::string_view source_text);
+
+// `path` (absolute, or relative to `cwd`) as an absolute path without "." and ".." components or
+// repeated slashes, by text alone.
+std::string LexicallyAbsolute(const std::string& cwd, const std::string& path);
 
 // The #include (#include_next, #import) names of `text` that a PCH could stand for: the first
 // one, or, when a conditional directive comes before it, every one before the first line of C

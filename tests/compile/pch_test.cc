@@ -63,7 +63,7 @@ TEST(PchCandidatesTest, NamesFromTheSourceAndPathsFromIncludeOptions) {
   plan.source = "a.c";
   plan.output = "a.o";
   plan.include_files = {"pre.h", "/abs/cmake_pch.hxx"};
-  PchCandidates c = PchCandidatesFor(plan, "#include \"p.h\"\n");
+  PchCandidates c = PchCandidatesFor(plan, "/work", "#include \"p.h\"\n");
   EXPECT_THAT(c.searched_names, ElementsAre("pre.h.gch", "p.h.gch"));
   EXPECT_THAT(c.paths, ElementsAre("pre.h.gch", "pre.h.pch", "/abs/cmake_pch.hxx.gch",
                                    "/abs/cmake_pch.hxx.pch"));
@@ -76,14 +76,25 @@ TEST(PchCandidatesTest, APchCompileIsNotItsOwnCandidate) {
   plan.output = "p.h.gch";
   plan.pch_output = true;
   plan.include_files = {"p.h"};
-  EXPECT_THAT(PchCandidatesFor(plan, "").paths, ElementsAre("p.h.pch"));
+  EXPECT_THAT(PchCandidatesFor(plan, "/work", "").paths, ElementsAre("p.h.pch"));
+  // As CMake spells it: -include /abs/dir/x.hxx ... -o dir/x.hxx.gch, run in /abs.
+  plan.include_files = {"/abs/dir/x.hxx"};
+  plan.output = "dir/./x.hxx.gch";
+  EXPECT_THAT(PchCandidatesFor(plan, "/abs", "").paths, ElementsAre("/abs/dir/x.hxx.pch"));
+}
+
+TEST(PchCandidatesTest, LexicallyAbsolutePaths) {
+  EXPECT_EQ(LexicallyAbsolute("/w", "a/./b//c"), "/w/a/b/c");
+  EXPECT_EQ(LexicallyAbsolute("/w/x", "../y"), "/w/y");
+  EXPECT_EQ(LexicallyAbsolute("/w", "/abs/../p"), "/p");
+  EXPECT_EQ(LexicallyAbsolute("/", ".."), "/");
 }
 
 TEST(PchCandidatesTest, PreprocessedInputHasNoSourceCandidates) {
   CompilePlan plan;
   plan.source = "a.i";
   plan.preprocessed_input = true;
-  EXPECT_THAT(PchCandidatesFor(plan, "#include \"p.h\"\n").searched_names, IsEmpty());
+  EXPECT_THAT(PchCandidatesFor(plan, "/work", "#include \"p.h\"\n").searched_names, IsEmpty());
 }
 
 TEST(PchNamesFromLineMarkersTest, FirstFilesEnteredFromTheTopInEverySpelling) {

@@ -188,6 +188,23 @@ TEST_P(PchTest, PchCompileIsCachedAndItsPchWorks) {
   EXPECT_TRUE(HasMissesAndHits(2, 2));
 }
 
+TEST_P(PchTest, CMakeStylePchCompileHitsAfterItsOutputIsRemoved) {
+  // CMake's gcc PCH compile includes the header its output is named after: that output is not an
+  // input of its own (found by building a real project: every clean rebuild missed).
+  WriteBoth("dir/x.hxx", Header(1));
+  WriteBoth("dir/x.hxx.cxx", "/* generated */\n");
+  const std::vector<std::string> args = {
+      "g++", "-O2", "-Winvalid-pch", "-x", "c++-header", "-include", WrapPath("dir/x.hxx"),
+      "-o", "dir/x.hxx.gch", "-c", "dir/x.hxx.cxx"};
+  for (int round = 0; round < 2; ++round) {
+    const RunResult r = Zcwrap(args);
+    ASSERT_EQ(r.exit_code, 0) << ::testing::PrintToString(r);
+    ASSERT_TRUE(Exists(WrapPath("dir/x.hxx.gch")));
+    std::filesystem::remove(WrapPath("dir/x.hxx.gch"));
+  }
+  EXPECT_TRUE(HasMissesAndHits(1, 1));
+}
+
 TEST_P(PchTest, ClangPchWithoutTimestampsIsRestoredByteForByte) {
   // A clang PCH names the absolute path of its header, so the reference is built in wrap/ too.
   WriteBoth("p.h", Header(1));
@@ -229,6 +246,25 @@ TEST_P(PchTest, ClangPchRecordsHeaderTimesSoATouchedHeaderMisses) {
   const RunResult fresh = Zcwrap(use);
   EXPECT_EQ(fresh.exit_code, 0) << ::testing::PrintToString(fresh);
   EXPECT_EQ(Stat("direct_cache_hit") + Stat("preprocessed_cache_hit"), 0u);
+}
+
+TEST_P(PchTest, ClangPchPinsOnlyTheHeadersItWasBuiltFrom) {
+  // A header the PCH does not contain (a generated one, rewritten with the same content by every
+  // clean build) keeps hitting; the PCH's own header does not (previous test).
+  WriteBoth("p.h", Header(1));
+  WriteBoth("gen.h", "#define G 2\n");
+  WriteBoth("b.c", "#include \"gen.h\"\nint f(void) { return pv() + G; }\n");
+  const std::vector<std::string> make_pch = {"clang", "-O2", "-x", "c-header", "p.h", "-o",
+                                             "p.h.pch"};
+  const std::vector<std::string> use = {"clang", "-O2", "-include", "p.h", "-c", "b.c", "-o",
+                                        "b.o"};
+  ASSERT_EQ(Run(make_pch, wrap_dir_).exit_code, 0);
+  ASSERT_EQ(Zcwrap(use).exit_code, 0);
+  ::sleep(1);
+  WriteFile(WrapPath("gen.h"), "#define G 2\n");
+  const RunResult again = Zcwrap(use);
+  ASSERT_EQ(again.exit_code, 0) << ::testing::PrintToString(again);
+  EXPECT_TRUE(HasMissesAndHits(1, 1));
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, PchTest, ::testing::Values(Mode::kDirect, Mode::kPreprocessor),
