@@ -28,7 +28,7 @@ esac
 work=$(mktemp -d /tmp/zcwrap-project-XXXXXX)
 export ZCWRAP_DIR="$work/cache" ZCWRAP_DAEMON="$daemon"
 unset ZCWRAP_DISABLE ZCWRAP_RECACHE ZCWRAP_READONLY ZCWRAP_DIRECT
-[ -n "${KEEP:-}" ] || trap '"$zcwrap" --daemon-stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+[ -n "${KEEP:-}" ] || trap '"$zcwrap" --daemon-stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 configure() {  # dir [launcher]
   local launcher=()
