@@ -227,6 +227,10 @@ TEST(ArgumentsTest, OptionsThatWriteFilesZcwrapDoesNotKeepAreNotCached) {
     EXPECT_EQ(Reason(args), Counter::kUnsupportedCompilerOption) << args[2];
   }
   EXPECT_TRUE(Plan({"-c", "a.c", "-fopt-info-vec"}).side_files.empty()) << "to stderr: cached";
+  // Figures of one run on stderr: a hit would replay another run's.
+  EXPECT_EQ(Reason({"-c", "a.c", "-ftime-report"}), Counter::kUnsupportedCompilerOption);
+  EXPECT_EQ(Reason({"-c", "a.c", "-fmem-report"}), Counter::kUnsupportedCompilerOption);
+  EXPECT_EQ(Reason({"-c", "a.c", "-Q"}), Counter::kUnsupportedCompilerOption);
 }
 
 TEST(ArgumentsTest, FilesNamedByOptionsAreInputs) {
