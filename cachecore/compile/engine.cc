@@ -232,7 +232,7 @@ Engine::Engine(config::Config config, std::unique_ptr<store::LocalStore> store,
   if (memory_cache_bytes > 0) {
     manifests_ = std::make_unique<MemoryCache<Manifest>>(memory_cache_bytes / 4);
     results_ = std::make_unique<MemoryCache<store::Entry>>(memory_cache_bytes - memory_cache_bytes / 4);
-    watcher_ = PathWatcher::Create();
+    watcher_ = util::PathWatcher::Create();
   }
 }
 
@@ -652,7 +652,7 @@ void Engine::Trust(Context& ctx, const ManifestRecord& rec, const std::string& t
   }
   // Watch first, then check again: a change after the check is an event; one before it fails
   // the check.
-  std::optional<PathWatcher::Set> set;
+  std::optional<util::PathWatcher::Set> set;
   if (watchable) set = watcher_->Watch(files, dirs);
   if (set && !RecordHolds(ctx, rec)) return;
   std::lock_guard<std::mutex> lock(trusted_mu_);

@@ -40,7 +40,7 @@
 #include "cachecore/compile/arguments.h"
 #include "cachecore/compile/manifest.h"
 #include "cachecore/compile/memory_cache.h"
-#include "cachecore/compile/path_watch.h"
+#include "cachecore/util/path_watch.h"
 #include "cachecore/compile/stat_cache.h"
 #include "cachecore/config/config.h"
 #include "cachecore/stats/counter.h"
@@ -111,7 +111,7 @@ class Engine {
  public:
   // `runner` must outlive the engine. A long-lived engine (daemon, embedding host) passes
   // `memory_cache_bytes` > 0 to keep decoded manifests and entries in memory (memory_cache.h),
-  // and to watch the inputs of manifest records it has checked (path_watch.h), so later hits
+  // and to watch the inputs of manifest records it has checked (util/path_watch.h), so later hits
   // skip re-checking them one stat at a time; a one-shot process passes 0.
   Engine(config::Config config, std::unique_ptr<store::LocalStore> store,
          util::ProcessRunner* runner, size_t memory_cache_bytes = 0);
@@ -203,9 +203,9 @@ class Engine {
   std::unique_ptr<StatCache> stat_cache_;  // opened on first use
   std::unique_ptr<MemoryCache<Manifest>> manifests_;       // null unless memory_cache_bytes
   std::unique_ptr<MemoryCache<store::Entry>> results_;     // null unless memory_cache_bytes
-  std::unique_ptr<PathWatcher> watcher_;                   // null unless memory_cache_bytes
+  std::unique_ptr<util::PathWatcher> watcher_;                   // null unless memory_cache_bytes
   struct TrustedRecord {
-    std::optional<PathWatcher::Set> set;  // set: trusted while unchanged
+    std::optional<util::PathWatcher::Set> set;  // set: trusted while unchanged
     bool unwatchable = false;             // cannot be watched: do not try again
   };
   std::mutex trusted_mu_;

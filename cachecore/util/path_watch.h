@@ -26,8 +26,8 @@
 // tools do not do.
 //
 // Thread-safe.
-#ifndef ZCWRAP_CACHECORE_COMPILE_PATH_WATCH_H_
-#define ZCWRAP_CACHECORE_COMPILE_PATH_WATCH_H_
+#ifndef ZCWRAP_CACHECORE_UTIL_PATH_WATCH_H_
+#define ZCWRAP_CACHECORE_UTIL_PATH_WATCH_H_
 
 #include <cstdint>
 #include <memory>
@@ -40,7 +40,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 
-namespace zc::compile {
+namespace zc::util {
 
 class PathWatcher {
  public:
@@ -103,6 +103,6 @@ class PathWatcher {
   std::vector<std::unique_ptr<Slot>> dead_slots_;
 };
 
-}  // namespace zc::compile
+}  // namespace zc::util
 
-#endif  // ZCWRAP_CACHECORE_COMPILE_PATH_WATCH_H_
+#endif  // ZCWRAP_CACHECORE_UTIL_PATH_WATCH_H_

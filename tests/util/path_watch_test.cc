@@ -1,4 +1,4 @@
-#include "cachecore/compile/path_watch.h"
+#include "cachecore/util/path_watch.h"
 
 #include <stdio.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 #include "gtest/gtest.h"
 #include "tests/support/temp_dir.h"
 
-namespace zc::compile {
+namespace zc::util {
 namespace {
 
 class PathWatcherTest : public ::testing::Test {
@@ -132,4 +132,4 @@ TEST_F(PathWatcherTest, SystemHeadersCanBeWatched) {
 }
 
 }  // namespace
-}  // namespace zc::compile
+}  // namespace zc::util

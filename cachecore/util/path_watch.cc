@@ -1,4 +1,4 @@
-#include "cachecore/compile/path_watch.h"
+#include "cachecore/util/path_watch.h"
 
 #include <limits.h>
 #include <sys/inotify.h>
@@ -15,7 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "cachecore/util/file_io.h"
 
-namespace zc::compile {
+namespace zc::util {
 namespace {
 
 constexpr uint32_t kDirMask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_MODIFY |
@@ -140,7 +140,7 @@ bool PathWatcher::CanonicalLocked(const std::string& path, bool directory) {
   for (absl::string_view part : absl::StrSplit(absl::string_view(path).substr(1), '/')) {
     if (part.empty() || part == "." || part == "..") return false;
   }
-  const std::string parent(util::Dirname(path));
+  const std::string parent(Dirname(path));
   if (directory && canonical_dirs_.contains(path)) return true;
   if (!CanonicalLocked(parent, /*directory=*/true)) return false;
   struct stat st;
@@ -193,8 +193,8 @@ std::optional<PathWatcher::Set> PathWatcher::Watch(
     if (!WatchEntryLocked(dir, name, &set)) return false;
     std::string child = dir;
     while (child != "/" && chained.insert(child).second) {
-      const std::string parent(util::Dirname(child));
-      if (!WatchEntryLocked(parent, std::string(util::Basename(child)), &set)) return false;
+      const std::string parent(Dirname(child));
+      if (!WatchEntryLocked(parent, std::string(Basename(child)), &set)) return false;
       child = parent;
     }
     return true;
@@ -209,7 +209,7 @@ std::optional<PathWatcher::Set> PathWatcher::Watch(
     std::unique_ptr<Slot>& slot = file_by_wd_[wd];
     if (slot == nullptr) slot = std::make_unique<Slot>();
     set.slots.push_back(slot.get());
-    if (!watch_path(std::string(util::Dirname(file)), std::string(util::Basename(file)))) {
+    if (!watch_path(std::string(Dirname(file)), std::string(Basename(file)))) {
       return std::nullopt;
     }
   }
@@ -228,7 +228,7 @@ std::optional<PathWatcher::Set> PathWatcher::Watch(
       dir = buf;
       const std::string prefix = given.substr(0, dots);
       if (prefix != "/" && !prefix.empty() &&
-          !watch_path(std::string(util::Dirname(prefix)), std::string(util::Basename(prefix)))) {
+          !watch_path(std::string(Dirname(prefix)), std::string(Basename(prefix)))) {
         return std::nullopt;
       }
     }
@@ -238,7 +238,7 @@ std::optional<PathWatcher::Set> PathWatcher::Watch(
       std::string base = dir;
       for (absl::string_view part : absl::StrSplit(name, '/', absl::SkipEmpty())) {
         if (!watch_path(base, std::string(part))) return std::nullopt;
-        std::string next = util::JoinPath(base, part);
+        std::string next = JoinPath(base, part);
         struct stat st;
         if (::stat(next.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) break;
         if (!CanonicalLocked(next, /*directory=*/true)) return std::nullopt;
@@ -246,7 +246,7 @@ std::optional<PathWatcher::Set> PathWatcher::Watch(
       }
     }
     if (dir != "/" &&
-        !watch_path(std::string(util::Dirname(dir)), std::string(util::Basename(dir)))) {
+        !watch_path(std::string(Dirname(dir)), std::string(Basename(dir)))) {
       return std::nullopt;
     }
     Dir* d = DirLocked(dir);
@@ -266,4 +266,4 @@ bool PathWatcher::Unchanged(const Set& set) const {
   return true;
 }
 
-}  // namespace zc::compile
+}  // namespace zc::util
