@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "cachecore/util/file_io.h"
 #include "cachecore/util/status_macros.h"
 
 namespace zc::compile {
@@ -598,6 +599,12 @@ class PchReader {
 absl::StatusOr<std::vector<PchInputFile>> ClangPchInputFiles(absl::string_view pch_bytes) {
   if (!absl::StartsWith(pch_bytes, kMagic)) return Malformed("no CPCH magic");
   return PchReader(pch_bytes.substr(kMagic.size())).Read();
+}
+
+absl::StatusOr<std::vector<PchInputFile>> ReadClangPchInputFiles(const std::string& path) {
+  absl::StatusOr<std::string> bytes = util::ReadFileToString(path);
+  if (!bytes.ok()) return bytes.status();
+  return ClangPchInputFiles(*bytes);
 }
 
 }  // namespace zc::compile

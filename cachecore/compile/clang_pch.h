@@ -63,6 +63,10 @@ struct PchInputFile {
 [[nodiscard]] absl::StatusOr<std::vector<PchInputFile>> ClangPchInputFiles(
     absl::string_view pch_bytes);
 
+// The same for the PCH file at `path`; the read's error if it cannot be read.
+[[nodiscard]] absl::StatusOr<std::vector<PchInputFile>> ReadClangPchInputFiles(
+    const std::string& path);
+
 }  // namespace zc::compile
 
 #endif  // ZCWRAP_CACHECORE_COMPILE_CLANG_PCH_H_

@@ -14,12 +14,13 @@
 #include "absl/strings/str_split.h"
 #include "cachecore/compile/stat_cache.h"
 #include "cachecore/util/byte_io.h"
+#include "cachecore/util/clock.h"
 #include "cachecore/util/file_io.h"
 
 namespace zc::compile {
 namespace {
 
-int64_t Ns(const struct timespec& ts) { return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec; }
+int64_t Ns(const struct timespec& ts) { return util::TimespecNs(ts); }
 
 // "" stands for the working directory (files the compiler named without any directory).
 std::string ChildPath(const std::string& dir, absl::string_view name) {

@@ -1,6 +1,8 @@
 #include "cachecore/compile/pch.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -9,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cachecore/util/file_io.h"
+#include "cachecore/util/scoped_fd.h"
 
 namespace zc::compile {
 namespace {
@@ -243,5 +246,13 @@ std::vector<std::string> FindPchFiles(const std::vector<std::string>& names,
 }
 
 bool IsClangPch(absl::string_view head) { return absl::StartsWith(head, "CPCH"); }
+
+bool IsClangPchFile(const std::string& path) {
+  util::ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return false;
+  char head[4];
+  return ::read(fd.get(), head, sizeof(head)) == static_cast<ssize_t>(sizeof(head)) &&
+         IsClangPch(absl::string_view(head, sizeof(head)));
+}
 
 }  // namespace zc::compile

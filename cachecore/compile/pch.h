@@ -68,6 +68,8 @@ std::vector<std::string> FindPchFiles(const std::vector<std::string>& names,
 
 // True if `head` (the first bytes of a file) is a clang PCH.
 bool IsClangPch(absl::string_view head);
+// True if the file at `path` is a clang PCH (false if it cannot be read).
+bool IsClangPchFile(const std::string& path);
 
 }  // namespace zc::compile
 

@@ -73,4 +73,16 @@ absl::StatusOr<std::vector<std::string>> SearchDirs(const SearchDirsInputs& in,
   return dirs;
 }
 
+SearchDirsInputs SearchDirsInputsFor(const CompileRequest& request, const CompilePlan& plan,
+                                     const util::Digest& compiler_id) {
+  SearchDirsInputs in;
+  in.compiler = request.argv[0];
+  in.compiler_id = compiler_id;
+  in.language = plan.language;
+  in.cpp_args = plan.cpp_flags;
+  in.cwd = request.cwd;
+  in.env = request.env;
+  return in;
+}
+
 }  // namespace zc::compile

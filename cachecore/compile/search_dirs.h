@@ -18,6 +18,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "cachecore/compile/arguments.h"
+#include "cachecore/compile/request.h"
 #include "cachecore/util/process.h"
 #include "cachecore/util/sha256.h"
 
@@ -31,6 +33,10 @@ struct SearchDirsInputs {
   std::string cwd;
   std::optional<std::vector<std::string>> env;
 };
+
+// The inputs for the compile `request` classified as `plan`.
+SearchDirsInputs SearchDirsInputsFor(const CompileRequest& request, const CompilePlan& plan,
+                                     const util::Digest& compiler_id);
 
 absl::StatusOr<std::vector<std::string>> SearchDirs(const SearchDirsInputs& in,
                                                     util::ProcessRunner& runner,

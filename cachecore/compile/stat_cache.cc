@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "cachecore/util/clock.h"
 #include "absl/strings/str_cat.h"
 #include "cachecore/util/atomic_file.h"
 #include "cachecore/util/byte_io.h"
@@ -26,7 +27,7 @@ constexpr size_t kDev = 0, kIno = 8, kSize = 16, kMtime = 24, kCtime = 32, kDige
                  kFlags = 72, kChecksum = 80;
 static_assert(kChecksum + 8 <= StatCache::kSlotSize);
 
-int64_t Ns(const struct timespec& ts) { return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec; }
+int64_t Ns(const struct timespec& ts) { return util::TimespecNs(ts); }
 
 uint64_t Load64(const unsigned char* p) {
   uint64_t v;
@@ -71,12 +72,6 @@ absl::Status Publish(const std::string& path, bool replace) {
 }
 
 }  // namespace
-
-int64_t NowNs() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return Ns(ts);
-}
 
 absl::StatusOr<std::unique_ptr<StatCache>> StatCache::Open(const std::string& path) {
   for (int attempt = 0; attempt < 4; ++attempt) {

@@ -73,9 +73,6 @@ class StatCache {
   bool mapped_;
 };
 
-// Nanoseconds since the epoch (CLOCK_REALTIME, the clock file timestamps use).
-int64_t NowNs();
-
 }  // namespace zc::compile
 
 #endif  // ZCWRAP_CACHECORE_COMPILE_STAT_CACHE_H_

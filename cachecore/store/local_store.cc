@@ -138,6 +138,12 @@ absl::StatusOr<std::optional<Entry>> LocalStore::Get(const Key& key, EntryType t
   return std::optional<Entry>(std::move(*entry));
 }
 
+void LocalStore::MarkUsed(const std::string& path, const struct stat& st) {
+  struct timespec now;
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  if (now.tv_sec - st.st_mtim.tv_sec > 600) ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
+}
+
 absl::Status LocalStore::Remove(const Key& key, EntryType type) {
   const std::string path = PathFor(key, type);
   struct stat st;

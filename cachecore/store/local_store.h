@@ -24,6 +24,8 @@
 #ifndef ZCWRAP_CACHECORE_STORE_LOCAL_STORE_H_
 #define ZCWRAP_CACHECORE_STORE_LOCAL_STORE_H_
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -80,6 +82,10 @@ class LocalStore {
   void SetLimits(uint64_t max_size, uint64_t max_files);
 
   std::string PathFor(const Key& key, EntryType type) const;
+  // For an entry served from a copy in memory (stat `st` of its file at `path`): marks it used
+  // for LRU cleanup, as Get does, but at most every ten minutes (precise enough for an LRU, and it
+  // spares such a hit the write).
+  static void MarkUsed(const std::string& path, const struct stat& st);
   stats::StatsFile& stats() { return *stats_; }
   const StoreOptions& options() const { return options_; }
 

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "cachecore/compile/stat_cache.h"
+#include "cachecore/util/clock.h"
 #include "gtest/gtest.h"
 #include "tests/support/temp_dir.h"
 
@@ -29,7 +30,7 @@ class IncludeGuardTest : public ::testing::Test {
     in.search_dirs = {"a", "b", "missing/inc"};
     in.files = std::move(files);
     in.probed_names = std::move(probes);
-    in.now_ns = NowNs() + 3600'000'000'000;
+    in.now_ns = util::RealNowNs() + 3600'000'000'000;
     return BuildIncludeGuard(in);
   }
 

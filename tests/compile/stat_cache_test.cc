@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include "cachecore/util/clock.h"
 #include "gtest/gtest.h"
 #include "tests/support/temp_dir.h"
 
@@ -24,7 +25,7 @@ TEST(StatCacheTest, RemembersAnOldEnoughFileVersion) {
   struct stat st = StatOf(dir.Join("h.h"));
   FileFacts facts{util::Sha256::Of("abc"), 5};
   EXPECT_FALSE((*cache)->Lookup(st).has_value());
-  EXPECT_TRUE((*cache)->Insert(st, facts, NowNs() + kLater));
+  EXPECT_TRUE((*cache)->Insert(st, facts, util::RealNowNs() + kLater));
   std::optional<FileFacts> got = (*cache)->Lookup(st);
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->digest, facts.digest);
@@ -41,7 +42,7 @@ TEST(StatCacheTest, RefusesFilesYoungerThanTheRacyWindow) {
   test::TempDir dir;
   test::WriteTestFile(dir.Join("h.h"), "abc");
   struct stat st = StatOf(dir.Join("h.h"));
-  EXPECT_FALSE(cache->Insert(st, {util::Sha256::Of("abc"), 0}, NowNs()));
+  EXPECT_FALSE(cache->Insert(st, {util::Sha256::Of("abc"), 0}, util::RealNowNs()));
   EXPECT_FALSE(cache->Lookup(st).has_value());
 }
 
@@ -52,7 +53,7 @@ TEST(StatCacheTest, SameSizeEditWithMtimeSetBackMisses) {
   test::WriteTestFile(path, "abc");
   test::SetFileTimes(path, 1000000);
   struct stat before = StatOf(path);
-  ASSERT_TRUE(cache->Insert(before, {util::Sha256::Of("abc"), 0}, NowNs() + kLater));
+  ASSERT_TRUE(cache->Insert(before, {util::Sha256::Of("abc"), 0}, util::RealNowNs() + kLater));
   test::WriteTestFile(path, "xyz");
   test::SetFileTimes(path, 1000000);  // mtime restored; ctime moves on regardless
   struct stat after = StatOf(path);
@@ -77,7 +78,7 @@ TEST(StatCacheTest, TornSlotReadsAsMiss) {
     ASSERT_TRUE(cache.ok());
     test::WriteTestFile(dir.Join("h.h"), "abc");
     ASSERT_TRUE((*cache)->Insert(StatOf(dir.Join("h.h")), {util::Sha256::Of("abc"), 0},
-                                 NowNs() + kLater));
+                                 util::RealNowNs() + kLater));
   }
   // Flip one byte in every slot's digest area: the checksum must reject them.
   std::string data = test::ReadTestFile(path);
