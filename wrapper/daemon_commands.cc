@@ -12,6 +12,7 @@
 #include "cachecore/daemon/endpoint.h"
 #include "cachecore/daemon/server.h"
 #include "cachecore/store/local_store.h"
+#include "cachecore/util/process_slots.h"
 #include "wrapper/compiler_lookup.h"
 
 extern char** environ;
@@ -37,8 +38,11 @@ std::vector<std::string> DaemonEnvironment(const config::Config& config) {
 
 int RunServer(const config::Config& config, const daemon::Endpoint& endpoint, std::string* err) {
   // Compilers started by the daemon die with it, so a killed daemon never leaves a compile
-  // racing the client's own fallback compile.
-  static util::PosixProcessRunner runner(/*children_die_with_parent=*/true);
+  // racing the client's own fallback compile. At most one per core run at once; hits, which run
+  // none, never wait for them.
+  static util::PosixProcessRunner posix_runner(/*children_die_with_parent=*/true);
+  const int max_parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  static util::ProcessSlots runner(&posix_runner, static_cast<uint32_t>(max_parallel), nullptr);
   // The engine for the cache directory; made again when the directory is replaced.
   daemon::EngineFactory make_engine =
       [config]() -> absl::StatusOr<std::unique_ptr<compile::Engine>> {
@@ -57,7 +61,7 @@ int RunServer(const config::Config& config, const daemon::Endpoint& endpoint, st
   daemon::ServerOptions server_options;
   server_options.endpoint = endpoint;
   server_options.cache_dir = config.cache_dir;
-  server_options.max_parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  server_options.max_parallel = max_parallel;
   server_options.idle_timeout_s = config.daemon_idle_timeout;
   absl::StatusOr<std::unique_ptr<daemon::Server>> server =
       daemon::Server::Start(server_options, std::move(make_engine));

@@ -225,11 +225,8 @@ std::string Server::HandleCompile(const std::string& payload, int conn_fd) {
     response.reason = static_cast<uint16_t>(stats::Counter::kInternalError);
     return EncodeCompileResponse(response);
   }
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return compiling_ < options_.max_parallel; });
-    ++compiling_;
-  }
+  // No wait here: the engine's runner limits compiler processes (util/process_slots.h), so a
+  // hit never queues behind misses.
   ++in_flight_;
   compile::CompileRequest req;
   req.argv = std::move(request->argv);
@@ -242,11 +239,6 @@ std::string Server::HandleCompile(const std::string& payload, int conn_fd) {
   req.umask = static_cast<int>(request->umask);
   compile::CompileResult result = engine->Compile(req);
   --in_flight_;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    --compiling_;
-  }
-  cv_.notify_all();
   if (result.outcome == compile::Outcome::kCancelled) return "";
 
   response.outcome = static_cast<uint8_t>(result.outcome);

@@ -4,8 +4,9 @@
 //   ZC_ASSIGN_OR_RETURN(auto server, zc::daemon::Server::Start(options, std::move(engine)));
 //   server->Run();   // returns after a shutdown request or the idle timeout, in-flight done
 //
-// Threads: one accept loop that never compiles, one thread per connection; compiles beyond
-// `max_parallel` wait for a slot.
+// Threads: one accept loop that never compiles, one thread per connection. The engine's runner
+// limits how many compiler processes run at once (`max_parallel`, util/process_slots.h): a hit
+// runs no process and never waits behind misses.
 //
 // The daemon follows its cache directory: before each compile it checks (one stat) that the
 // directory is still the one its engine opened. When it was removed or replaced (`rm -rf` by a
@@ -39,7 +40,7 @@ using EngineFactory = std::function<absl::StatusOr<std::unique_ptr<compile::Engi
 struct ServerOptions {
   Endpoint endpoint;
   std::string cache_dir;
-  int max_parallel = 2;        // concurrent compiles; default: number of cores
+  int max_parallel = 2;        // compiler processes at once (the engine's runner); reported
   int idle_timeout_s = 900;    // shut down after this long without a request (0: never)
 };
 
@@ -89,7 +90,6 @@ class Server {
   std::mutex mu_;
   std::condition_variable cv_;
   int connections_ = 0;  // guarded by mu_
-  int compiling_ = 0;    // guarded by mu_
 };
 
 }  // namespace zc::daemon

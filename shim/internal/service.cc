@@ -121,7 +121,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Start(ServiceOptions options) 
   }
   service->force_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (service->force_fd_ < 0) return util::ErrnoToStatus(errno, "eventfd");
-  service->slots_ = std::make_unique<CompilerSlots>(
+  service->slots_ = std::make_unique<util::ProcessSlots>(
       &service->posix_runner_, o.max_parallel_compiles, o.host_in_flight);
   service->engine_ = std::make_unique<compile::Engine>(service->host_config_, std::move(*store),
                                                        service->slots_.get(), kMemoryCacheBytes);
@@ -219,7 +219,7 @@ absl::StatusOr<ServiceResult> Service::Compile(const ServiceRequest& request) {
     settings = std::optional<config::Config>();
   }
   ServiceResult out;
-  (void)CompilerSlots::TakeThreadWaitMicros();
+  (void)util::ProcessSlots::TakeThreadWaitMicros();
   if (util::AnyReadable(req.cancel_fds)) {
     events.Started(request.argv, request.cwd, request.env);
     events.Finished("cancelled", "internal_error", std::nullopt, 0);
@@ -246,7 +246,7 @@ absl::StatusOr<ServiceResult> Service::Compile(const ServiceRequest& request) {
   if (!settings_error.empty() && req.on_output) req.on_output(2, settings_error);
   out.result = engine_->Compile(req);
   out.result.stderr_data.insert(0, settings_error);
-  out.queued_us = CompilerSlots::TakeThreadWaitMicros();
+  out.queued_us = util::ProcessSlots::TakeThreadWaitMicros();
   out.total_us = MicrosSince(start);
   if (out.result.outcome == compile::Outcome::kCancelled) {
     return absl::CancelledError("the compile was cancelled; its compiler was killed");

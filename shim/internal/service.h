@@ -24,7 +24,7 @@
 #include "cachecore/compile/engine.h"
 #include "cachecore/config/config.h"
 #include "cachecore/util/process.h"
-#include "shim/internal/compiler_slots.h"
+#include "cachecore/util/process_slots.h"
 
 namespace zc::shim {
 
@@ -97,7 +97,7 @@ class Service {
   config::Config file_config_;  // defaults + zcwrap.conf: for requests with an environment
   config::Config host_config_;  // ... + the host's ZCWRAP_*: for requests without one
   util::PosixProcessRunner posix_runner_;
-  std::unique_ptr<CompilerSlots> slots_;
+  std::unique_ptr<util::ProcessSlots> slots_;
   std::unique_ptr<compile::Engine> engine_;
   std::unique_ptr<audit::EventLog> audit_log_;
   int force_fd_ = -1;  // an eventfd, written by a forced shutdown

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -289,6 +290,58 @@ TEST_F(DaemonTest, FallbackIsLoggedAndAuditedNotPrinted) {
   EXPECT_TRUE(absl::StrContains(log, "daemon unavailable")) << log;
   EXPECT_TRUE(absl::StrContains(log, "cannot open the cache")) << log;
   EXPECT_TRUE(absl::StrContains(ReadFile(Path("audit.jsonl")).value_or(""), "compile.finished"));
+}
+
+TEST_F(DaemonTest, HitsNeverWaitBehindMisses) {
+  // Every compiler slot taken by slow misses: a hit is still answered while they run (the daemon
+  // limits compiler processes, not requests).
+  WriteBoth("b.c", kCleanC);
+  for (int i = 0; i < 64; ++i) {  // written well before their compiles (no verification compile)
+    WriteBoth(absl::StrCat("s", i, ".c"), absl::StrCat("int s", i, "(void) { return ", i, "; }\n"));
+  }
+  const std::vector<std::string> on = {"ZCWRAP_DAEMON=on"};
+  Start();
+  const std::vector<std::string> hit = {"gcc", "-c", "b.c", "-o", "b.o"};
+  ASSERT_EQ(Zcwrap(hit, "", on).exit_code, 0);
+  const int64_t slots = StatusField("max_parallel");
+  ASSERT_GE(slots, 1);
+  ASSERT_LE(slots, 64);
+  const std::string slow = Path("bin/slow-cc");
+  // Slow to compile (not to answer zcwrap's own queries, such as its search path).
+  WriteFile(slow, "#!/bin/sh\ncase \" $* \" in *\" -c \"*) sleep 4 ;; esac\nexec gcc \"$@\"\n");
+  ASSERT_EQ(::chmod(slow.c_str(), 0755), 0);
+  std::vector<std::string> env = Environment(wrap_dir_, on);
+  std::vector<pid_t> misses;
+  for (int64_t i = 0; i < slots; ++i) {
+    const std::string src = absl::StrCat("s", i, ".c");
+    std::vector<std::string> argv = {ZcwrapBinary(), slow, "-c", src, "-o", src + ".o"};
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      std::vector<char*> args, envp;
+      for (std::string& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      for (std::string& e : env) envp.push_back(e.data());
+      envp.push_back(nullptr);
+      if (::chdir(wrap_dir_.c_str()) != 0) ::_exit(127);
+      ::execve(args[0], args.data(), envp.data());
+      ::_exit(127);
+    }
+    misses.push_back(pid);
+  }
+  // Until every miss is being served.
+  for (int i = 0; i < 250 && StatusField("in_flight") < slots; ++i) ::usleep(20'000);
+  ASSERT_EQ(StatusField("in_flight"), slots);
+  ASSERT_EQ(Zcwrap(hit, "", on).exit_code, 0);
+  for (pid_t pid : misses) {
+    EXPECT_EQ(::waitpid(pid, nullptr, WNOHANG), 0) << "the hit waited for a miss to finish";
+  }
+  for (pid_t pid : misses) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  EXPECT_EQ(Stat("direct_cache_hit"), 1u);
 }
 
 TEST_F(DaemonTest, DaemonFollowsARecreatedCacheDirectory) {

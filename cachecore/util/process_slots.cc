@@ -1,28 +1,28 @@
-#include "shim/internal/compiler_slots.h"
+#include "cachecore/util/process_slots.h"
 
 #include <chrono>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 
-namespace zc::shim {
+namespace zc::util {
 namespace {
 
 thread_local uint64_t thread_wait_micros = 0;
 
 }  // namespace
 
-CompilerSlots::CompilerSlots(util::ProcessRunner* inner, uint32_t limit,
+ProcessSlots::ProcessSlots(ProcessRunner* inner, uint32_t limit,
                              const volatile int32_t* host_in_flight)
     : inner_(inner), limit_(limit == 0 ? 1 : limit), host_in_flight_(host_in_flight) {}
 
-int64_t CompilerSlots::HostCount() const {
+int64_t ProcessSlots::HostCount() const {
   if (host_in_flight_ == nullptr) return 0;
   const int32_t n = __atomic_load_n(host_in_flight_, __ATOMIC_ACQUIRE);
   return n > 0 ? n : 0;
 }
 
-absl::StatusOr<util::ProcessResult> CompilerSlots::Run(const util::Command& cmd) {
+absl::StatusOr<ProcessResult> ProcessSlots::Run(const Command& cmd) {
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (static_cast<int64_t>(running_) + HostCount() >= limit_) {
@@ -30,7 +30,7 @@ absl::StatusOr<util::ProcessResult> CompilerSlots::Run(const util::Command& cmd)
       ++waiting_;
       bool cancelled = false;
       while (static_cast<int64_t>(running_) + HostCount() >= limit_) {
-        if (util::AnyReadable(cmd.cancel_fds)) {
+        if (AnyReadable(cmd.cancel_fds)) {
           cancelled = true;
           break;
         }
@@ -45,7 +45,7 @@ absl::StatusOr<util::ProcessResult> CompilerSlots::Run(const util::Command& cmd)
     }
     ++running_;
   }
-  absl::StatusOr<util::ProcessResult> result = inner_->Run(cmd);
+  absl::StatusOr<ProcessResult> result = inner_->Run(cmd);
   {
     std::lock_guard<std::mutex> lock(mu_);
     --running_;
@@ -54,20 +54,20 @@ absl::StatusOr<util::ProcessResult> CompilerSlots::Run(const util::Command& cmd)
   return result;
 }
 
-uint64_t CompilerSlots::running() const {
+uint64_t ProcessSlots::running() const {
   std::lock_guard<std::mutex> lock(mu_);
   return running_;
 }
 
-uint64_t CompilerSlots::waiting() const {
+uint64_t ProcessSlots::waiting() const {
   std::lock_guard<std::mutex> lock(mu_);
   return waiting_;
 }
 
-uint64_t CompilerSlots::TakeThreadWaitMicros() {
+uint64_t ProcessSlots::TakeThreadWaitMicros() {
   const uint64_t v = thread_wait_micros;
   thread_wait_micros = 0;
   return v;
 }
 
-}  // namespace zc::shim
+}  // namespace zc::util
