@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cachecore/compile/engine.h"
+#include "cachecore/compile/front_door.h"
 #include "cachecore/daemon/client.h"
 #include "cachecore/daemon/endpoint.h"
 #include "cachecore/daemon/server.h"
@@ -44,19 +45,11 @@ int RunServer(const config::Config& config, const daemon::Endpoint& endpoint, st
   const int max_parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   static util::ProcessSlots runner(&posix_runner, static_cast<uint32_t>(max_parallel), nullptr);
   // The engine for the cache directory; made again when the directory is replaced.
-  daemon::EngineFactory make_engine =
-      [config]() -> absl::StatusOr<std::unique_ptr<compile::Engine>> {
-    store::StoreOptions options;
-    options.root = config.cache_dir;
-    options.max_size = config.max_size;
-    options.max_files = config.max_files;
-    options.compression_level = config.compression_level;
-    absl::StatusOr<std::unique_ptr<store::LocalStore>> store = store::LocalStore::Open(options);
-    if (!store.ok()) return store.status();
-    // Decoded manifests and entries stay in memory across requests (bounded).
+  // The engine for the cache directory; made again when the directory is replaced. Decoded
+  // manifests and entries stay in memory across requests (bounded).
+  daemon::EngineFactory make_engine = [config] {
     constexpr size_t kMemoryCacheBytes = size_t{256} << 20;
-    return std::make_unique<compile::Engine>(config, std::move(*store), &runner,
-                                             kMemoryCacheBytes);
+    return compile::OpenEngine(config, &runner, kMemoryCacheBytes);
   };
   daemon::ServerOptions server_options;
   server_options.endpoint = endpoint;

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "cachecore/audit/compile_events.h"
 #include "cachecore/compile/engine.h"
+#include "cachecore/compile/front_door.h"
 #include "cachecore/config/config.h"
 #include "cachecore/store/local_store.h"
 #include "cachecore/util/file_io.h"
@@ -57,8 +58,7 @@ void AuditUncached(const config::Config* config, const std::vector<std::string>&
       audit::EventLog::Open(util::JoinPath(cwd, file));
   if (!log.ok()) return;
   audit::CompileEvents events(log->get(), *mode, audit::ContextFromEnv(env), nullptr, "zcwrap");
-  events.Started(argv, cwd, std::nullopt);
-  events.Finished(outcome, stats::CounterName(reason), exit_code, 0);
+  compile::AuditUncached(events, argv, cwd, outcome, reason, exit_code);
 }
 
 // One line in the log file (if any) for a call the engine never saw.
@@ -113,27 +113,22 @@ int Compile(std::vector<std::string> argv) {
     fallback_note = absl::StrCat("daemon unavailable (", r.status().message(), ")");
   }
 
-  store::StoreOptions options;
-  options.root = config->cache_dir;
-  options.max_size = config->max_size;
-  options.max_files = config->max_files;
-  options.compression_level = config->compression_level;
-  absl::StatusOr<std::unique_ptr<store::LocalStore>> store = store::LocalStore::Open(options);
-  if (!store.ok()) {
-    // No cache to count in: the log and the audit say why the compiler ran plainly.
-    LogUncached(*config, argv, cwd,
-                absl::StrCat(fallback_note.empty() ? "" : fallback_note + "; ",
-                             "cannot open the cache: ", store.status().message()));
-    AuditUncached(&*config, argv, cwd, "error", stats::Counter::kInternalError, std::nullopt);
-    return ExecCompiler(argv);
-  }
-
   // Deliberately never destroyed (but reachable from a global, so leak checkers stay quiet): the
   // process ends right after, and exit() reclaims the mappings and memory faster than unmapping
   // and freeing them one by one.
   static util::PosixProcessRunner runner;
   static compile::Engine* engine = nullptr;
-  engine = new compile::Engine(std::move(*config), std::move(*store), &runner);
+  absl::StatusOr<std::unique_ptr<compile::Engine>> opened =
+      compile::OpenEngine(*config, &runner, /*memory_cache_bytes=*/0);
+  if (!opened.ok()) {
+    // No cache to count in: the log and the audit say why the compiler ran plainly.
+    LogUncached(*config, argv, cwd,
+                absl::StrCat(fallback_note.empty() ? "" : fallback_note + "; ",
+                             "cannot open the cache: ", opened.status().message()));
+    AuditUncached(&*config, argv, cwd, "error", stats::Counter::kInternalError, std::nullopt);
+    return ExecCompiler(argv);
+  }
+  engine = opened->release();
   compile::CompileRequest request;
   request.argv = argv;
   request.cwd = cwd;

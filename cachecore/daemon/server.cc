@@ -212,8 +212,8 @@ std::string Server::HandleCompile(const std::string& payload, int conn_fd) {
     return EncodeCompileResponse(response);
   }
   // The client's settings (ZCWRAP_RECACHE, ...) apply to its compile; its cache must be ours.
-  absl::StatusOr<config::Config> config = config::LoadConfig(config::ListEnv(request->env));
-  if (!config.ok() || config->cache_dir != options_.cache_dir) {
+  absl::StatusOr<std::shared_ptr<const config::Config>> config = settings_.For(request->env);
+  if (!config.ok() || (*config)->cache_dir != options_.cache_dir) {
     response.outcome = static_cast<uint8_t>(compile::Outcome::kPassthrough);
     response.reason = static_cast<uint16_t>(stats::Counter::kInternalError);
     return EncodeCompileResponse(response);
@@ -233,7 +233,7 @@ std::string Server::HandleCompile(const std::string& payload, int conn_fd) {
   req.cwd = std::move(request->cwd);
   req.env = std::move(request->env);
   req.stderr_is_tty = request->stderr_is_tty;
-  req.config = &*config;
+  req.config = config->get();
   req.cancel_fds = {conn_fd};
   req.origin = "zcwrap-daemon";
   req.umask = static_cast<int>(request->umask);

@@ -28,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "cachecore/compile/engine.h"
+#include "cachecore/compile/front_door.h"
 #include "cachecore/daemon/endpoint.h"
 #include "cachecore/util/scoped_fd.h"
 
@@ -77,6 +78,7 @@ class Server {
 
   ServerOptions options_;
   EngineFactory make_engine_;
+  compile::RequestSettings settings_;  // each client's settings, loaded once per distinct set
   mutable std::mutex engine_mu_;
   EngineForDir engine_;  // guarded by engine_mu_
   util::ScopedFd listener_;

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cachecore/compile/compiler_path.h"
+#include "cachecore/compile/front_door.h"
 #include "cachecore/store/local_store.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/json.h"
@@ -35,13 +36,6 @@ absl::StatusOr<std::string> ResolveCompiler(const std::string& name, const std::
   if (name.find('/') != std::string::npos) return util::JoinPath(cwd, name);
   return compile::FindCompilerInPath(
       name, env("PATH").value_or("/usr/local/bin:/usr/bin:/bin"), cwd);
-}
-
-bool HasCacheSettings(const std::vector<std::string>& env) {
-  for (const std::string& kv : env) {
-    if (absl::StartsWith(kv, "ZCWRAP_")) return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -98,12 +92,8 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Start(ServiceOptions options) 
       new Service(std::move(options), std::move(*file_config), std::move(*host_config)));
   const ServiceOptions& o = service->options_;
 
-  store::StoreOptions store_options;
-  store_options.root = o.cache_root;
-  store_options.max_size = service->file_config_.max_size;
-  store_options.max_files = service->file_config_.max_files;
-  store_options.compression_level = service->file_config_.compression_level;
-  absl::StatusOr<std::unique_ptr<store::LocalStore>> store = store::LocalStore::Open(store_options);
+  absl::StatusOr<std::unique_ptr<store::LocalStore>> store =
+      store::LocalStore::Open(compile::StoreOptionsFor(service->file_config_));
   if (!store.ok()) {
     return absl::UnavailableError(
         absl::StrCat("cannot open cache ", o.cache_root, ": ", store.status().message()));
@@ -131,7 +121,8 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Start(ServiceOptions options) 
 Service::Service(ServiceOptions options, config::Config file_config, config::Config host_config)
     : options_(std::move(options)),
       file_config_(std::move(file_config)),
-      host_config_(std::move(host_config)) {}
+      host_config_(std::move(host_config)),
+      settings_(options_.cache_root) {}
 
 Service::~Service() {
   if (engine_ != nullptr) (void)Shutdown(/*force=*/false);  // not when Start failed half-way
@@ -139,19 +130,10 @@ Service::~Service() {
   if (force_fd_ >= 0) ::close(force_fd_);
 }
 
-absl::StatusOr<std::optional<config::Config>> Service::RequestConfig(
-    const ServiceRequest& request) const {
-  if (!request.env) return std::optional<config::Config>();  // the host's: the engine's own
-  if (!HasCacheSettings(*request.env)) return std::optional<config::Config>(file_config_);
-  const config::EnvLookup env = config::ListEnv(*request.env);
-  const std::string& root = options_.cache_root;
-  absl::StatusOr<config::Config> c =
-      config::LoadConfig([&env, &root](absl::string_view name) -> std::optional<std::string> {
-        if (name == "ZCWRAP_DIR") return root;
-        return env(name);
-      });
-  if (!c.ok()) return c.status();
-  return std::optional<config::Config>(std::move(*c));
+absl::StatusOr<std::shared_ptr<const config::Config>> Service::RequestConfig(
+    const ServiceRequest& request) {
+  if (!request.env) return std::shared_ptr<const config::Config>();  // the engine's own
+  return settings_.For(*request.env);
 }
 
 absl::StatusOr<ServiceResult> Service::Compile(const ServiceRequest& request) {
@@ -210,13 +192,13 @@ absl::StatusOr<ServiceResult> Service::Compile(const ServiceRequest& request) {
   req.argv = request.argv;
 
   // A bad ZCWRAP_* value: zcwrap says so and compiles uncached; so do we.
-  absl::StatusOr<std::optional<config::Config>> settings = RequestConfig(request);
+  absl::StatusOr<std::shared_ptr<const config::Config>> settings = RequestConfig(request);
   std::string settings_error;
   if (!settings.ok()) {
     settings_error = absl::StrCat("zcwrap: ", settings.status().message(),
                                   "; running the compiler uncached\n");
     req.uncached_reason = stats::Counter::kInternalError;
-    settings = std::optional<config::Config>();
+    settings = std::shared_ptr<const config::Config>();
   }
   ServiceResult out;
   (void)util::ProcessSlots::TakeThreadWaitMicros();
@@ -230,19 +212,16 @@ absl::StatusOr<ServiceResult> Service::Compile(const ServiceRequest& request) {
       request.compiler.empty() ? request.argv[0] : request.compiler, request.cwd, env);
   if (!compiler.ok()) {
     // What zcwrap does for a compiler it cannot find: say so, exit 127 like a shell.
-    events.Started(request.argv, request.cwd, request.env);
-    out.result.outcome = compile::Outcome::kRanPlainly;
-    out.result.reason = stats::Counter::kCouldNotFindCompiler;
-    out.result.exit_code = 127;
-    out.result.stderr_data = absl::StrCat("zcwrap: ", compiler.status().message(), "\n");
+    out.result = compile::CompilerNotFound(compiler.status());
     if (request.on_output) request.on_output(2, out.result.stderr_data);
     out.total_us = MicrosSince(start);
-    events.Finished("error", "could_not_find_compiler", 127, static_cast<int64_t>(out.total_us));
+    compile::AuditUncached(events, request.argv, request.cwd, "error",
+                           stats::Counter::kCouldNotFindCompiler, 127);
     out.result.compile_id = events.compile_id();
     return out;
   }
   req.argv[0] = *compiler;
-  if (settings->has_value()) req.config = &**settings;
+  req.config = settings->get();  // null: the engine's own settings
   if (!settings_error.empty() && req.on_output) req.on_output(2, settings_error);
   out.result = engine_->Compile(req);
   out.result.stderr_data.insert(0, settings_error);

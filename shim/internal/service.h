@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "cachecore/audit/event_log.h"
 #include "cachecore/compile/engine.h"
+#include "cachecore/compile/front_door.h"
 #include "cachecore/config/config.h"
 #include "cachecore/util/process.h"
 #include "cachecore/util/process_slots.h"
@@ -91,11 +92,14 @@ class Service {
  private:
   Service(ServiceOptions options, config::Config file_config, config::Config host_config);
   // The settings for a request: ZCWRAP_* variables in its environment apply, the cache stays ours.
-  absl::StatusOr<std::optional<config::Config>> RequestConfig(const ServiceRequest& request) const;
+  // Null: the request has no environment of its own, the engine's (host's) settings apply.
+  absl::StatusOr<std::shared_ptr<const config::Config>> RequestConfig(
+      const ServiceRequest& request);
 
   ServiceOptions options_;
   config::Config file_config_;  // defaults + zcwrap.conf: for requests with an environment
   config::Config host_config_;  // ... + the host's ZCWRAP_*: for requests without one
+  compile::RequestSettings settings_;  // for requests with an environment, by its ZCWRAP_*
   util::PosixProcessRunner posix_runner_;
   std::unique_ptr<util::ProcessSlots> slots_;
   std::unique_ptr<compile::Engine> engine_;
