@@ -340,30 +340,29 @@ Classification ClassifyArguments(const std::vector<std::string>& args, Driver dr
         plan.color = value == "always" ? ColorMode::kAlways
                      : value == "never" ? ColorMode::kNever
                                         : ColorMode::kAuto;
-      } else if (name == "-gsplit-dwarf") {
-        plan.split_dwarf = true;
+      } else if (name == "-gsplit-dwarf" || name == "-gsplit-dwarf=") {
+        // clang's -gsplit-dwarf=single keeps the DWARF in the object: no .dwo.
+        plan.split_dwarf = value != "single";
         plan.debug_info = true;
+      } else if (name == "-g") {
+        // -g, -g3, -ggdb, -gdwarf-4, ...: the last level wins; -g0 turns debug info off.
+        if (arg == "-g0" || arg == "-ggdb0") {
+          plan.debug_info = false;
+        } else if (!absl::StartsWith(arg, "-gno-") && arg != "-gz" &&
+                   !absl::StartsWith(arg, "-gz=")) {
+          plan.debug_info = true;
+        }
+      } else if (name == "-fdebug-prefix-map=" || name == "-ffile-prefix-map=") {
+        const size_t eq = value.find('=');
+        if (eq != std::string::npos) {
+          plan.debug_prefix_maps.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+        }
+      } else if (name == "-fprofile-arcs" || absl::StartsWith(name, "-fprofile-generate") ||
+                 absl::StartsWith(name, "-fprofile-instr-generate")) {
+        profile_paths = true;  // the object holds where its profile will be written
       } else if (name == "--coverage" || name == "-ftest-coverage") {
         plan.coverage = true;
       }
-    } else if (absl::StartsWith(arg, "-g")) {
-      // -g, -g3, -ggdb, -gdwarf-4, ...: the last level wins; -g0 turns debug info off.
-      if (arg == "-g0" || arg == "-ggdb0") {
-        plan.debug_info = false;
-      } else if (!absl::StartsWith(arg, "-gno-") && arg != "-gz" && !absl::StartsWith(arg, "-gz=")) {
-        plan.debug_info = true;
-      }
-    } else if (absl::StartsWith(arg, "-fdebug-prefix-map=") ||
-               absl::StartsWith(arg, "-ffile-prefix-map=")) {
-      absl::string_view map = absl::string_view(arg).substr(arg.find('=') + 1);
-      const size_t eq = map.find('=');
-      if (eq != absl::string_view::npos) {
-        plan.debug_prefix_maps.emplace_back(std::string(map.substr(0, eq)),
-                                            std::string(map.substr(eq + 1)));
-      }
-    } else if (arg == "-fprofile-arcs" || absl::StartsWith(arg, "-fprofile-generate") ||
-               absl::StartsWith(arg, "-fprofile-instr-generate")) {
-      profile_paths = true;
     }
 
     plan.compile_args.push_back(arg);

@@ -17,17 +17,15 @@
 
 namespace zc::compile {
 
+// What each flag makes the classifier (arguments.cc) do; CompilerOptionTest.EveryFlagDoesWhat-
+// ItSays checks each one for every option that has it. Options not in the table are ordinary:
+// hashed into the key, passed to the compile and to the preprocessor run.
 enum OptionFlags : uint32_t {
   kTakesArg = 1u << 0,         // "-I dir": the next argument belongs to the option
   kTakesConcatArg = 1u << 1,   // "-Idir" (or "--opt=value" when the name ends in '='): joined form
-  kTakesPath = 1u << 2,        // the argument is a file or directory path
-  kAffectsCpp = 1u << 3,       // a preprocessor option (kept for the -E run)
   kTooHard = 1u << 4,          // cannot be cached correctly: run the compiler untouched
-  kTooHardDirect = 1u << 5,    // hides dependencies from direct mode
-  kOutput = 1u << 6,           // names an output; not part of the key
-  kDependency = 1u << 7,       // -M* dependency-file option; handled apart from the key
-  kLinkOnly = 1u << 8,         // only meaningful when linking; ignored for the key
-  kSpecial = 1u << 9,          // classified by code in arguments.cc (-c, -o, -x, -E, ...)
+  kTooHardDirect = 1u << 5,    // hides dependencies from direct mode: preprocessor mode only
+  kSpecial = 1u << 9,          // classified by code in arguments.cc (-c, -o, -x, -g, -MD, ...)
   kInputFile = 1u << 10,       // names a file (or directory) the compile reads: hashed by content
   kWritesFile = 1u << 11,      // writes a file: restored on a hit (outputs.h), or kTooHard
 };

@@ -1,5 +1,6 @@
 #include "cachecore/compile/compiler_option.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -8,7 +9,9 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cachecore/compile/arguments.h"
 #include "gtest/gtest.h"
 
 namespace zc::compile {
@@ -32,7 +35,9 @@ TEST(CompilerOptionTest, FindsExactNames) {
 TEST(CompilerOptionTest, FindsJoinedFormsByLongestPrefix) {
   ASSERT_NE(FindPrefixOption("-I/usr/include"), nullptr);
   EXPECT_EQ(FindPrefixOption("-I/usr/include")->name, "-I");
-  EXPECT_EQ(FindPrefixOption("--sysroot=/x")->name, "--sysroot=");
+  EXPECT_EQ(FindPrefixOption("-fsanitize-ignorelist=x")->name, "-fsanitize-ignorelist=");
+  EXPECT_EQ(FindPrefixOption("-ggdb3")->name, "-g");
+  EXPECT_EQ(FindPrefixOption("-gsplit-dwarf=single")->name, "-gsplit-dwarf=");
   EXPECT_EQ(FindPrefixOption("-fdump-tree-all")->name, "-fdump-");
   EXPECT_EQ(FindPrefixOption("-isystem/opt/inc")->name, "-isystem");
   EXPECT_EQ(FindPrefixOption("-MFdeps.d")->name, "-MF");
@@ -89,6 +94,59 @@ TEST(CompilerOptionTest, EveryOptionThatWritesAFileIsDocumentedWithItsVerdict) {
     } else {
       // Not refused outright: its file is restored (or refused by code, depending on its value).
       EXPECT_TRUE(opt.flags & kSpecial) << opt.name << " writes a file nobody handles";
+    }
+  }
+}
+
+// The spelling of `opt` with `value` as its argument: joined for names ending in '=' (and other
+// joined-only options), separate otherwise.
+std::vector<std::string> Spelled(const CompilerOption& opt, const std::string& value) {
+  if (opt.flags & kTakesArg) return {std::string(opt.name), value};
+  if (opt.flags & kTakesConcatArg) return {absl::StrCat(opt.name, value)};
+  return {std::string(opt.name)};
+}
+
+// What each flag changes, checked for every option that has it.
+TEST(CompilerOptionTest, EveryFlagDoesWhatItSays) {
+  for (const CompilerOption& opt : AllOptions()) {
+    SCOPED_TRACE(std::string(opt.name));
+    std::vector<std::string> args = {"-c", "a.c"};
+    const std::vector<std::string> form = Spelled(opt, "/abs/value.txt");
+    args.insert(args.end(), form.begin(), form.end());
+    Classification c = ClassifyArguments(args);
+    if (opt.flags & kTooHard) {
+      // kTooHard: the call is not cacheable, whatever else.
+      EXPECT_TRUE(std::holds_alternative<stats::Counter>(c));
+      continue;
+    }
+    if (opt.flags & kSpecial) continue;  // arguments.cc decides, case by case (tested there)
+    ASSERT_TRUE(std::holds_alternative<CompilePlan>(c));
+    const CompilePlan& plan = std::get<CompilePlan>(c);
+    // kTakesArg / kTakesConcatArg: the value is the option's, not a second source file.
+    EXPECT_EQ(plan.source, "a.c");
+    // kTooHardDirect: direct mode is off for the call.
+    EXPECT_EQ(plan.direct_mode_ok, !(opt.flags & kTooHardDirect));
+    // kInputFile: the file named goes into the key by content.
+    const bool input = std::find(plan.input_files.begin(), plan.input_files.end(),
+                                 "/abs/value.txt") != plan.input_files.end();
+    EXPECT_EQ(input, (opt.flags & kInputFile) != 0);
+    // Otherwise an option is hashed and passed on like any other argument.
+    for (const std::string& a : form) {
+      EXPECT_NE(std::find(plan.hashed_args.begin(), plan.hashed_args.end(), a),
+                plan.hashed_args.end());
+      EXPECT_NE(std::find(plan.preprocess_args.begin(), plan.preprocess_args.end(), a),
+                plan.preprocess_args.end());
+    }
+  }
+}
+
+TEST(CompilerOptionTest, EveryOptionHasAFlagThatDoesSomething) {
+  for (const CompilerOption& opt : AllOptions()) {
+    EXPECT_TRUE(opt.flags & (kTakesArg | kTakesConcatArg | kTooHard | kTooHardDirect | kSpecial |
+                             kInputFile | kWritesFile))
+        << opt.name << ": an option with nothing to do belongs out of the table";
+    if ((opt.flags & kTakesConcatArg) && !(opt.flags & ~kTakesConcatArg)) {
+      ADD_FAILURE() << opt.name << ": a joined form that nothing reads";
     }
   }
 }

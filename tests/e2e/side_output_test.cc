@@ -69,6 +69,10 @@ INSTANTIATE_TEST_SUITE_P(
                            // clang 14: -gsplit-dwarf alone does not turn on debug info.
                            {"clang", "-g", "-gsplit-dwarf", "-c", "a.c", "-o", "out/a.o"},
                            {"out/a.o", "out/a.dwo"}},
+            // clang's spelling with a mode (=single keeps everything in the object).
+            SideOutputCase{"ClangSplitDwarfSplitMode",
+                           {"clang", "-g", "-gsplit-dwarf=split", "-c", "a.c", "-o", "out/a.o"},
+                           {"out/a.o", "out/a.dwo"}},
             // gcc stamps .gcno with the time unless given a seed.
             SideOutputCase{"GccCoverage",
                            {"gcc", "--coverage", "-frandom-seed=1", "-c", "a.c", "-o", "out/a.o"},
