@@ -1,8 +1,5 @@
 #include "cachecore/compile/stat_cache.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <xxhash.h>
 
 #include <atomic>
@@ -10,10 +7,9 @@
 #include <cstring>
 #include <ctime>
 
-#include "cachecore/util/clock.h"
 #include "absl/strings/str_cat.h"
-#include "cachecore/util/atomic_file.h"
 #include "cachecore/util/byte_io.h"
+#include "cachecore/util/clock.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/scoped_fd.h"
 
@@ -47,63 +43,24 @@ std::string FreshHeader() {
   return h;
 }
 
-bool HeaderOk(int fd) {
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || static_cast<size_t>(st.st_size) != StatCache::kFileSize) return false;
-  char buf[16];
-  if (::pread(fd, buf, sizeof(buf), 0) != static_cast<ssize_t>(sizeof(buf))) return false;
-  return std::string(buf, 16) == FreshHeader().substr(0, 16);
-}
-
-// Creates a zero-filled table (sparse) with a valid header and publishes it at `path`.
-absl::Status Publish(const std::string& path, bool replace) {
-  absl::StatusOr<util::AtomicFile> file = util::AtomicFile::Create(path);
-  if (!file.ok()) return file.status();
-  absl::Status st = file->Write(FreshHeader());
-  if (!st.ok()) return st;
-  if (::truncate(file->temp_path().c_str(), static_cast<off_t>(StatCache::kFileSize)) != 0) {
-    return util::ErrnoToStatus(errno, file->temp_path());
-  }
-  if (replace) return file->Commit();
-  if (::link(file->temp_path().c_str(), path.c_str()) != 0 && errno != EEXIST) {
-    return util::ErrnoToStatus(errno, path);
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<StatCache>> StatCache::Open(const std::string& path) {
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    util::ScopedFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
-    if (!fd.valid()) {
-      if (errno != ENOENT) return util::ErrnoToStatus(errno, path);
-      absl::Status st = Publish(path, false);
-      if (!st.ok()) return st;
-      continue;
-    }
-    if (!HeaderOk(fd.get())) {
-      absl::Status st = Publish(path, true);
-      if (!st.ok()) return st;
-      continue;
-    }
-    void* map = ::mmap(nullptr, kFileSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-    if (map == MAP_FAILED) return util::ErrnoToStatus(errno, absl::StrCat("mmap ", path));
-    return std::unique_ptr<StatCache>(new StatCache(map, kFileSize, true));
-  }
-  return absl::UnavailableError(absl::StrCat(path, ": could not open a valid stat cache"));
+  absl::StatusOr<util::SharedTable> table = util::SharedTable::Open(path, FreshHeader(), kFileSize);
+  if (!table.ok()) return table.status();
+  return std::unique_ptr<StatCache>(new StatCache(std::move(*table)));
 }
 
 std::unique_ptr<StatCache> StatCache::InMemory() {
-  void* map = ::mmap(nullptr, kFileSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (map == MAP_FAILED) return nullptr;
-  return std::unique_ptr<StatCache>(new StatCache(map, kFileSize, false));
+  absl::StatusOr<util::SharedTable> table = util::SharedTable::InMemory(FreshHeader(), kFileSize);
+  if (!table.ok()) return nullptr;
+  return std::unique_ptr<StatCache>(new StatCache(std::move(*table)));
 }
 
-StatCache::~StatCache() { ::munmap(map_, size_); }
+StatCache::~StatCache() = default;
 
 unsigned char* StatCache::SlotAt(size_t index) const {
-  return static_cast<unsigned char*>(map_) + kHeaderSize + (index % kSlotCount) * kSlotSize;
+  return table_.data() + kHeaderSize + (index % kSlotCount) * kSlotSize;
 }
 
 namespace {

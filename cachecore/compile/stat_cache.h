@@ -33,6 +33,7 @@
 
 #include "absl/status/statusor.h"
 #include "cachecore/util/sha256.h"
+#include "cachecore/util/shared_table.h"
 
 namespace zc::compile {
 
@@ -65,12 +66,10 @@ class StatCache {
   bool Insert(const struct stat& st, const FileFacts& facts, int64_t now_ns);
 
  private:
-  StatCache(void* map, size_t size, bool mapped) : map_(map), size_(size), mapped_(mapped) {}
+  explicit StatCache(util::SharedTable table) : table_(std::move(table)) {}
   unsigned char* SlotAt(size_t index) const;
 
-  void* map_;
-  size_t size_;
-  bool mapped_;
+  util::SharedTable table_;
 };
 
 }  // namespace zc::compile

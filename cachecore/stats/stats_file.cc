@@ -1,10 +1,5 @@
 #include "cachecore/stats/stats_file.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -12,11 +7,9 @@
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
-#include "cachecore/util/atomic_file.h"
 #include "cachecore/util/byte_io.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/json.h"
-#include "cachecore/util/scoped_fd.h"
 
 namespace zc::stats {
 namespace {
@@ -25,46 +18,14 @@ constexpr char kMagic[4] = {'Z', 'C', 'W', 'S'};
 constexpr size_t kShardBytesSlot = 128;
 constexpr size_t kShardFilesSlot = 144;
 
-std::string FreshFileContent() {
-  std::string content;
-  util::ByteWriter w(&content);
+// What a valid stats file starts with; the rest of a fresh one is zeros.
+std::string Header() {
+  std::string header;
+  util::ByteWriter w(&header);
   w.Bytes(absl::string_view(kMagic, sizeof(kMagic)));
   w.U32(StatsFile::kVersion);
   w.U32(StatsFile::kSlotCount);
-  content.resize(StatsFile::kFileSize, '\0');
-  return content;
-}
-
-bool HeaderValid(int fd) {
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || static_cast<size_t>(st.st_size) != StatsFile::kFileSize) {
-    return false;
-  }
-  char header[12];
-  if (::pread(fd, header, sizeof(header), 0) != static_cast<ssize_t>(sizeof(header))) return false;
-  util::ByteReader r(absl::string_view(header, sizeof(header)));
-  absl::string_view magic;
-  uint32_t version = 0, slots = 0;
-  r.Bytes(4, &magic);
-  r.U32(&version);
-  r.U32(&slots);
-  return magic == absl::string_view(kMagic, sizeof(kMagic)) && version == StatsFile::kVersion &&
-         slots == StatsFile::kSlotCount;
-}
-
-// Publishes a fresh file at `path`. With `replace` it overwrites whatever is there (a corrupt
-// file); without, it only creates the file if none exists (link fails on EEXIST, which is fine:
-// another process won the race and its file is just as good).
-absl::Status PublishFresh(const std::string& path, bool replace) {
-  absl::StatusOr<util::AtomicFile> file = util::AtomicFile::Create(path);
-  if (!file.ok()) return file.status();
-  absl::Status status = file->Write(FreshFileContent());
-  if (!status.ok()) return status;
-  if (replace) return file->Commit();
-  if (::link(file->temp_path().c_str(), path.c_str()) != 0 && errno != EEXIST) {
-    return util::ErrnoToStatus(errno, path);
-  }
-  return absl::OkStatus();  // the destructor removes the temporary name
+  return header;
 }
 
 }  // namespace
@@ -82,32 +43,14 @@ uint64_t Snapshot::TotalFiles() const {
 }
 
 absl::StatusOr<std::unique_ptr<StatsFile>> StatsFile::Open(const std::string& path) {
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    util::ScopedFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
-    if (!fd.valid()) {
-      if (errno != ENOENT) return util::ErrnoToStatus(errno, path);
-      absl::Status status = PublishFresh(path, /*replace=*/false);
-      if (!status.ok()) return status;
-      continue;
-    }
-    if (!HeaderValid(fd.get())) {
-      absl::Status status = PublishFresh(path, /*replace=*/true);
-      if (!status.ok()) return status;
-      continue;
-    }
-    void* map = ::mmap(nullptr, kFileSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-    if (map == MAP_FAILED) return util::ErrnoToStatus(errno, absl::StrCat("mmap ", path));
-    return std::unique_ptr<StatsFile>(new StatsFile(path, map));
-  }
-  return absl::UnavailableError(absl::StrCat(path, ": could not open a valid stats file"));
+  absl::StatusOr<util::SharedTable> table = util::SharedTable::Open(path, Header(), kFileSize);
+  if (!table.ok()) return table.status();
+  return std::unique_ptr<StatsFile>(new StatsFile(path, std::move(*table)));
 }
 
-StatsFile::~StatsFile() { ::munmap(map_, kFileSize); }
+StatsFile::~StatsFile() = default;
 
-absl::Status StatsFile::Sync() {
-  if (::msync(map_, kFileSize, MS_SYNC) != 0) return util::ErrnoToStatus(errno, "msync " + path_);
-  return absl::OkStatus();
-}
+absl::Status StatsFile::Sync() { return table_.Sync(); }
 
 std::vector<std::pair<std::string, uint64_t>> NamedValues(const Snapshot& snapshot) {
   std::vector<std::pair<std::string, uint64_t>> rows;
@@ -127,7 +70,7 @@ std::string NamedValuesJson(const Snapshot& snapshot) {
 }
 
 uint64_t* StatsFile::Slot(size_t index) const {
-  return reinterpret_cast<uint64_t*>(static_cast<char*>(map_) + kHeaderSize) + index;
+  return reinterpret_cast<uint64_t*>(table_.data() + kHeaderSize) + index;
 }
 
 uint64_t StatsFile::Load(size_t index) const {

@@ -32,6 +32,7 @@
 
 #include "absl/status/statusor.h"
 #include "cachecore/stats/counter.h"
+#include "cachecore/util/shared_table.h"
 
 namespace zc::stats {
 
@@ -97,12 +98,13 @@ class StatsFile {
   const std::string& path() const { return path_; }
 
  private:
-  StatsFile(std::string path, void* map) : path_(std::move(path)), map_(map) {}
+  StatsFile(std::string path, util::SharedTable table)
+      : path_(std::move(path)), table_(std::move(table)) {}
   uint64_t* Slot(size_t index) const;
   uint64_t Load(size_t index) const;
 
   std::string path_;
-  void* map_;
+  util::SharedTable table_;
 };
 
 }  // namespace zc::stats

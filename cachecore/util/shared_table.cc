@@ -1,0 +1,103 @@
+#include "cachecore/util/shared_table.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "cachecore/util/atomic_file.h"
+#include "cachecore/util/file_io.h"
+#include "cachecore/util/scoped_fd.h"
+
+namespace zc::util {
+namespace {
+
+bool HeaderValid(int fd, absl::string_view header, size_t size) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || static_cast<size_t>(st.st_size) != size) return false;
+  std::string have(header.size(), '\0');
+  return ::pread(fd, have.data(), have.size(), 0) == static_cast<ssize_t>(have.size()) &&
+         have == header;
+}
+
+// Publishes a fresh table at `path`. With `replace` it overwrites whatever is there (a corrupt
+// file); without, it only creates the file if none exists (link fails on EEXIST, which is fine:
+// another process won the race and its file is just as good).
+absl::Status PublishFresh(const std::string& path, absl::string_view header, size_t size,
+                          bool replace) {
+  absl::StatusOr<AtomicFile> file = AtomicFile::Create(path);
+  if (!file.ok()) return file.status();
+  absl::Status status = file->Write(header);
+  if (!status.ok()) return status;
+  if (::truncate(file->temp_path().c_str(), static_cast<off_t>(size)) != 0) {
+    return ErrnoToStatus(errno, file->temp_path());
+  }
+  if (replace) return file->Commit();
+  if (::link(file->temp_path().c_str(), path.c_str()) != 0 && errno != EEXIST) {
+    return ErrnoToStatus(errno, path);
+  }
+  return absl::OkStatus();  // the destructor removes the temporary name
+}
+
+}  // namespace
+
+absl::StatusOr<SharedTable> SharedTable::Open(const std::string& path, absl::string_view header,
+                                              size_t size) {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    ScopedFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd.valid()) {
+      if (errno != ENOENT) return ErrnoToStatus(errno, path);
+      absl::Status status = PublishFresh(path, header, size, /*replace=*/false);
+      if (!status.ok()) return status;
+      continue;
+    }
+    if (!HeaderValid(fd.get(), header, size)) {
+      absl::Status status = PublishFresh(path, header, size, /*replace=*/true);
+      if (!status.ok()) return status;
+      continue;
+    }
+    void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+    if (map == MAP_FAILED) return ErrnoToStatus(errno, absl::StrCat("mmap ", path));
+    return SharedTable(map, size, path);
+  }
+  return absl::UnavailableError(absl::StrCat(path, ": could not open a valid table"));
+}
+
+absl::StatusOr<SharedTable> SharedTable::InMemory(absl::string_view header, size_t size) {
+  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (map == MAP_FAILED) return ErrnoToStatus(errno, "mmap");
+  std::memcpy(map, header.data(), header.size());
+  return SharedTable(map, size, "");
+}
+
+SharedTable::SharedTable(SharedTable&& other) noexcept
+    : map_(std::exchange(other.map_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      path_(std::move(other.path_)) {}
+
+SharedTable& SharedTable::operator=(SharedTable&& other) noexcept {
+  if (this != &other) {
+    if (map_ != nullptr) ::munmap(map_, size_);
+    map_ = std::exchange(other.map_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    path_ = std::move(other.path_);
+  }
+  return *this;
+}
+
+SharedTable::~SharedTable() {
+  if (map_ != nullptr) ::munmap(map_, size_);
+}
+
+absl::Status SharedTable::Sync() const {
+  if (path_.empty()) return absl::OkStatus();
+  if (::msync(map_, size_, MS_SYNC) != 0) return ErrnoToStatus(errno, "msync " + path_);
+  return absl::OkStatus();
+}
+
+}  // namespace zc::util
