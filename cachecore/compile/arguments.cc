@@ -400,9 +400,9 @@ Classification ClassifyArguments(const std::vector<std::string>& args, Driver dr
   if (!compile) return Counter::kCalledForLink;
 
   if (!output_given) {
-    plan.output = plan.pch_output
-                      ? plan.source + ".gch"
-                      : ReplaceExtension(util::Basename(plan.source), plan.assemble_only ? ".s" : ".o");
+    plan.output = plan.pch_output ? plan.source + ".gch"
+                                  : ReplaceExtension(util::Basename(plan.source),
+                                                     plan.assemble_only ? ".s" : ".o");
   }
   if (plan.pch_output) {
     // Side files of a PCH compile are named by rules of their own ("a-" prefixes without -c,

@@ -89,7 +89,8 @@ Engine::Engine(config::Config config, std::unique_ptr<store::LocalStore> store,
   direct_ = std::make_unique<DirectMode>(*store_, inputs_, *runner_, config_.cache_dir,
                                          memory_cache_bytes / 4);
   if (memory_cache_bytes > 0) {
-    results_ = std::make_unique<MemoryCache<store::Entry>>(memory_cache_bytes - memory_cache_bytes / 4);
+    results_ =
+        std::make_unique<MemoryCache<store::Entry>>(memory_cache_bytes - memory_cache_bytes / 4);
   }
 }
 
@@ -161,7 +162,8 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request, audit::Compi
 
   // Preprocessor mode: the key covers the preprocessed source (or the source itself when it is
   // already preprocessed).
-  absl::StatusOr<Preprocessed> cpp = Preprocess(request, ctx.plan, ctx.key_inputs, preprocess_env());
+  absl::StatusOr<Preprocessed> cpp =
+      Preprocess(request, ctx.plan, ctx.key_inputs, preprocess_env());
   if (!cpp.ok()) {
     if (absl::IsCancelled(cpp.status())) return RunFailed(cpp.status());
     return Passthrough(absl::IsNotFound(cpp.status()) ? Counter::kCouldNotFindCompiler
@@ -295,7 +297,8 @@ std::optional<CompileResult> Engine::RunDependMode(Context& ctx) {
   absl::StatusOr<std::string> dep_text = util::ReadFileToString(dep_path);
   const std::vector<std::string> files =
       dep_text.ok() ? ParseDependencies(*dep_text) : std::vector<std::string>();
-  absl::StatusOr<store::Entry> entry = CollectOutputs(plan, cwd, ran->stdout_data, ran->stderr_data);
+  absl::StatusOr<store::Entry> entry =
+      CollectOutputs(plan, cwd, ran->stdout_data, ran->stderr_data);
   if (!entry.ok()) {
     NotStored(ctx, UncollectedReason(entry.status()));
     return result;

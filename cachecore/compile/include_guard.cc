@@ -20,8 +20,6 @@
 namespace zc::compile {
 namespace {
 
-int64_t Ns(const struct timespec& ts) { return util::TimespecNs(ts); }
-
 // "" stands for the working directory (files the compiler named without any directory).
 std::string ChildPath(const std::string& dir, absl::string_view name) {
   return dir.empty() ? std::string(name) : util::JoinPath(dir, name);
@@ -187,7 +185,7 @@ std::vector<DirWatch> BuildIncludeGuard(const GuardInputs& in) {
     const std::string resolved = dir.empty() ? in.cwd : util::JoinPath(in.cwd, dir);
     if (::stat(resolved.c_str(), &st) == 0) {
       w.signature = {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
-                     Ns(st.st_mtim), Ns(st.st_ctim)};
+                     util::TimespecNs(st.st_mtim), util::TimespecNs(st.st_ctim)};
       w.trust_signature = in.now_ns - w.signature.mtime_ns >= StatCache::kRacyWindowNs &&
                           in.now_ns - w.signature.ctime_ns >= StatCache::kRacyWindowNs;
     } else {
@@ -205,7 +203,7 @@ bool IncludeGuardHolds(const std::vector<DirWatch>& watches, const std::string& 
     struct stat st;
     if (::stat(resolved.c_str(), &st) != 0) return false;
     DirSignature now{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
-                     Ns(st.st_mtim), Ns(st.st_ctim)};
+                     util::TimespecNs(st.st_mtim), util::TimespecNs(st.st_ctim)};
     if (w.trust_signature && now == w.signature) continue;
     std::vector<WatchedName> names;
     if (!w.Names(&names)) return false;

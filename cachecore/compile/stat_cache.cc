@@ -23,8 +23,6 @@ constexpr size_t kDev = 0, kIno = 8, kSize = 16, kMtime = 24, kCtime = 32, kDige
                  kFlags = 72, kChecksum = 80;
 static_assert(kChecksum + 8 <= StatCache::kSlotSize);
 
-int64_t Ns(const struct timespec& ts) { return util::TimespecNs(ts); }
-
 uint64_t Load64(const unsigned char* p) {
   uint64_t v;
   std::memcpy(&v, p, 8);
@@ -74,8 +72,8 @@ void Encode(const struct stat& st, const FileFacts& facts, unsigned char* slot) 
   Store64(slot + kDev, static_cast<uint64_t>(st.st_dev));
   Store64(slot + kIno, static_cast<uint64_t>(st.st_ino));
   Store64(slot + kSize, static_cast<uint64_t>(st.st_size));
-  Store64(slot + kMtime, static_cast<uint64_t>(Ns(st.st_mtim)));
-  Store64(slot + kCtime, static_cast<uint64_t>(Ns(st.st_ctim)));
+  Store64(slot + kMtime, static_cast<uint64_t>(util::TimespecNs(st.st_mtim)));
+  Store64(slot + kCtime, static_cast<uint64_t>(util::TimespecNs(st.st_ctim)));
   std::memcpy(slot + kDigest, facts.digest.bytes.data(), 32);
   uint64_t flags = facts.flags;
   Store64(slot + kFlags, flags);
@@ -86,8 +84,8 @@ bool Matches(const unsigned char* slot, const struct stat& st) {
   return Load64(slot + kDev) == static_cast<uint64_t>(st.st_dev) &&
          Load64(slot + kIno) == static_cast<uint64_t>(st.st_ino) &&
          Load64(slot + kSize) == static_cast<uint64_t>(st.st_size) &&
-         Load64(slot + kMtime) == static_cast<uint64_t>(Ns(st.st_mtim)) &&
-         Load64(slot + kCtime) == static_cast<uint64_t>(Ns(st.st_ctim));
+         Load64(slot + kMtime) == static_cast<uint64_t>(util::TimespecNs(st.st_mtim)) &&
+         Load64(slot + kCtime) == static_cast<uint64_t>(util::TimespecNs(st.st_ctim));
 }
 
 }  // namespace
@@ -110,7 +108,8 @@ std::optional<FileFacts> StatCache::Lookup(const struct stat& st) const {
 }
 
 bool StatCache::Insert(const struct stat& st, const FileFacts& facts, int64_t now_ns) {
-  if (now_ns - Ns(st.st_mtim) < kRacyWindowNs || now_ns - Ns(st.st_ctim) < kRacyWindowNs) {
+  if (now_ns - util::TimespecNs(st.st_mtim) < kRacyWindowNs ||
+      now_ns - util::TimespecNs(st.st_ctim) < kRacyWindowNs) {
     return false;
   }
   const size_t home = HomeSlot(st);
