@@ -44,7 +44,6 @@ int RunServer(const config::Config& config, const daemon::Endpoint& endpoint, st
   static util::PosixProcessRunner posix_runner(/*children_die_with_parent=*/true);
   const int max_parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   static util::ProcessSlots runner(&posix_runner, static_cast<uint32_t>(max_parallel), nullptr);
-  // The engine for the cache directory; made again when the directory is replaced.
   // The engine for the cache directory; made again when the directory is replaced. Decoded
   // manifests and entries stay in memory across requests (bounded).
   daemon::EngineFactory make_engine = [config] {

@@ -91,7 +91,7 @@ struct Driver {
 // decides it).
 Driver DriverFor(absl::string_view compiler_path);
 
-Classification ClassifyArguments(const std::vector<std::string>& args, Driver driver = {});
+[[nodiscard]] Classification ClassifyArguments(const std::vector<std::string>& args, Driver driver = {});
 
 // True for the languages of precompiled headers ("c-header", "c++-header", ...).
 bool IsHeaderLanguage(absl::string_view lang);

@@ -23,12 +23,12 @@ FileSignature SignatureOf(const struct stat& st) {
 }
 
 // A file recorded now, trusted by signature later only if it was old enough to have settled.
-ManifestFile Recorded(std::string path, const util::Digest& digest, const struct stat& st) {
+ManifestFile Recorded(std::string path, const util::Digest& digest, const struct stat& st,
+                      int64_t now_ns) {
   ManifestFile file;
   file.path = std::move(path);
   file.digest = digest;
   file.signature = SignatureOf(st);
-  const int64_t now_ns = util::RealNowNs();
   file.trust_signature = now_ns - file.signature.mtime_ns >= StatCache::kRacyWindowNs &&
                          now_ns - file.signature.ctime_ns >= StatCache::kRacyWindowNs;
   return file;
@@ -37,8 +37,9 @@ ManifestFile Recorded(std::string path, const util::Digest& digest, const struct
 }  // namespace
 
 DirectMode::DirectMode(store::LocalStore& store, InputFiles& inputs, util::ProcessRunner& runner,
+                       const util::Clock& clock,
                        std::string cache_dir, size_t memory_cache_bytes)
-    : store_(store), inputs_(inputs), runner_(runner), cache_dir_(std::move(cache_dir)) {
+    : store_(store), inputs_(inputs), runner_(runner), clock_(clock), cache_dir_(std::move(cache_dir)) {
   if (memory_cache_bytes > 0) {
     manifests_ = std::make_unique<MemoryCache<Manifest>>(memory_cache_bytes);
     watcher_ = util::PathWatcher::Create();
@@ -224,7 +225,7 @@ DirectMode::Observation DirectMode::Observe(const CompileRequest& request,
       SourceScan scan = ScanSource(*text);
       probed.insert(probed.end(), scan.probed_names.begin(), scan.probed_names.end());
     }
-    seen.files.push_back(Recorded(f, facts->digest, st));
+    seen.files.push_back(Recorded(f, facts->digest, st, clock_.RealNs()));
   }
   if (!seen.unrecordable.empty()) return seen;
 
@@ -281,7 +282,7 @@ DirectMode::Observation DirectMode::Observe(const CompileRequest& request,
     const std::string resolved = util::JoinPath(cwd, p);
     if (IsClangPchFile(resolved)) clang_pchs.push_back(resolved);
   }
-  guard.now_ns = util::RealNowNs();
+  guard.now_ns = clock_.RealNs();
   seen.guard = BuildIncludeGuard(guard);
 
   // A clang PCH is refused when a header it was built from has another mtime: pin those (the
@@ -304,7 +305,7 @@ DirectMode::Observation DirectMode::Observe(const CompileRequest& request,
         seen.unrecordable = "pch_unreadable";
         return seen;
       }
-      ManifestFile file = Recorded(in.name, facts->digest, st);
+      ManifestFile file = Recorded(in.name, facts->digest, st, clock_.RealNs());
       file.pin_mtime = true;
       pch_inputs.push_back(std::move(file));
     }

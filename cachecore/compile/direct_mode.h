@@ -34,6 +34,7 @@
 #include "cachecore/compile/memory_cache.h"
 #include "cachecore/compile/request.h"
 #include "cachecore/store/local_store.h"
+#include "cachecore/util/clock.h"
 #include "cachecore/util/path_watch.h"
 #include "cachecore/util/process.h"
 
@@ -41,9 +42,9 @@ namespace zc::compile {
 
 class DirectMode {
  public:
-  // `store`, `inputs` and `runner` must outlive this object.
+  // `store`, `inputs`, `runner` and `clock` must outlive this object.
   DirectMode(store::LocalStore& store, InputFiles& inputs, util::ProcessRunner& runner,
-             std::string cache_dir, size_t memory_cache_bytes);
+             const util::Clock& clock, std::string cache_dir, size_t memory_cache_bytes);
 
   struct Answer {
     bool hit = false;               // try_result took a record's result
@@ -53,7 +54,7 @@ class DirectMode {
   // Checks the records of the manifest under `manifest_key` (newest first, markers last) against
   // the files as they are now in `cwd`, and offers each holding record's result key to
   // `try_result` until it returns true.
-  Answer Lookup(const util::Digest& manifest_key, const std::string& cwd,
+  [[nodiscard]] Answer Lookup(const util::Digest& manifest_key, const std::string& cwd,
                 absl::FunctionRef<bool(const util::Digest& result_key)> try_result);
 
   // What a successful compile read, ready to become a manifest record, or why it cannot (then
@@ -69,7 +70,7 @@ class DirectMode {
   // Hashes `files` (what the compile of `request` read, as the compiler named them), finds the
   // PCHs it may have used, builds the include guard. Files must be older than `fresh_before` (a
   // coarse clock reading): one that is not makes the observation unrecordable.
-  Observation Observe(const CompileRequest& request, const CompilePlan& plan,
+  [[nodiscard]] Observation Observe(const CompileRequest& request, const CompilePlan& plan,
                       const util::Digest& compiler_id, const std::vector<std::string>& files,
                       int64_t fresh_before);
 
@@ -78,7 +79,7 @@ class DirectMode {
   // Adds `record` to the manifest under `manifest_key` (read-modify-write: concurrent writers may
   // drop each other's record, which costs a later hit, never correctness). False if the manifest
   // could not be written.
-  bool Record(const util::Digest& manifest_key, ManifestRecord record);
+  [[nodiscard]] bool Record(const util::Digest& manifest_key, ManifestRecord record);
 
   size_t memory_manifests() const { return manifests_ ? manifests_->entries() : 0; }
 
@@ -96,6 +97,7 @@ class DirectMode {
   store::LocalStore& store_;
   InputFiles& inputs_;
   util::ProcessRunner& runner_;
+  const util::Clock& clock_;
   const std::string cache_dir_;
   std::unique_ptr<MemoryCache<Manifest>> manifests_;  // null unless memory_cache_bytes
   std::unique_ptr<util::PathWatcher> watcher_;         // null unless memory_cache_bytes

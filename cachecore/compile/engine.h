@@ -42,12 +42,14 @@
 #include "cachecore/compile/direct_mode.h"
 #include "cachecore/compile/input_files.h"
 #include "cachecore/compile/manifest.h"
-#include "cachecore/compile/memory_cache.h"
 #include "cachecore/compile/preprocessor_mode.h"
+#include "cachecore/compile/freshness.h"
 #include "cachecore/compile/request.h"
+#include "cachecore/compile/result_cache.h"
 #include "cachecore/config/config.h"
 #include "cachecore/stats/counter.h"
 #include "cachecore/store/local_store.h"
+#include "cachecore/util/clock.h"
 #include "cachecore/util/process.h"
 
 namespace zc::compile {
@@ -57,32 +59,63 @@ class Engine {
   // `runner` must outlive the engine. A long-lived engine (daemon, embedding host) passes
   // `memory_cache_bytes` > 0 to keep decoded manifests and entries in memory (memory_cache.h),
   // and to watch the inputs of manifest records it has checked (util/path_watch.h), so later hits
-  // skip re-checking them one stat at a time; a one-shot process passes 0.
+  // skip re-checking them one stat at a time; a one-shot process passes 0. `clock` (tests pass
+  // a fake) must outlive the engine too.
   Engine(config::Config config, std::unique_ptr<store::LocalStore> store,
-         util::ProcessRunner* runner, size_t memory_cache_bytes = 0);
+         util::ProcessRunner* runner, size_t memory_cache_bytes = 0,
+         const util::Clock& clock = util::SystemClock());
   ~Engine();
 
-  CompileResult Compile(const CompileRequest& request);
+  [[nodiscard]] CompileResult Compile(const CompileRequest& request);
 
   store::LocalStore& store() { return *store_; }
   // Entries in the in-memory tables of a long-lived engine (0 without them).
   size_t memory_manifests() const { return direct_->memory_manifests(); }
-  size_t memory_results() const { return results_ ? results_->entries() : 0; }
+  size_t memory_results() const { return results_.memory_entries(); }
   const config::Config& config() const { return config_; }
 
  private:
-  struct Context;
-  // The steps of one compile, in the order CompileOrThrow takes them.
+  // One compile as the steps see it, filled by Prepare. The keys are not in it: each step is
+  // handed the key it works under, so none can use a key that was never computed.
+  struct Context {
+    const CompileRequest* request = nullptr;
+    audit::CompileEvents* audit = nullptr;     // null: not audited
+    const config::Config* settings = nullptr;  // the request's, or the engine's
+    StartTime start;  // an input not older than this may have been written while the compile ran
+    EnvView env{std::nullopt};
+    CompilePlan plan;
+    util::Digest compiler_id;
+    std::vector<std::string> compile_argv;
+    std::vector<InputState> named_inputs;  // plan.input_files by content
+    KeyInputs key_inputs;
+  };
+  // What direct mode made of a request: a hit, or the manifest key the miss is recorded under
+  // (none when direct mode does not apply) and whether its manifest sent it to preprocessor mode.
+  struct DirectAnswer {
+    std::optional<CompileResult> hit;
+    std::optional<util::Digest> manifest_key;
+    bool use_preprocessor = false;
+  };
+
+  // The steps of one compile, in the order CompileOrThrow takes them (engine.cc).
   CompileResult CompileOrThrow(const CompileRequest& request, audit::CompileEvents* audit);
   // Classify → the request's plan, compiler identity and key inputs; or the passthrough result.
   std::optional<CompileResult> Prepare(Context& ctx);
-  // Direct mode: a hit, or nullopt (then ctx says whether the manifest sent us to preprocessor
-  // mode).
-  std::optional<CompileResult> TryDirect(Context& ctx);
-  // Compiles with a dependency list, then stores the result and a manifest record (or, when
-  // direct mode cannot record it, stores it in preprocessor mode). nullopt: depend mode cannot
-  // run here (no private dependency file): use preprocessor mode.
-  std::optional<CompileResult> RunDependMode(Context& ctx);
+  DirectAnswer TryDirect(Context& ctx);
+  // A miss in preprocessor mode: compile, then store under `cpp.key` if the compile can only
+  // have seen what the key says.
+  CompileResult RunAndStore(Context& ctx, const Preprocessed& cpp);
+  // A stored result restored: the hit, or nullopt (nothing there, or nothing restorable).
+  std::optional<CompileResult> Lookup(Context& ctx, const util::Digest& key,
+                                      stats::Counter hit_counter);
+  // Adds a manifest record under `manifest_key` (nothing when read-only).
+  void Record(Context& ctx, const util::Digest& manifest_key, ManifestRecord record);
+
+  // Depend mode (engine_depend_mode.cc). Compiles with a dependency list, then stores the result
+  // and a manifest record under `manifest_key` (or, when direct mode cannot record it, stores it
+  // in preprocessor mode). nullopt: depend mode cannot run here (-MMD, or no private dependency
+  // file): the caller goes on in preprocessor mode, which computes its own key.
+  std::optional<CompileResult> RunDependMode(Context& ctx, const util::Digest& manifest_key);
   // Compiles `cmd` again after the clock passed the first compile's start (some input was
   // written about then); the coarse time to judge the inputs by if it produced `first` again from
   // inputs all older than its own start, nullopt otherwise (the first compile's outputs are then
@@ -92,20 +125,11 @@ class Engine {
                                    const store::Entry& first);
   // What direct mode cannot record is stored under its preprocessor-mode key instead, and the
   // manifest is marked so the next lookup goes there.
-  void StoreInPreprocessorMode(Context& ctx, const store::Entry& entry,
-                               const DirectMode::Observation& seen, CompileResult* result);
-  // A miss in preprocessor mode: compile, then store under `cpp.key` if the compile can only
-  // have seen what the key says.
-  CompileResult RunAndStore(Context& ctx, const Preprocessed& cpp);
-  // Adds a manifest record (nothing when read-only or direct mode is off).
-  void Record(Context& ctx, ManifestRecord record);
+  void StoreInPreprocessorMode(Context& ctx, const util::Digest& manifest_key,
+                               const store::Entry& entry, const DirectMode::Observation& seen,
+                               CompileResult* result);
 
-  // Results.
-  std::optional<CompileResult> Lookup(Context& ctx, const util::Digest& key,
-                                      stats::Counter hit_counter);
-  // A stored result, through the memory cache when there is one. nullptr: a miss (a corrupt
-  // file was counted and removed by the store).
-  std::shared_ptr<const store::Entry> LoadResult(const util::Digest& key);
+  // Results and counting (engine_results.cc).
   // Stores `entry` under `key` unless read-only; false (counted) if it was not stored.
   bool Store(Context& ctx, const util::Digest& key, const store::Entry& entry,
              CompileResult* result);
@@ -118,15 +142,17 @@ class Engine {
   CompileResult RunFailed(const absl::Status& status);
   // Runs the request's compiler untouched (run_uncacheable); `plain` is the passthrough result.
   CompileResult RunPlainly(const CompileRequest& request, CompileResult plain);
-  PreprocessEnv preprocess_env() { return {runner_, &inputs_, config_.cache_dir}; }
   void Log(const CompileRequest& request, const CompileResult& result, int64_t micros);
+
+  PreprocessEnv preprocess_env() { return {runner_, &inputs_, config_.cache_dir}; }
 
   config::Config config_;
   std::unique_ptr<store::LocalStore> store_;
   util::ProcessRunner* runner_;
+  const util::Clock& clock_;
   InputFiles inputs_;
   std::unique_ptr<DirectMode> direct_;
-  std::unique_ptr<MemoryCache<store::Entry>> results_;  // null unless memory_cache_bytes
+  ResultCache results_;
 };
 
 }  // namespace zc::compile

@@ -9,10 +9,10 @@
 
 namespace zc::compile {
 
-StartTime StartTime::Now() {
+StartTime StartTime::Now(const util::Clock& clock) {
   StartTime t;
-  t.coarse_ns = util::CoarseNowNs();
-  t.fine_ns = util::RealNowNs();
+  t.coarse_ns = clock.CoarseNs();
+  t.fine_ns = clock.RealNs();
   return t;
 }
 

@@ -1,7 +1,7 @@
 // Whether the inputs a compile read were written before it started — the condition for storing
 // its result under a key made of their contents.
 //
-//   zc::compile::StartTime start = zc::compile::StartTime::Now();
+//   zc::compile::StartTime start = zc::compile::StartTime::Now(zc::util::SystemClock());
 //   ... run the compile ...
 //   switch (zc::compile::CheckFreshness(files, cwd, start)) { ... }
 //
@@ -17,13 +17,15 @@
 #include <string>
 #include <vector>
 
+#include "cachecore/util/clock.h"
+
 namespace zc::compile {
 
 // When a compile started, by both clocks.
 struct StartTime {
   int64_t coarse_ns = 0;  // CLOCK_REALTIME_COARSE
   int64_t fine_ns = 0;    // CLOCK_REALTIME, read after coarse_ns
-  static StartTime Now();
+  static StartTime Now(const util::Clock& clock);
 };
 
 enum class Freshness {
@@ -34,7 +36,7 @@ enum class Freshness {
 };
 
 // The worst of `files` (relative to `cwd`, or absolute), by their mtime and ctime.
-Freshness CheckFreshness(const std::vector<std::string>& files, const std::string& cwd,
+[[nodiscard]] Freshness CheckFreshness(const std::vector<std::string>& files, const std::string& cwd,
                          const StartTime& start);
 
 }  // namespace zc::compile

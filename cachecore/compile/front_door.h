@@ -31,7 +31,7 @@ store::StoreOptions StoreOptionsFor(const config::Config& config);
 
 // Opens (creating if need be) the store for `config` and makes an engine over it. `runner` must
 // outlive the engine; `memory_cache_bytes` as for Engine.
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const config::Config& config,
+[[nodiscard]] absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const config::Config& config,
                                                    util::ProcessRunner* runner,
                                                    size_t memory_cache_bytes);
 

@@ -28,7 +28,7 @@ absl::StatusOr<FileFacts> InputFiles::Facts(const std::string& cwd, const std::s
   if (::stat(resolved.c_str(), &after) == 0 && after.st_size == st.st_size &&
       util::TimespecNs(after.st_mtim) == util::TimespecNs(st.st_mtim) &&
       util::TimespecNs(after.st_ctim) == util::TimespecNs(st.st_ctim)) {
-    known_files.Insert(st, facts, util::RealNowNs());
+    known_files.Insert(st, facts, clock_.RealNs());
   }
   return facts;
 }

@@ -2,7 +2,7 @@
 // source-scan flags come from the shared stat cache while its (device, inode, size, mtime, ctime)
 // are unchanged, so an unchanged header costs a stat(), not a read and a hash.
 //
-//   zc::compile::InputFiles files(cache_dir + "/statcache");
+//   zc::compile::InputFiles files(cache_dir + "/statcache", zc::util::SystemClock());
 //   absl::StatusOr<zc::compile::FileFacts> f = files.Facts(cwd, "inc/h.h");
 //   absl::StatusOr<zc::util::Digest> d = files.State(cwd, "profiles/");   // file, dir or absent
 //
@@ -16,24 +16,28 @@
 
 #include "absl/status/statusor.h"
 #include "cachecore/compile/stat_cache.h"
+#include "cachecore/util/clock.h"
 #include "cachecore/util/sha256.h"
 
 namespace zc::compile {
 
 class InputFiles {
  public:
-  explicit InputFiles(std::string stat_cache_path) : path_(std::move(stat_cache_path)) {}
+  // `clock` (which must outlive this object) tells whether a file is old enough to remember.
+  InputFiles(std::string stat_cache_path, const util::Clock& clock)
+      : path_(std::move(stat_cache_path)), clock_(clock) {}
 
   // The digest and scan flags of the regular file `path` (relative to `cwd`, or absolute). A file
   // that changes while it is read is hashed but not remembered.
-  absl::StatusOr<FileFacts> Facts(const std::string& cwd, const std::string& path);
+  [[nodiscard]] absl::StatusOr<FileFacts> Facts(const std::string& cwd, const std::string& path);
   // input_digest.h's PathDigest of `path`: a file's digest, a directory's, or the absent digest.
-  absl::StatusOr<util::Digest> State(const std::string& cwd, const std::string& path);
+  [[nodiscard]] absl::StatusOr<util::Digest> State(const std::string& cwd, const std::string& path);
 
  private:
   StatCache& cache();
 
   std::string path_;
+  const util::Clock& clock_;
   std::once_flag once_;
   std::unique_ptr<StatCache> cache_;
 };

@@ -134,4 +134,9 @@ absl::Status RestoreOutputs(const CompilePlan& plan, const std::string& cwd,
   return absl::OkStatus();
 }
 
+stats::Counter UncollectedCounter(const absl::Status& status) {
+  return absl::IsNotFound(status) ? stats::Counter::kCompilerProducedNoOutput
+                                  : stats::Counter::kOutputNotCacheable;
+}
+
 }  // namespace zc::compile

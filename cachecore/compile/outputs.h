@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "cachecore/compile/arguments.h"
+#include "cachecore/stats/counter.h"
 #include "cachecore/store/entry_format.h"
 
 namespace zc::compile {
@@ -40,16 +41,18 @@ std::vector<OutputFile> OutputFiles(const CompilePlan& plan);
 // stderr, exit code 0 and the metadata a restore needs. NotFound: a required output is missing
 // (compiler_produced_no_output). FailedPrecondition: an output is not a regular file (-o
 // /dev/null, -MF /dev/stdout): the compile is fine, its outputs are just not cacheable.
-absl::StatusOr<store::Entry> CollectOutputs(const CompilePlan& plan, const std::string& cwd,
+[[nodiscard]] absl::StatusOr<store::Entry> CollectOutputs(const CompilePlan& plan, const std::string& cwd,
                                             absl::string_view stdout_data,
                                             absl::string_view stderr_data);
+// The counter for a compile whose outputs CollectOutputs refused with `status`.
+stats::Counter UncollectedCounter(const absl::Status& status);
 
 // Writes every output of `plan` stored in `entry` into `cwd`, each atomically (temporary file +
 // rename; devices such as /dev/null in place), the dependency file's target rewritten for
 // plan.output. `umask` >= 0: files get the mode a compiler running under it would give them.
 // DataLoss if the entry lacks a required output or cannot be restored for this plan; nothing is
 // written then.
-absl::Status RestoreOutputs(const CompilePlan& plan, const std::string& cwd,
+[[nodiscard]] absl::Status RestoreOutputs(const CompilePlan& plan, const std::string& cwd,
                             const store::Entry& entry, int umask);
 
 }  // namespace zc::compile

@@ -6,8 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <ctime>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -19,12 +19,6 @@
 
 namespace zc::daemon {
 namespace {
-
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 uint64_t RssBytes() {
   absl::StatusOr<std::string> statm = util::ReadFileToString("/proc/self/statm");
@@ -79,7 +73,8 @@ Server::Server(ServerOptions options, EngineFactory make_engine, EngineForDir en
     wake_read_.Reset(fds[0]);
     wake_write_.Reset(fds[1]);
   }
-  last_activity_s_ = NowSeconds();
+  started_ns_ = options_.clock->MonotonicNs();
+  last_activity_ns_ = started_ns_;
 }
 
 Server::~Server() {
@@ -116,6 +111,19 @@ std::shared_ptr<compile::Engine> Server::CurrentEngine() {
   return engine_.engine;
 }
 
+bool Server::IdleTimedOut() const {
+  if (options_.idle_timeout_s <= 0 || in_flight_ > 0) return false;
+  const int64_t idle_ns = options_.clock->MonotonicNs() - last_activity_ns_;
+  return idle_ns >= int64_t{options_.idle_timeout_s} * 1'000'000'000;
+}
+
+int Server::NextIdleCheckMs() const {
+  if (options_.idle_timeout_s <= 0) return options_.idle_check_ms;
+  const int64_t due_ns = last_activity_ns_ + int64_t{options_.idle_timeout_s} * 1'000'000'000 -
+                         options_.clock->MonotonicNs();
+  return static_cast<int>(std::clamp<int64_t>(due_ns / 1'000'000 + 1, 1, options_.idle_check_ms));
+}
+
 void Server::RequestStop() {
   stopping_ = true;
   if (wake_write_.valid()) (void)::write(wake_write_.get(), "x", 1);
@@ -125,10 +133,9 @@ void Server::Run() {
   Log(absl::StrCat("listening on ", options_.endpoint.socket_path, " for ", options_.cache_dir));
   while (!stopping_) {
     pollfd fds[2] = {{listener_.get(), POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
-    int r = ::poll(fds, 2, 1000);
+    int r = ::poll(fds, 2, NextIdleCheckMs());
     if (r < 0 && errno != EINTR) break;
-    if (options_.idle_timeout_s > 0 && in_flight_ == 0 &&
-        NowSeconds() - last_activity_s_ >= options_.idle_timeout_s) {
+    if (IdleTimedOut()) {
       Log("idle timeout: shutting down");
       break;
     }
@@ -140,7 +147,7 @@ void Server::Run() {
       Log(absl::StrCat("refused a connection from uid ", peer.ok() ? absl::StrCat(*peer) : "?"));
       continue;
     }
-    last_activity_s_ = NowSeconds();
+    last_activity_ns_ = options_.clock->MonotonicNs();
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++connections_;
@@ -169,7 +176,7 @@ void Server::Serve(util::ScopedFd conn) {
       }
       break;
     }
-    last_activity_s_ = NowSeconds();
+    last_activity_ns_ = options_.clock->MonotonicNs();
     ++requests_;
     absl::Status sent;
     switch (frame->type) {
@@ -194,7 +201,7 @@ void Server::Serve(util::ScopedFd conn) {
         break;
     }
     if (!sent.ok()) break;
-    last_activity_s_ = NowSeconds();
+    last_activity_ns_ = options_.clock->MonotonicNs();
   }
   conn.Reset();
   std::lock_guard<std::mutex> lock(mu_);
@@ -203,25 +210,25 @@ void Server::Serve(util::ScopedFd conn) {
 }
 
 std::string Server::HandleCompile(const std::string& payload, int conn_fd) {
-  const auto start = std::chrono::steady_clock::now();
+  const int64_t start_ns = options_.clock->MonotonicNs();
   CompileResponseMessage response;
   absl::StatusOr<CompileRequestMessage> request = DecodeCompileRequest(payload);
   if (!request.ok()) {
-    response.outcome = static_cast<uint8_t>(compile::Outcome::kPassthrough);
+    response.outcome = WireOutcome::kPassthrough;
     response.reason = static_cast<uint16_t>(stats::Counter::kInternalError);
     return EncodeCompileResponse(response);
   }
   // The client's settings (ZCWRAP_RECACHE, ...) apply to its compile; its cache must be ours.
   absl::StatusOr<std::shared_ptr<const config::Config>> config = settings_.For(request->env);
   if (!config.ok() || (*config)->cache_dir != options_.cache_dir) {
-    response.outcome = static_cast<uint8_t>(compile::Outcome::kPassthrough);
+    response.outcome = WireOutcome::kPassthrough;
     response.reason = static_cast<uint16_t>(stats::Counter::kInternalError);
     return EncodeCompileResponse(response);
   }
 
   std::shared_ptr<compile::Engine> engine = CurrentEngine();
   if (engine == nullptr) {
-    response.outcome = static_cast<uint8_t>(compile::Outcome::kPassthrough);
+    response.outcome = WireOutcome::kPassthrough;
     response.reason = static_cast<uint16_t>(stats::Counter::kInternalError);
     return EncodeCompileResponse(response);
   }
@@ -241,15 +248,12 @@ std::string Server::HandleCompile(const std::string& payload, int conn_fd) {
   --in_flight_;
   if (result.outcome == compile::Outcome::kCancelled) return "";
 
-  response.outcome = static_cast<uint8_t>(result.outcome);
+  response.outcome = ToWire(result.outcome);
   response.reason = static_cast<uint16_t>(result.reason);
   response.exit_code = result.exit_code;
   response.stdout_data = std::move(result.stdout_data);
   response.stderr_data = std::move(result.stderr_data);
-  response.server_micros = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                            start)
-          .count());
+  response.server_micros = static_cast<uint64_t>((options_.clock->MonotonicNs() - start_ns) / 1000);
   return EncodeCompileResponse(response);
 }
 
@@ -259,9 +263,7 @@ std::string Server::StatusJson() const {
     std::lock_guard<std::mutex> lock(engine_mu_);
     engine = engine_.engine;
   }
-  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::steady_clock::now() - started_)
-                          .count();
+  const int64_t uptime = (options_.clock->MonotonicNs() - started_ns_) / 1'000'000'000;
   return absl::StrFormat(
       "{\"pid\": %d, \"version\": \"%s\", \"protocol\": %d, \"uptime_s\": %d, \"requests\": %d, "
       "\"rss_bytes\": %d, \"in_flight\": %d, \"max_parallel\": %d, \"idle_timeout_s\": %d, "

@@ -19,7 +19,6 @@
 #define ZCWRAP_CACHECORE_DAEMON_SERVER_H_
 
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -30,6 +29,7 @@
 #include "cachecore/compile/engine.h"
 #include "cachecore/compile/front_door.h"
 #include "cachecore/daemon/endpoint.h"
+#include "cachecore/util/clock.h"
 #include "cachecore/util/scoped_fd.h"
 
 namespace zc::daemon {
@@ -43,13 +43,16 @@ struct ServerOptions {
   std::string cache_dir;
   int max_parallel = 2;        // compiler processes at once (the engine's runner); reported
   int idle_timeout_s = 900;    // shut down after this long without a request (0: never)
+  // Reads the idle time (tests pass a fake, and check it often). Must outlive the server.
+  const util::Clock* clock = &util::SystemClock();
+  int idle_check_ms = 1000;  // the longest Run() waits before reading the clock again
 };
 
 class Server {
  public:
   // Makes the engine and binds the endpoint. A socket file nobody answers on is stale and
   // replaced; if another daemon answers, AlreadyExists.
-  static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options,
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options,
                                                        EngineFactory make_engine);
   ~Server();
 
@@ -59,6 +62,8 @@ class Server {
 
   // JSON object with pid, version, uptime_s, requests, rss_bytes, in_flight, ...
   std::string StatusJson() const;
+  // No request in flight and none for idle_timeout_s: Run() returns at its next check.
+  bool IdleTimedOut() const;
 
  private:
   // An engine with the identity of the directory it opened.
@@ -75,6 +80,8 @@ class Server {
   void Serve(util::ScopedFd conn);
   std::string HandleCompile(const std::string& payload, int conn_fd);
   void Log(const std::string& line) const;
+  // How long Run() may wait for a connection before it must check the idle time again.
+  int NextIdleCheckMs() const;
 
   ServerOptions options_;
   EngineFactory make_engine_;
@@ -86,8 +93,8 @@ class Server {
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> requests_{0};
   std::atomic<int> in_flight_{0};
-  std::atomic<int64_t> last_activity_s_{0};
-  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::atomic<int64_t> last_activity_ns_{0};  // options_.clock's MonotonicNs
+  int64_t started_ns_ = 0;
 
   std::mutex mu_;
   std::condition_variable cv_;

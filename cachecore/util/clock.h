@@ -1,7 +1,11 @@
-// Readings of the system clocks in nanoseconds since the epoch, the unit file timestamps use.
+// The clocks zcwrap reads, behind an interface so tests step a fake one instead of sleeping.
 //
-//   int64_t now = zc::util::RealNowNs();
-//   int64_t tick = zc::util::CoarseNowNs();   // never later than now
+//   const zc::util::Clock& clock = zc::util::SystemClock();
+//   int64_t now = clock.RealNs();
+//   int64_t tick = clock.CoarseNs();   // never later than RealNs()
+//
+// Readings are nanoseconds: RealNs/CoarseNs since the epoch, the unit file timestamps use;
+// MonotonicNs from an arbitrary start, for durations and timeouts.
 //
 // CLOCK_REALTIME_COARSE is the kernel's tick (4 ms here): a file written now gets a timestamp no
 // older than it (with multigrain timestamps, Linux 6.13+, anywhere up to the real time).
@@ -18,12 +22,21 @@ inline int64_t TimespecNs(const struct timespec& ts) {
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
-// CLOCK_REALTIME.
-int64_t RealNowNs();
-// CLOCK_REALTIME_COARSE.
-int64_t CoarseNowNs();
-// Returns once the coarse clock reads later than `ns` (a tick or two: a few ms).
-void WaitForCoarseClockPast(int64_t ns);
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // CLOCK_REALTIME.
+  virtual int64_t RealNs() const = 0;
+  // CLOCK_REALTIME_COARSE.
+  virtual int64_t CoarseNs() const = 0;
+  // CLOCK_MONOTONIC.
+  virtual int64_t MonotonicNs() const = 0;
+  // Returns once CoarseNs() reads later than `ns` (on the system clock: a tick or two, a few ms).
+  virtual void WaitForCoarsePast(int64_t ns) const = 0;
+};
+
+// The kernel's clocks. Lives for the whole process.
+const Clock& SystemClock();
 
 }  // namespace zc::util
 

@@ -36,8 +36,9 @@ class DirectModeUnitTest : public ::testing::Test {
     auto store = store::LocalStore::Open(options);
     ASSERT_TRUE(store.ok());
     store_ = std::move(*store);
-    inputs_ = std::make_unique<InputFiles>(cache_ + "/statcache");
-    direct_ = std::make_unique<DirectMode>(*store_, *inputs_, runner_, cache_, 0);
+    inputs_ = std::make_unique<InputFiles>(cache_ + "/statcache", util::SystemClock());
+    direct_ =
+        std::make_unique<DirectMode>(*store_, *inputs_, runner_, util::SystemClock(), cache_, 0);
     ASSERT_EQ(::mkdir(dir_.Join("inc").c_str(), 0777), 0);
     Write("a.c", "#include \"h.h\"\nint main() { return H; }\n");
     Write("inc/h.h", "#define H 0\n");

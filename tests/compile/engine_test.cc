@@ -2,16 +2,19 @@
 // every step of Classify → Key → Lookup → Restore | Run → Store is checked without gcc.
 #include "cachecore/compile/engine.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <ctime>
+#include <functional>
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
 #include "cachecore/util/file_io.h"
 #include "gtest/gtest.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/temp_dir.h"
 
 namespace zc::compile {
@@ -42,16 +45,19 @@ class FakeCompiler : public util::ProcessRunner {
       return r;
     }
     if (preprocess) {
-      r.stdout_data = preprocessed;
+      r.stdout_data = preprocessed + TimeNow();
       return r;
     }
     ++compiles;
     if (object_changes_each_compile) object = absl::StrCat("OBJECT-", compiles);
+    const std::string object_written = object + TimeNow();
+    if (on_compile) on_compile();
     r.exit_code = compile_exit;
     r.stderr_data = warning;
     r.stdout_data = "compiler stdout\n";
     if (compile_exit == 0) {
-      test::WriteTestFile(util::JoinPath(cmd.cwd, output.empty() ? "a.o" : output), object);
+      test::WriteTestFile(util::JoinPath(cmd.cwd, output.empty() ? "a.o" : output),
+                          object_written);
       if (!dep_file.empty()) {
         std::string deps = (output.empty() ? "a.o" : output) + ": " + source;
         for (const std::string& h : headers) deps += " " + h;
@@ -71,6 +77,15 @@ class FakeCompiler : public util::ProcessRunner {
   int search_dir_queries = 0;
   bool throw_next = false;
   bool object_changes_each_compile = false;  // a compiler whose output is not reproducible
+  // Set: the source uses __TIME__, which -E and the object show as this clock's second.
+  const util::Clock* time_macro_clock = nullptr;
+  std::function<void()> on_compile;  // runs as a compile starts
+
+ private:
+  std::string TimeNow() const {
+    if (time_macro_clock == nullptr) return "";
+    return absl::StrCat(" @", time_macro_clock->RealNs() / 1'000'000'000);
+  }
 };
 
 class EngineTest : public ::testing::Test {
@@ -88,7 +103,7 @@ class EngineTest : public ::testing::Test {
     options.root = cache_;
     auto store = store::LocalStore::Open(options);
     EXPECT_TRUE(store.ok()) << store.status();
-    return std::make_unique<Engine>(config, std::move(*store), &fake_);
+    return std::make_unique<Engine>(config, std::move(*store), &fake_, 0, clock_);
   }
 
   CompileResult Compile(Engine& engine, std::vector<std::string> args) {
@@ -105,6 +120,8 @@ class EngineTest : public ::testing::Test {
   test::TempDir dir_;
   std::string compiler_, cache_, work_;
   FakeCompiler fake_;
+  // A minute ahead of the files' timestamps: everything a test writes has settled, with no wait.
+  test::FakeClock clock_{test::FakeClock::RealNowNs() + 60'000'000'000};
 };
 
 TEST_F(EngineTest, SecondCompileIsAHitThatRestoresEverythingWithoutCompiling) {
@@ -221,8 +238,9 @@ TEST_F(EngineTest, OutputToADeviceIsNeverStored) {
   EXPECT_EQ(Compile(*engine, {"-c", "a.c", "-o", "a.o"}).outcome, Outcome::kMiss);
 }
 
-// Direct mode needs real input files; their timestamps are set back so they are old enough to be
-// trusted by signature (files younger than the racy window are always re-hashed).
+// Direct mode needs real input files. The engine's clock is a minute ahead of their timestamps, so
+// they are old enough to be trusted by signature (files younger than the racy window are always
+// re-hashed) and older than any compile's start.
 class DirectModeTest : public EngineTest {
  protected:
   void SetUp() override {
@@ -234,10 +252,23 @@ class DirectModeTest : public EngineTest {
   }
   void Write(const std::string& name, const std::string& content) {
     test::WriteTestFile(dir_.Join(name), content);
-    test::SetFileTimes(dir_.Join(name), ::time(nullptr) - 100);
-    // The ctime just set must be older than the next compile's start (one coarse clock tick),
-    // or the engine rightly treats the file as changed during that compile.
-    ::usleep(20'000);
+  }
+  // Writes `content` (the size of what is there) to `name`, keeping its mtime: only the ctime,
+  // which nothing can set back, tells of the edit.
+  void RewriteKeepingMtime(const std::string& name, const std::string& content) {
+    struct stat before;
+    ASSERT_EQ(::stat(dir_.Join(name).c_str(), &before), 0);
+    ASSERT_EQ(static_cast<size_t>(before.st_size), content.size()) << "must be a same-size edit";
+    test::WriteTestFile(dir_.Join(name), content);
+    const struct timespec times[2] = {before.st_atim, before.st_mtim};
+    ASSERT_EQ(::utimensat(AT_FDCWD, dir_.Join(name).c_str(), times, 0), 0);
+  }
+  // Sets the clock just after `name` was last written, within the kernel tick a compile starting
+  // now would start in: the engine cannot tell whether the compile read it before or after.
+  void StartCompileAsWritten(const std::string& name) {
+    struct stat st;
+    ASSERT_EQ(::stat(dir_.Join(name).c_str(), &st), 0);
+    clock_.Set(std::max(util::TimespecNs(st.st_mtim), util::TimespecNs(st.st_ctim)) + 1);
   }
 };
 
@@ -266,7 +297,7 @@ TEST_F(DirectModeTest, LongLivedEngineServesHitsFromMemoryAndSeesAClear) {
   options.root = cache_;
   auto store = store::LocalStore::Open(options);
   ASSERT_TRUE(store.ok());
-  Engine engine(config, std::move(*store), &fake_, /*memory_cache_bytes=*/64 << 20);
+  Engine engine(config, std::move(*store), &fake_, /*memory_cache_bytes=*/64 << 20, clock_);
   Compile(engine, {"-c", "a.c"});
   EXPECT_EQ(Compile(engine, {"-c", "a.c"}).reason, Counter::kDirectCacheHit);
   EXPECT_EQ(Compile(engine, {"-c", "a.c"}).reason, Counter::kDirectCacheHit);
@@ -302,6 +333,33 @@ TEST_F(DirectModeTest, TimeMacroSourceUsesPreprocessorMode) {
   EXPECT_EQ(Stat(*engine, Counter::kPreprocessedCacheMiss), 1u);
 }
 
+TEST_F(DirectModeTest, TimeMacroSourceHitsWithinItsSecondAndMissesAfter) {
+  auto engine = MakeEngine();
+  Write("a.c", "const char* t = __TIME__;\n");
+  fake_.preprocessed = "# 1 \"a.c\"\nconst char* t = ";  // the line marker names the source
+  fake_.time_macro_clock = &clock_;
+  EXPECT_TRUE(Compile(*engine, {"-c", "a.c", "-o", "a.o"}).stored);
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c", "-o", "a.o"}).reason, Counter::kPreprocessedCacheHit)
+      << "the same second: the object the compiler would give now";
+  const std::string first = test::ReadTestFile(dir_.Join("a.o"));
+  clock_.Advance(1'000'000'000);
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c", "-o", "a.o"}).outcome, Outcome::kMiss);
+  EXPECT_NE(test::ReadTestFile(dir_.Join("a.o")), first) << "__TIME__ of the second compile";
+  EXPECT_EQ(Stat(*engine, Counter::kDirectCacheHit), 0u);
+}
+
+TEST_F(DirectModeTest, TimeMacroSourceCompiledAcrossASecondIsNotStored) {
+  auto engine = MakeEngine();
+  Write("a.c", "const char* t = __TIME__;\n");
+  fake_.preprocessed = "# 1 \"a.c\"\nconst char* t = ";  // the line marker names the source
+  fake_.time_macro_clock = &clock_;
+  fake_.on_compile = [this] { clock_.Advance(1'000'000'000); };
+  CompileResult miss = Compile(*engine, {"-c", "a.c", "-o", "a.o"});
+  EXPECT_EQ(miss.outcome, Outcome::kMiss);
+  EXPECT_FALSE(miss.stored) << "the key's time is not the object's";
+  EXPECT_EQ(Stat(*engine, Counter::kTimeMacrosUnstable), 1u);
+}
+
 TEST_F(DirectModeTest, DisabledDirectModeUsesPreprocessorMode) {
   config::Config config;
   config.direct_mode = false;
@@ -311,19 +369,27 @@ TEST_F(DirectModeTest, DisabledDirectModeUsesPreprocessorMode) {
   EXPECT_EQ(Stat(*engine, Counter::kDirectCacheHit), 0u);
 }
 
-// Returns just after the coarse clock (file timestamps) ticked.
-void WaitForClockTick() {
-  struct timespec start, now;
-  ::clock_gettime(CLOCK_REALTIME_COARSE, &start);
-  do {
-    ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
-  } while (now.tv_nsec == start.tv_nsec && now.tv_sec == start.tv_sec);
+TEST_F(DirectModeTest, SameSizeEditOfASettledHeaderKeepingItsMtimeMisses) {
+  auto engine = MakeEngine();
+  Compile(*engine, {"-c", "a.c"});
+  ASSERT_EQ(Compile(*engine, {"-c", "a.c"}).reason, Counter::kDirectCacheHit);
+  RewriteKeepingMtime("inc/h.h", "#define H 7\n");
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).outcome, Outcome::kMiss)
+      << "a settled file is trusted by its whole signature, ctime included";
+}
+
+TEST_F(DirectModeTest, NewHeaderShadowingASettledIncludeDirectoryMisses) {
+  auto engine = MakeEngine();
+  Compile(*engine, {"-c", "a.c"});
+  ASSERT_EQ(Compile(*engine, {"-c", "a.c"}).reason, Counter::kDirectCacheHit);
+  Write("h.h", "#define H 1\n");  // next to a.c: found before inc/h.h
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).outcome, Outcome::kMiss);
 }
 
 TEST_F(DirectModeTest, HeaderWrittenAsTheCompileStartsIsVerifiedByCompilingAgain) {
   auto engine = MakeEngine();
-  WaitForClockTick();
-  test::WriteTestFile(dir_.Join("inc/h.h"), "#define H 3\n");  // same tick as the compile
+  test::WriteTestFile(dir_.Join("inc/h.h"), "#define H 3\n");
+  StartCompileAsWritten("inc/h.h");
   CompileResult miss = Compile(*engine, {"-c", "a.c"});
   EXPECT_EQ(miss.outcome, Outcome::kMiss);
   EXPECT_TRUE(miss.stored);
@@ -335,8 +401,8 @@ TEST_F(DirectModeTest, HeaderWrittenAsTheCompileStartsIsVerifiedByCompilingAgain
 TEST_F(DirectModeTest, VerificationThatDisagreesStoresNothingAndKeepsTheFirstOutputs) {
   auto engine = MakeEngine();
   fake_.object_changes_each_compile = true;
-  WaitForClockTick();
   test::WriteTestFile(dir_.Join("inc/h.h"), "#define H 3\n");
+  StartCompileAsWritten("inc/h.h");
   CompileResult miss = Compile(*engine, {"-c", "a.c", "-o", "a.o"});
   EXPECT_EQ(miss.outcome, Outcome::kMiss);
   EXPECT_FALSE(miss.stored);

@@ -52,7 +52,7 @@ TEST_F(FreshnessTest, TheWorstFileDecidesAndAGoneFileIsMissing) {
 }
 
 TEST(StartTimeTest, CoarseIsNeverLaterThanFine) {
-  const StartTime t = StartTime::Now();
+  const StartTime t = StartTime::Now(util::SystemClock());
   EXPECT_LE(t.coarse_ns, t.fine_ns);
 }
 

@@ -30,7 +30,7 @@ class IncludeGuardTest : public ::testing::Test {
     in.search_dirs = {"a", "b", "missing/inc"};
     in.files = std::move(files);
     in.probed_names = std::move(probes);
-    in.now_ns = util::RealNowNs() + 3600'000'000'000;
+    in.now_ns = util::SystemClock().RealNs() + 3600'000'000'000;
     return BuildIncludeGuard(in);
   }
 

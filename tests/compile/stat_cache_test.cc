@@ -25,7 +25,7 @@ TEST(StatCacheTest, RemembersAnOldEnoughFileVersion) {
   struct stat st = StatOf(dir.Join("h.h"));
   FileFacts facts{util::Sha256::Of("abc"), 5};
   EXPECT_FALSE((*cache)->Lookup(st).has_value());
-  EXPECT_TRUE((*cache)->Insert(st, facts, util::RealNowNs() + kLater));
+  EXPECT_TRUE((*cache)->Insert(st, facts, util::SystemClock().RealNs() + kLater));
   std::optional<FileFacts> got = (*cache)->Lookup(st);
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->digest, facts.digest);
@@ -42,7 +42,7 @@ TEST(StatCacheTest, RefusesFilesYoungerThanTheRacyWindow) {
   test::TempDir dir;
   test::WriteTestFile(dir.Join("h.h"), "abc");
   struct stat st = StatOf(dir.Join("h.h"));
-  EXPECT_FALSE(cache->Insert(st, {util::Sha256::Of("abc"), 0}, util::RealNowNs()));
+  EXPECT_FALSE(cache->Insert(st, {util::Sha256::Of("abc"), 0}, util::SystemClock().RealNs()));
   EXPECT_FALSE(cache->Lookup(st).has_value());
 }
 
@@ -53,7 +53,7 @@ TEST(StatCacheTest, SameSizeEditWithMtimeSetBackMisses) {
   test::WriteTestFile(path, "abc");
   test::SetFileTimes(path, 1000000);
   struct stat before = StatOf(path);
-  ASSERT_TRUE(cache->Insert(before, {util::Sha256::Of("abc"), 0}, util::RealNowNs() + kLater));
+  ASSERT_TRUE(cache->Insert(before, {util::Sha256::Of("abc"), 0}, util::SystemClock().RealNs() + kLater));
   test::WriteTestFile(path, "xyz");
   test::SetFileTimes(path, 1000000);  // mtime restored; ctime moves on regardless
   struct stat after = StatOf(path);
@@ -78,7 +78,7 @@ TEST(StatCacheTest, TornSlotReadsAsMiss) {
     ASSERT_TRUE(cache.ok());
     test::WriteTestFile(dir.Join("h.h"), "abc");
     ASSERT_TRUE((*cache)->Insert(StatOf(dir.Join("h.h")), {util::Sha256::Of("abc"), 0},
-                                 util::RealNowNs() + kLater));
+                                 util::SystemClock().RealNs() + kLater));
   }
   // Flip one byte in every slot's digest area: the checksum must reject them.
   std::string data = test::ReadTestFile(path);

@@ -1,26 +1,27 @@
 #include "tests/e2e/e2e_harness.h"
 
-#include "cachecore/daemon/endpoint.h"
-
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <chrono>
 #include <fstream>
-#include <thread>
 #include <ostream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cachecore/daemon/endpoint.h"
+#include "cachecore/util/clock.h"
 #include "cachecore/util/process.h"
 
 namespace zc::e2e {
@@ -83,23 +84,32 @@ std::optional<std::string> ReadFile(const std::string& path) {
 
 namespace {
 
-// When the test last wrote a file. zcwrap treats a file whose timestamp falls in the same coarse
-// clock tick as the start of a compile as written during it (and stores nothing), exactly as it
-// should for a file edited while compiling; tests that write and then compile at once let a tick
-// pass first (see E2eTest::Zcwrap).
-std::chrono::steady_clock::time_point last_write;
+// The newest timestamp of a file the test wrote. zcwrap treats a file whose timestamp is not
+// older than the coarse clock's reading at the start of a compile as written during it (and
+// verifies or stores nothing), exactly as it should for a file edited while compiling; so a test
+// that writes and then compiles at once lets the kernel's tick (4 ms) pass that timestamp first
+// (see E2eTest::Zcwrap). Unit tests use a fake clock instead (tests/support/fake_clock.h).
+std::atomic<int64_t> last_write_ns{0};
 
 }  // namespace
 
 void WriteFile(const std::string& path, absl::string_view content) {
-  last_write = std::chrono::steady_clock::now();
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(content.data(), static_cast<std::streamsize>(content.size()));
   out.close();
   if (!out) ADD_FAILURE() << "cannot write " << path;
+  struct stat st;
+  const int64_t written = ::stat(path.c_str(), &st) == 0
+                              ? std::max(util::TimespecNs(st.st_mtim), util::TimespecNs(st.st_ctim))
+                              : util::SystemClock().RealNs();
+  int64_t seen = last_write_ns.load();
+  while (seen < written && !last_write_ns.compare_exchange_weak(seen, written)) {
+  }
 }
+
+void LetWritesSettle() { util::SystemClock().WaitForCoarsePast(last_write_ns.load()); }
 
 bool Exists(const std::string& path) {
   struct stat st;
@@ -242,10 +252,7 @@ RunResult E2eTest::Plain(const std::vector<std::string>& argv, const std::string
 RunResult E2eTest::Zcwrap(const std::vector<std::string>& argv, const std::string& cwd,
                           const std::vector<std::string>& extra_env,
                           const std::string& stdin_data) const {
-  const auto since_write = std::chrono::steady_clock::now() - last_write;
-  if (since_write < std::chrono::milliseconds(15)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(15) - since_write);
-  }
+  LetWritesSettle();
   std::vector<std::string> full = {ZcwrapBinary()};
   full.insert(full.end(), argv.begin(), argv.end());
   std::vector<std::string> env = {mode_ == Mode::kDirect ? "ZCWRAP_DIRECT=1" : "ZCWRAP_DIRECT=0"};

@@ -69,6 +69,9 @@ inline constexpr absl::string_view kSyntaxErrorC = "int broken(void) { return 1 
 std::optional<std::string> ReadFile(const std::string& path);
 // Writes `content` to `path`, creating missing parent directories.
 void WriteFile(const std::string& path, absl::string_view content);
+// Returns once the kernel's coarse clock is past every timestamp WriteFile gave (a tick at most),
+// so a compile starting now sees those files as written before it. Zcwrap() does this itself.
+void LetWritesSettle();
 bool Exists(const std::string& path);
 // Every regular file under `dir`, as paths relative to it, sorted.
 std::vector<std::string> ListFiles(const std::string& dir);

@@ -233,10 +233,10 @@ TEST_P(PchTest, ClangPchRecordsHeaderTimesSoATouchedHeaderMisses) {
                                         "b.o"};
   ASSERT_EQ(Zcwrap(make_pch).exit_code, 0);
   ASSERT_EQ(Zcwrap(use).exit_code, 0);
-  // Touch the header: the consumer must now fail as clang fails, not hit.
-  struct timespec times[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
-  ::sleep(1);
-  ASSERT_EQ(::utimensat(AT_FDCWD, WrapPath("p.h").c_str(), times, 0), 0);
+  // Touch the header (to a later second: clang records whole seconds): the consumer must now
+  // fail as clang fails, not hit.
+  const struct timespec later[2] = {{::time(nullptr) + 5, 0}, {::time(nullptr) + 5, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, WrapPath("p.h").c_str(), later, 0), 0);
   const RunResult stale = Zcwrap(use);
   EXPECT_NE(stale.exit_code, 0) << ::testing::PrintToString(stale);
   EXPECT_TRUE(absl::StrContains(stale.stderr_data, "modified")) << stale.stderr_data;
@@ -260,8 +260,9 @@ TEST_P(PchTest, ClangPchPinsOnlyTheHeadersItWasBuiltFrom) {
                                         "b.o"};
   ASSERT_EQ(Run(make_pch, wrap_dir_).exit_code, 0);
   ASSERT_EQ(Zcwrap(use).exit_code, 0);
-  ::sleep(1);
-  WriteFile(WrapPath("gen.h"), "#define G 2\n");
+  WriteFile(WrapPath("gen.h"), "#define G 2\n");  // same content, another mtime
+  const struct timespec earlier[2] = {{::time(nullptr) - 5, 0}, {::time(nullptr) - 5, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, WrapPath("gen.h").c_str(), earlier, 0), 0);
   const RunResult again = Zcwrap(use);
   ASSERT_EQ(again.exit_code, 0) << ::testing::PrintToString(again);
   EXPECT_TRUE(HasMissesAndHits(1, 1));

@@ -2,11 +2,11 @@
 
 #include <sys/stat.h>
 
-#include <chrono>
+#include <algorithm>
 #include <cstdlib>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "cachecore/util/clock.h"
 #include "cachecore/util/process.h"
 
 namespace zc::shimtest {
@@ -22,9 +22,14 @@ ShimTest::~ShimTest() {
 
 void ShimTest::Write(absl::string_view rel, absl::string_view content) const {
   test::WriteTestFile(dir_.Join(rel), content);
-  // A file written in the kernel clock tick a compile starts in counts as changed during that
-  // compile, which is then not stored (docs/direct-mode.md): step past the tick.
-  std::this_thread::sleep_for(std::chrono::milliseconds(15));
+  // A file whose timestamp is not older than the kernel clock tick a compile starts in counts as
+  // changed during that compile, which is then verified or not stored (docs/direct-mode.md):
+  // let the tick pass it (4 ms at most). The service runs on the system clock.
+  struct stat st;
+  if (::stat(dir_.Join(rel).c_str(), &st) == 0) {
+    util::SystemClock().WaitForCoarsePast(
+        std::max(util::TimespecNs(st.st_mtim), util::TimespecNs(st.st_ctim)));
+  }
 }
 
 std::optional<std::string> ShimTest::Read(absl::string_view rel) const {
