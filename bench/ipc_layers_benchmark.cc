@@ -246,7 +246,7 @@ bool RoundTrip(int fd, FrameType type, const std::string& payload, bool* hit) {
     absl::StatusOr<zc::daemon::CompileResponseMessage> r =
         zc::daemon::DecodeCompileResponse(reply->payload);
     if (!r.ok()) return false;
-    *hit = r->outcome == 0;  // zc::compile::Outcome::kHit
+    *hit = r->outcome == zc::daemon::WireOutcome::kHit;
   }
   return true;
 }

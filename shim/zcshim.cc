@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cachecore/stats/counter.h"
+#include "cachecore/stats/counter.h"
 #include "cachecore/util/process.h"
 #include "shim/internal/service.h"
 
@@ -81,10 +82,16 @@ struct StatsBox {
 static_assert(offsetof(StatsBox, c) == 0);
 
 zc_outcome OutcomeOf(const zc::compile::CompileResult& r) {
-  const absl::string_view name = zc::compile::OutcomeName(r);
-  if (name == "hit") return ZC_OUTCOME_HIT;
-  if (name == "miss") return ZC_OUTCOME_MISS;
-  if (name == "uncacheable") return ZC_OUTCOME_UNCACHEABLE;
+  switch (r.outcome) {
+    case zc::compile::Outcome::kHit: return ZC_OUTCOME_HIT;
+    case zc::compile::Outcome::kMiss: return ZC_OUTCOME_MISS;
+    case zc::compile::Outcome::kPassthrough:
+    case zc::compile::Outcome::kRanPlainly:
+      return zc::stats::Info(r.reason).group == zc::stats::CounterGroup::kError
+                 ? ZC_OUTCOME_ERROR
+                 : ZC_OUTCOME_UNCACHEABLE;
+    case zc::compile::Outcome::kCancelled: break;
+  }
   return ZC_OUTCOME_ERROR;
 }
 

@@ -103,7 +103,7 @@ int Compile(std::vector<std::string> argv) {
     absl::StatusOr<daemon::CompileResponseMessage> r =
         CompileThroughDaemon(*config, argv, cwd, stderr_is_tty);
     if (r.ok()) {
-      if (r->outcome == static_cast<uint8_t>(compile::Outcome::kPassthrough)) {
+      if (daemon::FromWire(r->outcome) == compile::Outcome::kPassthrough) {
         return ExecCompiler(argv);
       }
       WriteFd(1, r->stdout_data);

@@ -57,12 +57,14 @@ struct CompileRequest {
   absl::string_view origin = "zcwrap";  // the front door, as audit events name it
 };
 
+// In-process only: the wire (daemon/protocol.h) and the C ABI (zc_outcome) have numbers of
+// their own, mapped explicitly.
 enum class Outcome {
-  kHit,          // outputs restored from the cache
-  kMiss,         // compiled (and stored, unless read-only or the compile failed)
-  kPassthrough,  // not cacheable or not cached: the caller must run the compiler untouched
-  kCancelled,    // a cancel fd fired: compilers were killed, nothing was stored
-  kRanPlainly,   // not cacheable or not cached, and run untouched here (run_uncacheable)
+  kHit = 0,          // outputs restored from the cache
+  kMiss = 1,         // compiled (and stored, unless read-only or the compile failed)
+  kPassthrough = 2,  // not cacheable or not cached: the caller must run the compiler untouched
+  kCancelled = 3,    // a cancel fd fired: compilers were killed, nothing was stored
+  kRanPlainly = 4,   // not cacheable or not cached, and run untouched here (run_uncacheable)
 };
 
 struct CompileResult {

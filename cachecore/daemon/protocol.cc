@@ -113,10 +113,31 @@ absl::StatusOr<CompileRequestMessage> DecodeCompileRequest(absl::string_view pay
   return m;
 }
 
+WireOutcome ToWire(compile::Outcome outcome) {
+  switch (outcome) {
+    case compile::Outcome::kHit: return WireOutcome::kHit;
+    case compile::Outcome::kMiss: return WireOutcome::kMiss;
+    case compile::Outcome::kPassthrough:
+    case compile::Outcome::kCancelled:
+    case compile::Outcome::kRanPlainly:
+      break;
+  }
+  return WireOutcome::kPassthrough;
+}
+
+compile::Outcome FromWire(WireOutcome outcome) {
+  switch (outcome) {
+    case WireOutcome::kHit: return compile::Outcome::kHit;
+    case WireOutcome::kMiss: return compile::Outcome::kMiss;
+    case WireOutcome::kPassthrough: break;
+  }
+  return compile::Outcome::kPassthrough;
+}
+
 std::string EncodeCompileResponse(const CompileResponseMessage& m) {
   std::string out;
   util::ByteWriter w(&out);
-  w.U8(m.outcome);
+  w.U8(static_cast<uint8_t>(m.outcome));
   w.U16(m.reason);
   w.U32(static_cast<uint32_t>(m.exit_code));
   w.String(m.stdout_data);
@@ -129,12 +150,16 @@ absl::StatusOr<CompileResponseMessage> DecodeCompileResponse(absl::string_view p
   util::ByteReader r(payload);
   CompileResponseMessage m;
   uint32_t exit_code = 0;
-  if (!r.U8(&m.outcome) || !r.U16(&m.reason) || !r.U32(&exit_code) ||
+  uint8_t outcome = 0;
+  if (!r.U8(&outcome) || !r.U16(&m.reason) || !r.U32(&exit_code) ||
       !r.String(&m.stdout_data) || !r.String(&m.stderr_data) || !r.U64(&m.server_micros)) {
     return Malformed("truncated compile response");
   }
   if (r.remaining() != 0) return Malformed("trailing bytes in compile response");
-  if (m.outcome > 2) return Malformed("unknown outcome");
+  if (outcome > static_cast<uint8_t>(WireOutcome::kPassthrough)) {
+    return Malformed("unknown outcome");
+  }
+  m.outcome = static_cast<WireOutcome>(outcome);
   m.exit_code = static_cast<int32_t>(exit_code);
   return m;
 }

@@ -32,6 +32,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "cachecore/compile/request.h"
 
 namespace zc::daemon {
 
@@ -74,8 +75,19 @@ struct CompileRequestMessage {
   uint32_t umask = 022;           // the client's file-creation mask
 };
 
+// A compile's outcome on the wire. The numbers are part of the protocol version: never reuse one.
+enum class WireOutcome : uint8_t {
+  kHit = 0,
+  kMiss = 1,
+  kPassthrough = 2,  // the client runs the compiler itself
+};
+// A daemon's answers are hits, misses and passthroughs (a cancelled compile gets no answer, and
+// a daemon never runs uncacheable compiles for a client); anything else is sent as kPassthrough.
+WireOutcome ToWire(compile::Outcome outcome);
+compile::Outcome FromWire(WireOutcome outcome);
+
 struct CompileResponseMessage {
-  uint8_t outcome = 0;      // zc::compile::Outcome
+  WireOutcome outcome = WireOutcome::kPassthrough;
   uint16_t reason = 0;      // zc::stats::Counter
   int32_t exit_code = 0;
   std::string stdout_data;

@@ -31,7 +31,7 @@ TEST(ProtocolTest, CompileRequestRoundTrips) {
 
 TEST(ProtocolTest, CompileResponseRoundTrips) {
   CompileResponseMessage m;
-  m.outcome = 1;
+  m.outcome = WireOutcome::kMiss;
   m.reason = 12;
   m.exit_code = -3;
   m.stdout_data = "out";
@@ -42,6 +42,23 @@ TEST(ProtocolTest, CompileResponseRoundTrips) {
   EXPECT_EQ(back->exit_code, -3);
   EXPECT_EQ(back->stderr_data, m.stderr_data);
   EXPECT_EQ(back->server_micros, 1234u);
+}
+
+TEST(ProtocolTest, OutcomesHaveFixedWireNumbers) {
+  CompileResponseMessage m;
+  for (auto [outcome, byte] : {std::pair{WireOutcome::kHit, 0}, std::pair{WireOutcome::kMiss, 1},
+                               std::pair{WireOutcome::kPassthrough, 2}}) {
+    m.outcome = outcome;
+    const std::string encoded = EncodeCompileResponse(m);
+    EXPECT_EQ(static_cast<uint8_t>(encoded[0]), byte);
+  }
+  std::string unknown = EncodeCompileResponse(m);
+  unknown[0] = 3;
+  EXPECT_FALSE(DecodeCompileResponse(unknown).ok());
+  EXPECT_EQ(FromWire(ToWire(compile::Outcome::kHit)), compile::Outcome::kHit);
+  EXPECT_EQ(FromWire(ToWire(compile::Outcome::kMiss)), compile::Outcome::kMiss);
+  EXPECT_EQ(ToWire(compile::Outcome::kRanPlainly), WireOutcome::kPassthrough);
+  EXPECT_EQ(ToWire(compile::Outcome::kCancelled), WireOutcome::kPassthrough);
 }
 
 TEST(ProtocolTest, FrameHeaderChecksVersionMagicTypeAndSize) {
