@@ -69,12 +69,11 @@ void PathWatcher::RetireDirLocked(const std::string& path) {
   for (const std::string& p : doomed) {
     auto it = dirs_.find(p);
     Dir* dir = it->second.get();
-    dir->self.seq = kGone;
+    dir->self->seq = kGone;
     for (auto& [name, slot] : dir->names) slot->seq = kGone;
     ::inotify_rm_watch(fd_, dir->wd);
     dir_by_wd_.erase(dir->wd);
-    dead_dirs_.push_back(std::move(it->second));
-    dirs_.erase(it);
+    dirs_.erase(it);  // its slots live on in the sets that hold them, as kGone
   }
   for (auto it = canonical_dirs_.begin(); it != canonical_dirs_.end();) {
     auto here = it++;
@@ -99,7 +98,6 @@ void PathWatcher::DrainLocked() {
         for (auto& [wd, slot] : file_by_wd_) {
           slot->seq = kGone;
           ::inotify_rm_watch(fd_, wd);
-          dead_slots_.push_back(std::move(slot));
         }
         file_by_wd_.clear();
         continue;
@@ -107,7 +105,6 @@ void PathWatcher::DrainLocked() {
       if (auto f = file_by_wd_.find(ev->wd); f != file_by_wd_.end()) {
         if (ev->mask & IN_IGNORED) {  // the watch is gone (file deleted)
           f->second->seq = kGone;
-          dead_slots_.push_back(std::move(f->second));
           file_by_wd_.erase(f);
         } else {
           f->second->seq = ++seq_;
@@ -128,7 +125,7 @@ void PathWatcher::DrainLocked() {
       if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
         RetireDirLocked(dir->path);
       } else {
-        dir->self.seq = ++seq_;
+        dir->self->seq = ++seq_;
       }
     }
   }
@@ -171,10 +168,10 @@ PathWatcher::Dir* PathWatcher::DirLocked(const std::string& path) {
 bool PathWatcher::WatchEntryLocked(const std::string& dir, const std::string& name, Set* set) {
   Dir* d = DirLocked(dir);
   if (d == nullptr) return false;
-  std::unique_ptr<Slot>& slot = d->names[name];
-  if (slot == nullptr) slot = std::make_unique<Slot>();
-  set->slots.push_back(&d->self);
-  set->slots.push_back(slot.get());
+  std::shared_ptr<Slot>& slot = d->names[name];
+  if (slot == nullptr) slot = std::make_shared<Slot>();
+  set->slots.push_back(d->self);
+  set->slots.push_back(slot);
   return true;
 }
 
@@ -206,9 +203,9 @@ std::optional<PathWatcher::Set> PathWatcher::Watch(
     }
     const int wd = ::inotify_add_watch(fd_, file.c_str(), kFileMask);
     if (wd < 0 || dir_by_wd_.contains(wd)) return std::nullopt;
-    std::unique_ptr<Slot>& slot = file_by_wd_[wd];
-    if (slot == nullptr) slot = std::make_unique<Slot>();
-    set.slots.push_back(slot.get());
+    std::shared_ptr<Slot>& slot = file_by_wd_[wd];
+    if (slot == nullptr) slot = std::make_shared<Slot>();
+    set.slots.push_back(slot);
     if (!watch_path(std::string(Dirname(file)), std::string(Basename(file)))) {
       return std::nullopt;
     }
@@ -251,7 +248,7 @@ std::optional<PathWatcher::Set> PathWatcher::Watch(
     }
     Dir* d = DirLocked(dir);
     if (d == nullptr) return std::nullopt;
-    set.slots.push_back(&d->self);
+    set.slots.push_back(d->self);
   }
   std::sort(set.slots.begin(), set.slots.end());
   set.slots.erase(std::unique(set.slots.begin(), set.slots.end()), set.slots.end());
@@ -260,7 +257,7 @@ std::optional<PathWatcher::Set> PathWatcher::Watch(
 
 bool PathWatcher::Unchanged(const Set& set) const {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const Slot* s : set.slots) {
+  for (const std::shared_ptr<const Slot>& s : set.slots) {
     if (s->seq > set.since) return false;
   }
   return true;

@@ -49,8 +49,9 @@ class PathWatcher {
     uint64_t seq = 0;  // number of the last event that touched it; kGone once unwatched
   };
   static constexpr uint64_t kGone = ~uint64_t{0};
+  // Slots are shared: one that is no longer watched lives as long as a set holds it.
   struct Set {
-    std::vector<const Slot*> slots;
+    std::vector<std::shared_ptr<const Slot>> slots;
     uint64_t since = 0;  // the last event number seen before the watches were in place
   };
 
@@ -77,8 +78,8 @@ class PathWatcher {
   struct Dir {
     std::string path;
     int wd = -1;
-    Slot self;
-    absl::flat_hash_map<std::string, std::unique_ptr<Slot>> names;
+    std::shared_ptr<Slot> self = std::make_shared<Slot>();
+    absl::flat_hash_map<std::string, std::shared_ptr<Slot>> names;
   };
   explicit PathWatcher(int fd) : fd_(fd) {}
   void DrainLocked();
@@ -97,10 +98,8 @@ class PathWatcher {
   uint64_t seq_ = 0;
   absl::flat_hash_map<std::string, std::unique_ptr<Dir>> dirs_;      // by canonical path
   absl::flat_hash_map<int, Dir*> dir_by_wd_;
-  absl::flat_hash_map<int, std::unique_ptr<Slot>> file_by_wd_;       // a file's own watch
+  absl::flat_hash_map<int, std::shared_ptr<Slot>> file_by_wd_;       // a file's own watch
   absl::flat_hash_set<std::string> canonical_dirs_;
-  std::vector<std::unique_ptr<Dir>> dead_dirs_;  // kept: sets may still point at their slots
-  std::vector<std::unique_ptr<Slot>> dead_slots_;
 };
 
 }  // namespace zc::util

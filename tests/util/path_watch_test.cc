@@ -109,6 +109,21 @@ TEST_F(PathWatcherTest, AReplacedDirectoryIsWatchedAnewAndTheOldSetStaysChanged)
   EXPECT_FALSE(Unchanged());
 }
 
+TEST_F(PathWatcherTest, SlotsOfGoneWatchesAreFreedWithTheLastSetHoldingThem) {
+  WatchHeaders();
+  std::vector<std::weak_ptr<const PathWatcher::Slot>> held(set_->slots.begin(),
+                                                            set_->slots.end());
+  ASSERT_TRUE(::unlink((root_ + "/inc/a.h").c_str()) == 0);
+  ::rename((root_ + "/inc").c_str(), (root_ + "/inc.old").c_str());
+  EXPECT_FALSE(Unchanged());
+  set_.reset();  // the last holder: what is no longer watched goes with it
+  size_t alive = 0;
+  for (const auto& w : held) alive += !w.expired();
+  // Still watched: the root's own slot and its entries (shadow.h, inc) and the path above it.
+  const size_t gone = held.size() - alive;
+  EXPECT_GE(gone, 3u) << "a.h's file slot, and inc's own and entry slots, must be freed";
+}
+
 TEST_F(PathWatcherTest, AChangeBetweenWatchingAndSyncingCounts) {
   WatchHeaders();
   std::ofstream(root_ + "/inc/b.h", std::ios::app) << "int more;\n";  // before any Sync
