@@ -14,6 +14,7 @@
 #include "cachecore/daemon/server.h"
 #include "cachecore/store/local_store.h"
 #include "cachecore/util/process_slots.h"
+#include "cachecore/util/status_macros.h"
 #include "wrapper/compiler_lookup.h"
 
 extern char** environ;
@@ -137,10 +138,9 @@ int RunDaemonCommand(const std::vector<std::string>& args, const config::EnvLook
 absl::StatusOr<daemon::CompileResponseMessage> CompileThroughDaemon(
     const config::Config& config, const std::vector<std::string>& argv, const std::string& cwd,
     bool stderr_is_tty) {
-  absl::StatusOr<daemon::Endpoint> endpoint =
-      daemon::EndpointFor(config.cache_dir, config::ProcessEnv());
-  if (!endpoint.ok()) return endpoint.status();
-  daemon::Client client(*endpoint);
+  ZC_ASSIGN_OR_RETURN(const daemon::Endpoint endpoint,
+                      daemon::EndpointFor(config.cache_dir, config::ProcessEnv()));
+  daemon::Client client(endpoint);
   daemon::CompileRequestMessage request;
   request.argv = argv;
   request.cwd = cwd;
@@ -151,8 +151,7 @@ absl::StatusOr<daemon::CompileResponseMessage> CompileThroughDaemon(
   request.umask = mask;
   absl::StatusOr<daemon::CompileResponseMessage> response = client.Compile(request);
   if (!response.ok() && absl::IsUnavailable(response.status())) {
-    absl::Status started = client.EnsureRunning(SelfExecutable(), DaemonEnvironment(config));
-    if (!started.ok()) return started;
+    ZC_RETURN_IF_ERROR(client.EnsureRunning(SelfExecutable(), DaemonEnvironment(config)));
     response = client.Compile(request);
   }
   return response;

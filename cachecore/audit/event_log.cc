@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cachecore/util/file_io.h"
+#include "cachecore/util/scoped_fd.h"
 
 namespace zc::audit {
 
@@ -45,9 +46,13 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path
   if (path.empty()) return absl::InvalidArgumentError("empty audit file name");
   const absl::string_view dir = util::Dirname(path);
   if (!dir.empty()) (void)util::CreateDirectories(std::string(dir));
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return util::ErrnoToStatus(errno, absl::StrCat("cannot open audit file ", path));
-  return std::unique_ptr<EventLog>(new EventLog(path, fd));
+  util::ScopedFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!fd.valid()) {
+    return util::ErrnoToStatus(errno, absl::StrCat("cannot open audit file ", path));
+  }
+  std::unique_ptr<EventLog> log(new EventLog(path, fd.get()));
+  fd.Release();  // the log owns it now
+  return log;
 }
 
 EventLog::~EventLog() { ::close(fd_); }

@@ -602,9 +602,8 @@ absl::StatusOr<std::vector<PchInputFile>> ClangPchInputFiles(absl::string_view p
 }
 
 absl::StatusOr<std::vector<PchInputFile>> ReadClangPchInputFiles(const std::string& path) {
-  absl::StatusOr<std::string> bytes = util::ReadFileToString(path);
-  if (!bytes.ok()) return bytes.status();
-  return ClangPchInputFiles(*bytes);
+  ZC_ASSIGN_OR_RETURN(const std::string bytes, util::ReadFileToString(path));
+  return ClangPchInputFiles(bytes);
 }
 
 }  // namespace zc::compile

@@ -10,6 +10,7 @@
 #include "cachecore/util/atomic_file.h"
 #include "cachecore/util/file_hash.h"
 #include "cachecore/util/file_io.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::compile {
 namespace {
@@ -39,14 +40,12 @@ absl::StatusOr<util::Digest> CompilerIdentity(const std::string& compiler_path,
     }
   }
 
-  absl::StatusOr<util::Digest> digest = util::HashFile(compiler_path);
-  if (!digest.ok()) return digest.status();
+  ZC_ASSIGN_OR_RETURN(const util::Digest digest, util::HashFile(compiler_path));
   // Only memoise if the file did not change while we hashed it.
   struct stat after;
   if (::stat(compiler_path.c_str(), &after) == 0 && StatSignature(after) == signature &&
       util::CreateDirectories(memo_dir).ok()) {
-    (void)util::WriteFileAtomically(memo_path,
-                                    absl::StrCat(signature, " ", digest->ToHex(), "\n"));
+    (void)util::WriteFileAtomically(memo_path, absl::StrCat(signature, " ", digest.ToHex(), "\n"));
   }
   return digest;
 }

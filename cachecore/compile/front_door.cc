@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cachecore/util/file_io.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::compile {
 namespace {
@@ -47,10 +48,9 @@ store::StoreOptions StoreOptionsFor(const config::Config& config) {
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const config::Config& config,
                                                    util::ProcessRunner* runner,
                                                    size_t memory_cache_bytes) {
-  absl::StatusOr<std::unique_ptr<store::LocalStore>> store =
-      store::LocalStore::Open(StoreOptionsFor(config));
-  if (!store.ok()) return store.status();
-  return std::make_unique<Engine>(config, std::move(*store), runner, memory_cache_bytes);
+  ZC_ASSIGN_OR_RETURN(std::unique_ptr<store::LocalStore> store,
+                      store::LocalStore::Open(StoreOptionsFor(config)));
+  return std::make_unique<Engine>(config, std::move(store), runner, memory_cache_bytes);
 }
 
 CompileResult CompilerNotFound(const absl::Status& why) {
@@ -88,15 +88,13 @@ absl::StatusOr<std::shared_ptr<const config::Config>> RequestSettings::For(
       return lookup(name);
     });
   };
-  absl::StatusOr<config::Config> first = load();
-  if (!first.ok()) return first.status();
+  ZC_ASSIGN_OR_RETURN(const config::Config first, load());
   // The file as it was before the load that is kept: a change made while loading is then seen by
   // the next request.
   Known known;
-  known.file_state = FileState(first->ConfigFilePath());
-  absl::StatusOr<config::Config> loaded = load();
-  if (!loaded.ok()) return loaded.status();
-  known.config = std::make_shared<const config::Config>(std::move(*loaded));
+  known.file_state = FileState(first.ConfigFilePath());
+  ZC_ASSIGN_OR_RETURN(config::Config loaded, load());
+  known.config = std::make_shared<const config::Config>(std::move(loaded));
   std::lock_guard<std::mutex> lock(mu_);
   if (known_.size() >= kMaxKnownSettings) known_.clear();
   known_[key] = known;

@@ -16,6 +16,7 @@
 #include "cachecore/util/byte_io.h"
 #include "cachecore/util/clock.h"
 #include "cachecore/util/file_io.h"
+#include "cachecore/util/scoped_dir.h"
 
 namespace zc::compile {
 namespace {
@@ -48,9 +49,9 @@ class Listings {
     if (it != cache_.end()) return it->second ? &*it->second : nullptr;
     std::optional<absl::flat_hash_map<std::string, bool>> listing;
     const std::string resolved = dir.empty() ? cwd_ : util::JoinPath(cwd_, dir);
-    if (DIR* d = ::opendir(resolved.c_str())) {
+    if (util::ScopedDir d(::opendir(resolved.c_str())); d.valid()) {
       listing.emplace();
-      while (struct dirent* e = ::readdir(d)) {
+      while (struct dirent* e = ::readdir(d.get())) {
         bool is_dir = e->d_type == DT_DIR;
         if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
           struct stat st;
@@ -59,7 +60,6 @@ class Listings {
         }
         listing->emplace(e->d_name, is_dir);
       }
-      ::closedir(d);
     }
     auto [pos, _] = cache_.emplace(dir, std::move(listing));
     return pos->second ? &*pos->second : nullptr;

@@ -9,6 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "cachecore/util/file_io.h"
+#include "cachecore/util/scoped_dir.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::compile {
 namespace {
@@ -25,28 +27,27 @@ absl::StatusOr<util::Digest> Digest(const std::string& path, const FileDigester&
     return absl::FailedPreconditionError(absl::StrCat(path, ": not a file or directory"));
   }
   std::vector<std::string> names;
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return util::ErrnoToStatus(errno, path);
-  while (struct dirent* e = ::readdir(dir)) {
+  util::ScopedDir dir(::opendir(path.c_str()));
+  if (!dir.valid()) return util::ErrnoToStatus(errno, path);
+  while (struct dirent* e = ::readdir(dir.get())) {
     const absl::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
     if (*budget == 0) {
-      ::closedir(dir);
       return absl::ResourceExhaustedError(
           absl::StrCat(path, ": more than ", kMaxDirectoryEntries, " entries to hash"));
     }
     --*budget;
     names.emplace_back(name);
   }
-  ::closedir(dir);
+  dir.Reset();  // closed before recursing: a deep tree does not hold a stream per level
   std::sort(names.begin(), names.end());
   util::Sha256 h;
   h.UpdateDelimited("zcwrap-dir-1");
   for (const std::string& name : names) {
-    absl::StatusOr<util::Digest> child = Digest(util::JoinPath(path, name), hash_file, budget);
-    if (!child.ok()) return child.status();
+    ZC_ASSIGN_OR_RETURN(const util::Digest child,
+                        Digest(util::JoinPath(path, name), hash_file, budget));
     h.UpdateDelimited(name);
-    h.UpdateDelimited(child->AsStringView());
+    h.UpdateDelimited(child.AsStringView());
   }
   return h.Finish();
 }

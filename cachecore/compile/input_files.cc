@@ -9,6 +9,7 @@
 #include "cachecore/compile/source_scan.h"
 #include "cachecore/util/clock.h"
 #include "cachecore/util/file_io.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::compile {
 
@@ -18,11 +19,10 @@ absl::StatusOr<FileFacts> InputFiles::Facts(const std::string& cwd, const std::s
   if (::stat(resolved.c_str(), &st) != 0) return util::ErrnoToStatus(errno, resolved);
   StatCache& known_files = cache();
   if (std::optional<FileFacts> known = known_files.Lookup(st)) return *known;
-  absl::StatusOr<std::string> text = util::ReadFileToString(resolved);
-  if (!text.ok()) return text.status();
+  ZC_ASSIGN_OR_RETURN(const std::string text, util::ReadFileToString(resolved));
   FileFacts facts;
-  facts.digest = util::Sha256::Of(*text);
-  facts.flags = ScanSource(*text).flags;
+  facts.digest = util::Sha256::Of(text);
+  facts.flags = ScanSource(text).flags;
   // Only remember what was read if the file did not change while it was read.
   struct stat after;
   if (::stat(resolved.c_str(), &after) == 0 && after.st_size == st.st_size &&
@@ -36,9 +36,8 @@ absl::StatusOr<FileFacts> InputFiles::Facts(const std::string& cwd, const std::s
 absl::StatusOr<util::Digest> InputFiles::State(const std::string& cwd, const std::string& path) {
   return PathDigest(util::JoinPath(cwd, path),
                     [this](const std::string& resolved) -> absl::StatusOr<util::Digest> {
-                      absl::StatusOr<FileFacts> facts = Facts("", resolved);
-                      if (!facts.ok()) return facts.status();
-                      return facts->digest;
+                      ZC_ASSIGN_OR_RETURN(const FileFacts facts, Facts("", resolved));
+                      return facts.digest;
                     });
 }
 

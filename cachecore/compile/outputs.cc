@@ -13,6 +13,7 @@
 #include "cachecore/util/atomic_file.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/scoped_fd.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::compile {
 namespace {
@@ -42,17 +43,15 @@ absl::Status WriteOutput(const std::string& path, absl::string_view data, int um
     if (!fd.valid()) return util::ErrnoToStatus(errno, path);
     return util::Annotate(util::WriteAll(fd.get(), data), path);
   }
-  absl::StatusOr<util::AtomicFile> file = util::AtomicFile::Create(path);
-  if (!file.ok()) return file.status();
-  absl::Status written = file->Write(data);
-  if (written.ok() && umask >= 0) written = file->SetMode(0666u & ~static_cast<unsigned>(umask));
-  if (!written.ok()) return written;
+  ZC_ASSIGN_OR_RETURN(util::AtomicFile file, util::AtomicFile::Create(path));
+  ZC_RETURN_IF_ERROR(file.Write(data));
+  if (umask >= 0) ZC_RETURN_IF_ERROR(file.SetMode(0666u & ~static_cast<unsigned>(umask)));
   // Renaming over an existing file makes ext4 write the new file's data out at once
   // (auto_da_alloc), which was more than half of a hit's time; after an unlink the rename only
   // links the name. A reader between the two sees no file, never a partial one (the compiler
   // itself rewrites its output in place).
   if (exists) ::unlink(path.c_str());
-  return file->Commit();
+  return file.Commit();
 }
 
 // The .d as this plan wants it: the stored one, its target rewritten from the output it was
@@ -128,8 +127,7 @@ absl::Status RestoreOutputs(const CompilePlan& plan, const std::string& cwd,
     writes.push_back(std::move(w));
   }
   for (const Write& w : writes) {
-    absl::Status st = WriteOutput(w.path, w.rewritten ? *w.rewritten : *w.stored, umask);
-    if (!st.ok()) return st;
+    ZC_RETURN_IF_ERROR(WriteOutput(w.path, w.rewritten ? *w.rewritten : *w.stored, umask));
   }
   return absl::OkStatus();
 }

@@ -10,6 +10,7 @@
 #include "cachecore/compile/search_dirs.h"
 #include "cachecore/util/clock.h"
 #include "cachecore/util/file_io.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::compile {
 namespace {
@@ -43,8 +44,7 @@ absl::Status RunPreprocessor(const CompileRequest& request, const CompilePlan& p
 absl::StatusOr<Preprocessed> Preprocess(const CompileRequest& request, const CompilePlan& plan,
                                         const KeyInputs& key, const PreprocessEnv& env) {
   Preprocessed out;
-  absl::Status ran = RunPreprocessor(request, plan, *env.runner, &out);
-  if (!ran.ok()) return ran;
+  ZC_RETURN_IF_ERROR(RunPreprocessor(request, plan, *env.runner, &out));
 
   // What the key needs besides the text: PCHs beside the first include, pinned times.
   std::vector<InputState> pch_files;

@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "cachecore/util/file_io.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::compile {
 namespace {
@@ -20,10 +21,8 @@ absl::Status Expand(const std::vector<std::string>& args, const std::string& cwd
       return absl::InvalidArgumentError(absl::StrCat("response files nested too deep at ", arg));
     }
     const std::string path = util::JoinPath(cwd, absl::string_view(arg).substr(1));
-    absl::StatusOr<std::string> text = util::ReadFileToString(path);
-    if (!text.ok()) return text.status();
-    absl::Status st = Expand(SplitResponseText(*text), cwd, depth + 1, out);
-    if (!st.ok()) return st;
+    ZC_ASSIGN_OR_RETURN(const std::string text, util::ReadFileToString(path));
+    ZC_RETURN_IF_ERROR(Expand(SplitResponseText(text), cwd, depth + 1, out));
   }
   return absl::OkStatus();
 }
@@ -66,8 +65,7 @@ absl::StatusOr<std::vector<std::string>> ExpandResponseFiles(const std::vector<s
                                                              const std::string& cwd) {
   std::vector<std::string> out;
   out.reserve(args.size());
-  absl::Status st = Expand(args, cwd, 0, &out);
-  if (!st.ok()) return st;
+  ZC_RETURN_IF_ERROR(Expand(args, cwd, 0, &out));
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/strip.h"
 #include "cachecore/util/atomic_file.h"
 #include "cachecore/util/file_io.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::compile {
 
@@ -62,10 +63,9 @@ absl::StatusOr<std::vector<std::string>> SearchDirs(const SearchDirsInputs& in,
   cmd.argv.insert(cmd.argv.end(), {"-E", "-v", "-x", in.language, "/dev/null"});
   cmd.cwd = in.cwd;
   cmd.env = in.env;
-  absl::StatusOr<util::ProcessResult> ran = runner.Run(cmd);
-  if (!ran.ok()) return ran.status();
-  if (ran->exit_code != 0) return absl::InternalError("compiler -v failed");
-  std::vector<std::string> dirs = ParseSearchDirReport(ran->stderr_data);
+  ZC_ASSIGN_OR_RETURN(const util::ProcessResult ran, runner.Run(cmd));
+  if (ran.exit_code != 0) return absl::InternalError("compiler -v failed");
+  std::vector<std::string> dirs = ParseSearchDirReport(ran.stderr_data);
   if (util::CreateDirectories(memo_dir).ok()) {
     std::string text = dirs.empty() ? "end\n" : absl::StrCat(absl::StrJoin(dirs, "\n"), "\nend\n");
     (void)util::WriteFileAtomically(memo_path, text);

@@ -12,6 +12,7 @@
 #include "cachecore/util/clock.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/scoped_fd.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::compile {
 namespace {
@@ -44,9 +45,9 @@ std::string FreshHeader() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<StatCache>> StatCache::Open(const std::string& path) {
-  absl::StatusOr<util::SharedTable> table = util::SharedTable::Open(path, FreshHeader(), kFileSize);
-  if (!table.ok()) return table.status();
-  return std::unique_ptr<StatCache>(new StatCache(std::move(*table)));
+  ZC_ASSIGN_OR_RETURN(util::SharedTable table,
+                      util::SharedTable::Open(path, FreshHeader(), kFileSize));
+  return std::unique_ptr<StatCache>(new StatCache(std::move(table)));
 }
 
 std::unique_ptr<StatCache> StatCache::InMemory() {

@@ -11,6 +11,7 @@
 #include "cachecore/util/atomic_file.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/size_format.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::config {
 namespace {
@@ -222,9 +223,7 @@ absl::StatusOr<Config> LoadConfig(const EnvLookup& env) {
   };
   Source sources[std::size(kKeys)];
 
-  absl::StatusOr<std::string> dir = DefaultCacheDir(env);
-  if (!dir.ok()) return dir.status();
-  config.cache_dir = *dir;
+  ZC_ASSIGN_OR_RETURN(config.cache_dir, DefaultCacheDir(env));
   if (auto d = env("ZCWRAP_DIR"); d && !d->empty()) {
     sources[FindKey("cache_dir") - kKeys] = {Origin::kEnvironment, "ZCWRAP_DIR"};
   }
@@ -304,8 +303,7 @@ absl::Status SetConfigValue(const std::string& path, absl::string_view key,
     }
   }
   if (!replaced) absl::StrAppend(&out, key, " = ", value, "\n");
-  absl::Status made = util::CreateDirectories(std::string(util::Dirname(path)));
-  if (!made.ok()) return made;
+  ZC_RETURN_IF_ERROR(util::CreateDirectories(std::string(util::Dirname(path))));
   return util::WriteFileAtomically(path, out);
 }
 

@@ -16,6 +16,7 @@
 #include "cachecore/daemon/frame_io.h"
 #include "cachecore/util/file_lock.h"
 #include "cachecore/util/scoped_fd.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::daemon {
 namespace {
@@ -29,11 +30,9 @@ constexpr time_t kRetryStartAfterSeconds = 60;
 
 absl::StatusOr<Frame> RoundTrip(const std::string& socket_path, FrameType type,
                                 absl::string_view payload, int timeout_ms) {
-  absl::StatusOr<util::ScopedFd> fd = ConnectUnix(socket_path);
-  if (!fd.ok()) return fd.status();
-  absl::Status st = WriteFrame(fd->get(), type, payload);
-  if (!st.ok()) return st;
-  absl::StatusOr<Frame> reply = ReadFrame(fd->get(), timeout_ms);
+  ZC_ASSIGN_OR_RETURN(const util::ScopedFd fd, ConnectUnix(socket_path));
+  ZC_RETURN_IF_ERROR(WriteFrame(fd.get(), type, payload));
+  absl::StatusOr<Frame> reply = ReadFrame(fd.get(), timeout_ms);
   if (reply.ok() && reply->type == FrameType::kError) {
     return absl::FailedPreconditionError(absl::StrCat("daemon refused: ", reply->payload));
   }
@@ -43,37 +42,35 @@ absl::StatusOr<Frame> RoundTrip(const std::string& socket_path, FrameType type,
 }  // namespace
 
 absl::StatusOr<CompileResponseMessage> Client::Compile(const CompileRequestMessage& request) const {
-  absl::StatusOr<Frame> reply = RoundTrip(endpoint_.socket_path, FrameType::kCompileRequest,
-                                          EncodeCompileRequest(request), -1);
-  if (!reply.ok()) return reply.status();
-  if (reply->type != FrameType::kCompileResponse) {
+  ZC_ASSIGN_OR_RETURN(const Frame reply,
+                      RoundTrip(endpoint_.socket_path, FrameType::kCompileRequest,
+                                EncodeCompileRequest(request), -1));
+  if (reply.type != FrameType::kCompileResponse) {
     return absl::InternalError("unexpected reply to a compile request");
   }
-  return DecodeCompileResponse(reply->payload);
+  return DecodeCompileResponse(reply.payload);
 }
 
 absl::Status Client::Ping() const {
-  absl::StatusOr<Frame> reply =
-      RoundTrip(endpoint_.socket_path, FrameType::kPing, "", kControlTimeoutMs);
-  if (!reply.ok()) return reply.status();
-  return reply->type == FrameType::kPong ? absl::OkStatus()
-                                         : absl::InternalError("unexpected reply to a ping");
+  ZC_ASSIGN_OR_RETURN(const Frame reply,
+                      RoundTrip(endpoint_.socket_path, FrameType::kPing, "", kControlTimeoutMs));
+  return reply.type == FrameType::kPong ? absl::OkStatus()
+                                        : absl::InternalError("unexpected reply to a ping");
 }
 
 absl::StatusOr<std::string> Client::Status() const {
-  absl::StatusOr<Frame> reply =
-      RoundTrip(endpoint_.socket_path, FrameType::kStatusRequest, "", kControlTimeoutMs);
-  if (!reply.ok()) return reply.status();
-  if (reply->type != FrameType::kStatusResponse) {
+  ZC_ASSIGN_OR_RETURN(const Frame reply, RoundTrip(endpoint_.socket_path, FrameType::kStatusRequest,
+                                                   "", kControlTimeoutMs));
+  if (reply.type != FrameType::kStatusResponse) {
     return absl::InternalError("unexpected reply to a status request");
   }
-  return reply->payload;
+  return reply.payload;
 }
 
 absl::Status Client::Shutdown() const {
-  absl::StatusOr<Frame> reply =
-      RoundTrip(endpoint_.socket_path, FrameType::kShutdownRequest, "", kControlTimeoutMs);
-  if (!reply.ok()) return reply.status();
+  ZC_RETURN_IF_ERROR(
+      RoundTrip(endpoint_.socket_path, FrameType::kShutdownRequest, "", kControlTimeoutMs)
+          .status());
   const auto deadline = std::chrono::steady_clock::now() + kStopWait;
   while (std::chrono::steady_clock::now() < deadline) {
     if (!ConnectUnix(endpoint_.socket_path).ok()) return absl::OkStatus();
@@ -91,8 +88,7 @@ absl::Status Client::EnsureRunning(const std::string& zcwrap_path,
       ::time(nullptr) - failed.st_mtime < kRetryStartAfterSeconds) {
     return absl::UnavailableError("the daemon failed to start recently");
   }
-  absl::StatusOr<util::FileLock> lock = util::FileLock::Acquire(endpoint_.lock_path);
-  if (!lock.ok()) return lock.status();
+  ZC_ASSIGN_OR_RETURN(const util::FileLock lock, util::FileLock::Acquire(endpoint_.lock_path));
   if (Ping().ok()) return absl::OkStatus();  // another client started it while we waited
 
   std::vector<std::string> args = {zcwrap_path, "--daemon-run"};
@@ -125,7 +121,8 @@ absl::Status Client::EnsureRunning(const std::string& zcwrap_path,
     ::close(ready[0]);
     ::setsid();
     if (::fork() != 0) ::_exit(0);
-    int devnull = ::open("/dev/null", O_RDWR);
+    // Raw on purpose: between fork and exec no destructor may run (exec or _exit ends this).
+    int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);  // its dup2 copies stay open
     ::dup2(devnull, 0);
     ::dup2(devnull, 1);
     ::dup2(devnull, 2);

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cachecore/util/file_io.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::daemon {
 namespace {
@@ -56,11 +57,10 @@ absl::Status ReadExact(int fd, size_t n, int timeout_ms, std::string* out, bool*
 }  // namespace
 
 absl::StatusOr<util::ScopedFd> ConnectUnix(const std::string& path) {
-  absl::StatusOr<sockaddr_un> addr = Address(path);
-  if (!addr.ok()) return addr.status();
+  ZC_ASSIGN_OR_RETURN(const sockaddr_un addr, Address(path));
   util::ScopedFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return util::ErrnoToStatus(errno, "socket");
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr)) != 0) {
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
     const int err = errno;
     if (err == ENOENT || err == ECONNREFUSED || err == EAGAIN) {
       return absl::UnavailableError(absl::StrCat(path, ": no daemon listening"));
@@ -71,12 +71,11 @@ absl::StatusOr<util::ScopedFd> ConnectUnix(const std::string& path) {
 }
 
 absl::StatusOr<util::ScopedFd> ListenUnix(const std::string& path) {
-  absl::StatusOr<sockaddr_un> addr = Address(path);
-  if (!addr.ok()) return addr.status();
+  ZC_ASSIGN_OR_RETURN(const sockaddr_un addr, Address(path));
   util::ScopedFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return util::ErrnoToStatus(errno, "socket");
   const mode_t old_mask = ::umask(0177);  // the socket file is created 0600
-  const int rc = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr));
+  const int rc = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
   const int err = errno;
   ::umask(old_mask);
   if (rc != 0) return util::ErrnoToStatus(err, path);
@@ -109,17 +108,13 @@ absl::Status WriteFrame(int fd, FrameType type, absl::string_view payload) {
 
 absl::StatusOr<Frame> ReadFrame(int fd, int timeout_ms) {
   std::string header_bytes;
-  absl::Status st = ReadExact(fd, kFrameHeaderSize, timeout_ms, &header_bytes, nullptr);
-  if (!st.ok()) return st;
+  ZC_RETURN_IF_ERROR(ReadExact(fd, kFrameHeaderSize, timeout_ms, &header_bytes, nullptr));
   FrameHeader header;
-  st = DecodeFrameHeader(header_bytes, &header);
-  if (!st.ok()) return st;
+  ZC_RETURN_IF_ERROR(DecodeFrameHeader(header_bytes, &header));
   Frame frame;
   frame.type = header.type;
-  st = ReadExact(fd, header.length, timeout_ms, &frame.payload, nullptr);
-  if (!st.ok()) return st;
-  st = VerifyPayload(header, frame.payload);
-  if (!st.ok()) return st;
+  ZC_RETURN_IF_ERROR(ReadExact(fd, header.length, timeout_ms, &frame.payload, nullptr));
+  ZC_RETURN_IF_ERROR(VerifyPayload(header, frame.payload));
   return frame;
 }
 

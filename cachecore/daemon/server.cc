@@ -15,6 +15,7 @@
 #include "cachecore/daemon/frame_io.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/json.h"
+#include "cachecore/util/status_macros.h"
 #include "cachecore/version.h"
 
 namespace zc::daemon {
@@ -32,12 +33,11 @@ uint64_t RssBytes() {
 
 absl::StatusOr<Server::EngineForDir> Server::MakeEngine(const EngineFactory& make_engine,
                                                        const std::string& cache_dir) {
-  absl::StatusOr<std::unique_ptr<compile::Engine>> engine = make_engine();
-  if (!engine.ok()) return engine.status();
+  ZC_ASSIGN_OR_RETURN(std::unique_ptr<compile::Engine> engine, make_engine());
   struct stat st;
   if (::stat(cache_dir.c_str(), &st) != 0) return util::ErrnoToStatus(errno, cache_dir);
   EngineForDir out;
-  out.engine = std::move(*engine);
+  out.engine = std::move(engine);
   out.dev = static_cast<uint64_t>(st.st_dev);
   out.ino = static_cast<uint64_t>(st.st_ino);
   return out;
@@ -45,8 +45,7 @@ absl::StatusOr<Server::EngineForDir> Server::MakeEngine(const EngineFactory& mak
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options,
                                                       EngineFactory make_engine) {
-  absl::StatusOr<EngineForDir> engine = MakeEngine(make_engine, options.cache_dir);
-  if (!engine.ok()) return engine.status();
+  ZC_ASSIGN_OR_RETURN(EngineForDir engine, MakeEngine(make_engine, options.cache_dir));
   const std::string& path = options.endpoint.socket_path;
   absl::StatusOr<util::ScopedFd> listener = ListenUnix(path);
   if (!listener.ok() && absl::IsAlreadyExists(listener.status())) {
@@ -59,7 +58,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options,
   }
   if (!listener.ok()) return listener.status();
   return std::unique_ptr<Server>(new Server(std::move(options), std::move(make_engine),
-                                            std::move(*engine), std::move(*listener)));
+                                            std::move(engine), std::move(*listener)));
 }
 
 Server::Server(ServerOptions options, EngineFactory make_engine, EngineForDir engine,

@@ -10,6 +10,7 @@
 #include "cachecore/util/byte_io.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/json.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::stats {
 namespace {
@@ -43,9 +44,8 @@ uint64_t Snapshot::TotalFiles() const {
 }
 
 absl::StatusOr<std::unique_ptr<StatsFile>> StatsFile::Open(const std::string& path) {
-  absl::StatusOr<util::SharedTable> table = util::SharedTable::Open(path, Header(), kFileSize);
-  if (!table.ok()) return table.status();
-  return std::unique_ptr<StatsFile>(new StatsFile(path, std::move(*table)));
+  ZC_ASSIGN_OR_RETURN(util::SharedTable table, util::SharedTable::Open(path, Header(), kFileSize));
+  return std::unique_ptr<StatsFile>(new StatsFile(path, std::move(table)));
 }
 
 StatsFile::~StatsFile() = default;

@@ -14,7 +14,9 @@
 #include "cachecore/util/atomic_file.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/file_lock.h"
+#include "cachecore/util/scoped_dir.h"
 #include "cachecore/util/scoped_fd.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::store {
 namespace {
@@ -51,12 +53,10 @@ LocalStore::LocalStore(StoreOptions options, std::unique_ptr<stats::StatsFile> s
 
 absl::StatusOr<std::unique_ptr<LocalStore>> LocalStore::Open(StoreOptions options) {
   if (options.root.empty()) return absl::InvalidArgumentError("empty cache directory");
-  absl::Status status = util::CreateDirectories(options.root);
-  if (!status.ok()) return status;
-  absl::StatusOr<std::unique_ptr<stats::StatsFile>> stats =
-      stats::StatsFile::Open(util::JoinPath(options.root, "stats"));
-  if (!stats.ok()) return stats.status();
-  return std::unique_ptr<LocalStore>(new LocalStore(std::move(options), std::move(*stats)));
+  ZC_RETURN_IF_ERROR(util::CreateDirectories(options.root));
+  ZC_ASSIGN_OR_RETURN(std::unique_ptr<stats::StatsFile> stats,
+                      stats::StatsFile::Open(util::JoinPath(options.root, "stats")));
+  return std::unique_ptr<LocalStore>(new LocalStore(std::move(options), std::move(stats)));
 }
 
 void LocalStore::SetLimits(uint64_t max_size, uint64_t max_files) {
@@ -75,33 +75,28 @@ std::string LocalStore::PathFor(const Key& key, EntryType type) const {
 }
 
 absl::Status LocalStore::Put(const Key& key, const Entry& entry) {
-  absl::StatusOr<std::string> encoded = EncodeEntry(entry, options_.compression_level);
-  if (!encoded.ok()) return encoded.status();
+  ZC_ASSIGN_OR_RETURN(const std::string encoded, EncodeEntry(entry, options_.compression_level));
   const std::string path = PathFor(key, entry.type);
 
   absl::StatusOr<util::AtomicFile> file = util::AtomicFile::Create(path);
   if (!file.ok() && absl::IsNotFound(file.status())) {
-    absl::Status made = util::CreateDirectories(std::string(util::Dirname(path)));
-    if (!made.ok()) return made;
+    ZC_RETURN_IF_ERROR(util::CreateDirectories(std::string(util::Dirname(path))));
     file = util::AtomicFile::Create(path);
   }
   if (!file.ok()) return file.status();
-  absl::Status status = file->Write(*encoded);
-  if (!status.ok()) return status;
+  ZC_RETURN_IF_ERROR(file->Write(encoded));
 
   // Publish without replacing first: exactly one of several concurrent writers of a new key
   // creates the file and counts it, the others replace it and count only the size change.
   const int shard = ShardOf(key);
-  const int64_t added = static_cast<int64_t>(encoded->size());
-  absl::StatusOr<bool> created = file->CommitIfAbsent();
-  if (!created.ok()) return created.status();
-  if (*created) {
+  const int64_t added = static_cast<int64_t>(encoded.size());
+  ZC_ASSIGN_OR_RETURN(const bool created, file->CommitIfAbsent());
+  if (created) {
     stats_->AddShardUsage(shard, added, 1);
   } else {
     struct stat old;
     const int64_t old_size = ::stat(path.c_str(), &old) == 0 ? old.st_size : 0;
-    status = file->Commit();
-    if (!status.ok()) return status;
+    ZC_RETURN_IF_ERROR(file->Commit());
     stats_->AddShardUsage(shard, added - old_size, 0);
   }
   stats_->Increment(stats::Counter::kLocalStorageWrite);
@@ -184,19 +179,16 @@ void LocalStore::MaybeCleanShard(int shard) {
 absl::StatusOr<CleanupResult> LocalStore::CleanShard(int shard, const ShardTarget& target,
                                                      bool wait_for_lock) {
   const std::string shard_dir = absl::StrCat(options_.root, "/", std::string(1, kHexDigits[shard]));
-  absl::Status made = util::CreateDirectories(shard_dir);
-  if (!made.ok()) return made;
+  ZC_RETURN_IF_ERROR(util::CreateDirectories(shard_dir));
   const std::string lock_path = shard_dir + "/lock";
   std::optional<util::FileLock> lock;
   if (wait_for_lock) {
-    absl::StatusOr<util::FileLock> held = util::FileLock::Acquire(lock_path);
-    if (!held.ok()) return held.status();
-    lock.emplace(std::move(*held));
+    ZC_ASSIGN_OR_RETURN(util::FileLock held, util::FileLock::Acquire(lock_path));
+    lock.emplace(std::move(held));
   } else {
-    absl::StatusOr<std::optional<util::FileLock>> held = util::FileLock::TryAcquire(lock_path);
-    if (!held.ok()) return held.status();
-    if (!held->has_value()) return CleanupResult{};  // someone else is cleaning this shard
-    lock = std::move(*held);
+    ZC_ASSIGN_OR_RETURN(std::optional<util::FileLock> held, util::FileLock::TryAcquire(lock_path));
+    if (!held.has_value()) return CleanupResult{};  // someone else is cleaning this shard
+    lock = std::move(held);
   }
 
   const stats::StatsFile::SignedUsage tally_before = stats_->RawShardUsage(shard);
@@ -205,12 +197,12 @@ absl::StatusOr<CleanupResult> LocalStore::CleanShard(int shard, const ShardTarge
   uint64_t scanned_bytes = 0;
   for (int sub = 0; sub < 16; ++sub) {
     const std::string dir = absl::StrCat(shard_dir, "/", std::string(1, kHexDigits[sub]));
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) continue;
-    while (struct dirent* de = ::readdir(d)) {
+    util::ScopedDir d(::opendir(dir.c_str()));
+    if (!d.valid()) continue;
+    while (struct dirent* de = ::readdir(d.get())) {
       absl::string_view name = de->d_name;
       struct stat st;
-      if (::fstatat(::dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+      if (::fstatat(::dirfd(d.get()), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
           !S_ISREG(st.st_mode)) {
         continue;
       }
@@ -224,7 +216,6 @@ absl::StatusOr<CleanupResult> LocalStore::CleanShard(int shard, const ShardTarge
       scanned_bytes += static_cast<uint64_t>(st.st_size);
       files.push_back(FileInfo{std::move(path), static_cast<uint64_t>(st.st_size), st.st_mtim});
     }
-    ::closedir(d);
   }
 
   std::sort(files.begin(), files.end(), [](const FileInfo& a, const FileInfo& b) {
@@ -262,12 +253,11 @@ absl::StatusOr<CleanupResult> LocalStore::Cleanup(double fraction) {
   CleanupResult total;
   const ShardTarget target = TargetFor(fraction);
   for (int shard = 0; shard < stats::kShardCount; ++shard) {
-    absl::StatusOr<CleanupResult> r = CleanShard(shard, target, /*wait_for_lock=*/true);
-    if (!r.ok()) return r.status();
-    total.files_removed += r->files_removed;
-    total.bytes_removed += r->bytes_removed;
-    total.files_remaining += r->files_remaining;
-    total.bytes_remaining += r->bytes_remaining;
+    ZC_ASSIGN_OR_RETURN(const CleanupResult r, CleanShard(shard, target, /*wait_for_lock=*/true));
+    total.files_removed += r.files_removed;
+    total.bytes_removed += r.bytes_removed;
+    total.files_remaining += r.files_remaining;
+    total.bytes_remaining += r.bytes_remaining;
   }
   return total;
 }
@@ -277,10 +267,9 @@ absl::StatusOr<CleanupResult> LocalStore::Clear() {
   ShardTarget all;
   all.remove_all = true;
   for (int shard = 0; shard < stats::kShardCount; ++shard) {
-    absl::StatusOr<CleanupResult> r = CleanShard(shard, all, /*wait_for_lock=*/true);
-    if (!r.ok()) return r.status();
-    total.files_removed += r->files_removed;
-    total.bytes_removed += r->bytes_removed;
+    ZC_ASSIGN_OR_RETURN(const CleanupResult r, CleanShard(shard, all, /*wait_for_lock=*/true));
+    total.files_removed += r.files_removed;
+    total.bytes_removed += r.bytes_removed;
   }
   return total;
 }

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cachecore/util/file_io.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::util {
 namespace {
@@ -32,8 +33,8 @@ absl::StatusOr<AtomicFile> AtomicFile::Create(std::string path, unsigned mode, b
   for (int attempt = 0; attempt < 8; ++attempt) {
     std::string temp = absl::StrFormat("%s%s%d.%016x", path, kTempMarker, ::getpid(),
                                        RandomSuffix() + static_cast<uint64_t>(attempt));
-    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd >= 0) return AtomicFile(std::move(path), std::move(temp), ScopedFd(fd), durable);
+    ScopedFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+    if (fd.valid()) return AtomicFile(std::move(path), std::move(temp), std::move(fd), durable);
     if (errno != EEXIST) return ErrnoToStatus(errno, temp);
   }
   return absl::AlreadyExistsError(absl::StrCat(path, ": could not create a unique temporary file"));
@@ -100,17 +101,14 @@ absl::StatusOr<bool> AtomicFile::CommitIfAbsent() {
   if (errno != EINVAL && errno != ENOSYS) return ErrnoToStatus(errno, path_);
   struct stat st;
   if (::stat(path_.c_str(), &st) == 0) return false;
-  absl::Status status = Commit();
-  if (!status.ok()) return status;
+  ZC_RETURN_IF_ERROR(Commit());
   return true;
 }
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view data, unsigned mode) {
-  absl::StatusOr<AtomicFile> file = AtomicFile::Create(path, mode);
-  if (!file.ok()) return file.status();
-  absl::Status status = file->Write(data);
-  if (!status.ok()) return status;
-  return file->Commit();
+  ZC_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(path, mode));
+  ZC_RETURN_IF_ERROR(file.Write(data));
+  return file.Commit();
 }
 
 }  // namespace zc::util

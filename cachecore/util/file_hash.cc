@@ -8,6 +8,7 @@
 
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/scoped_fd.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::util {
 namespace {
@@ -37,8 +38,7 @@ absl::Status HashFileInto(const std::string& path, Sha256& hasher) {
 
 absl::StatusOr<Digest> HashFile(const std::string& path) {
   Sha256 hasher;
-  absl::Status status = HashFileInto(path, hasher);
-  if (!status.ok()) return status;
+  ZC_RETURN_IF_ERROR(HashFileInto(path, hasher));
   return hasher.Finish();
 }
 

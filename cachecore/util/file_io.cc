@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cachecore/util/scoped_fd.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::util {
 
@@ -91,8 +92,7 @@ absl::Status CreateDirectories(const std::string& path, unsigned mode) {
   if (err != ENOENT) return ErrnoToStatus(err, path);
   absl::string_view parent = Dirname(path);
   if (parent == path || parent == "." || parent == "/") return ErrnoToStatus(err, path);
-  absl::Status parent_status = CreateDirectories(std::string(parent), mode);
-  if (!parent_status.ok()) return parent_status;
+  ZC_RETURN_IF_ERROR(CreateDirectories(std::string(parent), mode));
   if (::mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return absl::OkStatus();
   return ErrnoToStatus(errno, path);
 }

@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "cachecore/util/file_io.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::util {
 namespace {
@@ -19,22 +20,20 @@ absl::StatusOr<ScopedFd> OpenLockFile(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<FileLock> FileLock::Acquire(const std::string& path) {
-  absl::StatusOr<ScopedFd> fd = OpenLockFile(path);
-  if (!fd.ok()) return fd.status();
-  while (::flock(fd->get(), LOCK_EX) != 0) {
+  ZC_ASSIGN_OR_RETURN(ScopedFd fd, OpenLockFile(path));
+  while (::flock(fd.get(), LOCK_EX) != 0) {
     if (errno != EINTR) return ErrnoToStatus(errno, path);
   }
-  return FileLock(std::move(*fd));
+  return FileLock(std::move(fd));
 }
 
 absl::StatusOr<std::optional<FileLock>> FileLock::TryAcquire(const std::string& path) {
-  absl::StatusOr<ScopedFd> fd = OpenLockFile(path);
-  if (!fd.ok()) return fd.status();
-  while (::flock(fd->get(), LOCK_EX | LOCK_NB) != 0) {
+  ZC_ASSIGN_OR_RETURN(ScopedFd fd, OpenLockFile(path));
+  while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) return std::optional<FileLock>();
     if (errno != EINTR) return ErrnoToStatus(errno, path);
   }
-  return std::optional<FileLock>(FileLock(std::move(*fd)));
+  return std::optional<FileLock>(FileLock(std::move(fd)));
 }
 
 }  // namespace zc::util

@@ -15,6 +15,7 @@
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/process.h"
 #include "cachecore/util/scoped_fd.h"
+#include "cachecore/util/status_macros.h"
 
 extern char** environ;
 
@@ -62,7 +63,9 @@ int SpawnDyingWithParent(const Command& cmd, bool kill_with_parent, std::vector<
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
-    int devnull = in_fd >= 0 ? in_fd : ::open("/dev/null", O_RDONLY);
+    // Raw on purpose: between fork and exec no destructor may run (exec or _exit ends this).
+    // O_CLOEXEC: the copy dup2 makes at 0 stays open; this one must not reach the compiler.
+    int devnull = in_fd >= 0 ? in_fd : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     ::dup2(devnull, 0);
     ::dup2(out_fd, 1);
     ::dup2(err_fd, 2);
@@ -100,9 +103,9 @@ int SpawnDyingWithParent(const Command& cmd, bool kill_with_parent, std::vector<
 absl::StatusOr<ProcessResult> PosixProcessRunner::Run(const Command& cmd) {
   if (cmd.argv.empty()) return absl::InvalidArgumentError("empty command");
   ScopedFd out_r, out_w, err_r, err_w, in_r, in_w;
-  absl::Status st = MakePipe(&out_r, &out_w);
-  if (st.ok()) st = MakePipe(&err_r, &err_w);
-  if (st.ok() && !cmd.stdin_data.empty()) {
+  ZC_RETURN_IF_ERROR(MakePipe(&out_r, &out_w));
+  ZC_RETURN_IF_ERROR(MakePipe(&err_r, &err_w));
+  if (!cmd.stdin_data.empty()) {
     // A socket pair rather than a pipe: send(MSG_NOSIGNAL) cannot raise SIGPIPE in our process
     // (which may be an embedding host) when the child exits without reading its input.
     int sv[2];
@@ -112,7 +115,6 @@ absl::StatusOr<ProcessResult> PosixProcessRunner::Run(const Command& cmd) {
     in_r.Reset(sv[0]);
     in_w.Reset(sv[1]);
   }
-  if (!st.ok()) return st;
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);

@@ -13,6 +13,7 @@
 #include "cachecore/util/atomic_file.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/scoped_fd.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::util {
 namespace {
@@ -30,15 +31,13 @@ bool HeaderValid(int fd, absl::string_view header, size_t size) {
 // another process won the race and its file is just as good).
 absl::Status PublishFresh(const std::string& path, absl::string_view header, size_t size,
                           bool replace) {
-  absl::StatusOr<AtomicFile> file = AtomicFile::Create(path);
-  if (!file.ok()) return file.status();
-  absl::Status status = file->Write(header);
-  if (!status.ok()) return status;
-  if (::truncate(file->temp_path().c_str(), static_cast<off_t>(size)) != 0) {
-    return ErrnoToStatus(errno, file->temp_path());
+  ZC_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(path));
+  ZC_RETURN_IF_ERROR(file.Write(header));
+  if (::truncate(file.temp_path().c_str(), static_cast<off_t>(size)) != 0) {
+    return ErrnoToStatus(errno, file.temp_path());
   }
-  if (replace) return file->Commit();
-  if (::link(file->temp_path().c_str(), path.c_str()) != 0 && errno != EEXIST) {
+  if (replace) return file.Commit();
+  if (::link(file.temp_path().c_str(), path.c_str()) != 0 && errno != EEXIST) {
     return ErrnoToStatus(errno, path);
   }
   return absl::OkStatus();  // the destructor removes the temporary name
@@ -52,13 +51,11 @@ absl::StatusOr<SharedTable> SharedTable::Open(const std::string& path, absl::str
     ScopedFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
     if (!fd.valid()) {
       if (errno != ENOENT) return ErrnoToStatus(errno, path);
-      absl::Status status = PublishFresh(path, header, size, /*replace=*/false);
-      if (!status.ok()) return status;
+      ZC_RETURN_IF_ERROR(PublishFresh(path, header, size, /*replace=*/false));
       continue;
     }
     if (!HeaderValid(fd.get(), header, size)) {
-      absl::Status status = PublishFresh(path, header, size, /*replace=*/true);
-      if (!status.ok()) return status;
+      ZC_RETURN_IF_ERROR(PublishFresh(path, header, size, /*replace=*/true));
       continue;
     }
     void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);

@@ -15,7 +15,8 @@
 #include "cachecore/store/local_store.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/json.h"
-
+#include "cachecore/util/scoped_fd.h"
+#include "cachecore/util/status_macros.h"
 
 namespace zc::shim {
 namespace {
@@ -59,10 +60,9 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Start(ServiceOptions options) 
   if (options.cache_root.empty() || options.cache_root[0] != '/') {
     return absl::InvalidArgumentError("cache_root must be an absolute path");
   }
-  absl::Status st = ValidateIdentityField("host.product", options.host.product);
-  if (st.ok()) st = ValidateIdentityField("host.instance_id", options.host.instance_id);
-  if (st.ok()) st = ValidateIdentityField("host.workspace_id", options.host.workspace_id);
-  if (!st.ok()) return st;
+  ZC_RETURN_IF_ERROR(ValidateIdentityField("host.product", options.host.product));
+  ZC_RETURN_IF_ERROR(ValidateIdentityField("host.instance_id", options.host.instance_id));
+  ZC_RETURN_IF_ERROR(ValidateIdentityField("host.workspace_id", options.host.workspace_id));
   if (options.max_parallel_compiles == 0) {
     const unsigned cpus = std::thread::hardware_concurrency();
     options.max_parallel_compiles = cpus == 0 ? 1 : cpus;
@@ -79,17 +79,15 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Start(ServiceOptions options) 
     if (name == "ZCWRAP_DIR") return root;
     return process_env(name);
   };
-  absl::StatusOr<config::Config> file_config = config::LoadConfig(only_root);
-  if (!file_config.ok()) return file_config.status();
-  absl::StatusOr<config::Config> host_config = config::LoadConfig(host_env);
-  if (!host_config.ok()) return host_config.status();
+  ZC_ASSIGN_OR_RETURN(config::Config file_config, config::LoadConfig(only_root));
+  ZC_ASSIGN_OR_RETURN(config::Config host_config, config::LoadConfig(host_env));
   if (options.max_size != 0) {
-    file_config->max_size = options.max_size;
-    host_config->max_size = options.max_size;
+    file_config.max_size = options.max_size;
+    host_config.max_size = options.max_size;
   }
 
   std::unique_ptr<Service> service(
-      new Service(std::move(options), std::move(*file_config), std::move(*host_config)));
+      new Service(std::move(options), std::move(file_config), std::move(host_config)));
   const ServiceOptions& o = service->options_;
 
   absl::StatusOr<std::unique_ptr<store::LocalStore>> store =
@@ -273,15 +271,14 @@ absl::StatusOr<FlushReport> Service::Flush() {
     std::lock_guard<std::mutex> lock(mu_);
     entries = stored_since_flush_;
   }
-  const int fd = ::open(options_.cache_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || ::syncfs(fd) != 0) {
+  const util::ScopedFd fd(::open(options_.cache_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid() || ::syncfs(fd.get()) != 0) {
     if (st.ok()) st = util::ErrnoToStatus(errno, "syncfs " + options_.cache_root);
   } else {
     std::lock_guard<std::mutex> lock(mu_);
     stored_since_flush_ -= entries;
     report.entries = entries;
   }
-  if (fd >= 0) ::close(fd);
   if (!st.ok()) return st;
   return report;
 }
