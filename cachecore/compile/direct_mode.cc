@@ -52,7 +52,7 @@ std::shared_ptr<const Manifest> DirectMode::LoadManifest(const util::Digest& key
   if (manifests_ != nullptr) {
     if (::stat(path.c_str(), &st) != 0) return nullptr;
     if (std::shared_ptr<const Manifest> known = manifests_->Find(path, st)) {
-      store::LocalStore::MarkUsed(path, st);
+      store_.MarkUsed(path, st);
       return known;
     }
   }

@@ -14,7 +14,7 @@ std::shared_ptr<const store::Entry> ResultCache::Load(const util::Digest& key) {
   if (memory_ != nullptr) {
     if (::stat(path.c_str(), &st) != 0) return nullptr;
     if (std::shared_ptr<const store::Entry> known = memory_->Find(path, st)) {
-      store::LocalStore::MarkUsed(path, st);
+      store_.MarkUsed(path, st);
       return known;
     }
   }

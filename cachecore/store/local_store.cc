@@ -133,10 +133,9 @@ absl::StatusOr<std::optional<Entry>> LocalStore::Get(const Key& key, EntryType t
   return std::optional<Entry>(std::move(*entry));
 }
 
-void LocalStore::MarkUsed(const std::string& path, const struct stat& st) {
-  struct timespec now;
-  ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
-  if (now.tv_sec - st.st_mtim.tv_sec > 600) ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
+void LocalStore::MarkUsed(const std::string& path, const struct stat& st) const {
+  const int64_t now_s = options_.clock->CoarseNs() / 1'000'000'000;
+  if (now_s - st.st_mtim.tv_sec > 600) ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
 }
 
 absl::Status LocalStore::Remove(const Key& key, EntryType type) {
@@ -192,7 +191,7 @@ absl::StatusOr<CleanupResult> LocalStore::CleanShard(int shard, const ShardTarge
   }
 
   const stats::StatsFile::SignedUsage tally_before = stats_->RawShardUsage(shard);
-  const time_t now = std::time(nullptr);
+  const time_t now = static_cast<time_t>(options_.clock->RealNs() / 1'000'000'000);
   std::vector<FileInfo> files;
   uint64_t scanned_bytes = 0;
   for (int sub = 0; sub < 16; ++sub) {

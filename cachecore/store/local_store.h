@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "cachecore/stats/stats_file.h"
 #include "cachecore/store/entry_format.h"
+#include "cachecore/util/clock.h"
 #include "cachecore/util/sha256.h"
 
 namespace zc::store {
@@ -47,6 +48,8 @@ struct StoreOptions {
   uint64_t max_size = uint64_t{5} << 30;  // bytes; 0 = unlimited
   uint64_t max_files = 0;                 // 0 = unlimited
   int compression_level = kDefaultCompressionLevel;
+  // When an entry was last used and a temporary file is stale. Must outlive the store.
+  const util::Clock* clock = &util::SystemClock();
 };
 
 struct CleanupResult {
@@ -85,7 +88,7 @@ class LocalStore {
   // For an entry served from a copy in memory (stat `st` of its file at `path`): marks it used
   // for LRU cleanup, as Get does, but at most every ten minutes (precise enough for an LRU, and it
   // spares such a hit the write).
-  static void MarkUsed(const std::string& path, const struct stat& st);
+  void MarkUsed(const std::string& path, const struct stat& st) const;
   stats::StatsFile& stats() { return *stats_; }
   const StoreOptions& options() const { return options_; }
 

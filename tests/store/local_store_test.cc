@@ -23,6 +23,7 @@
 #include "cachecore/util/sha256.h"
 #include "gtest/gtest.h"
 #include "tests/support/child_process.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/temp_dir.h"
 
 namespace zc::store {
@@ -602,6 +603,24 @@ TEST_F(LocalStoreTest, CleanupRemovesStaleTempFilesAndKeepsFreshOnes) {
   EXPECT_EQ(result->files_remaining, 1u);
   EXPECT_EQ(store->stats().Read().TotalFiles(), 1u);
   EXPECT_EQ(store->stats().Read().TotalBytes(), FileSize(entry_path));
+}
+
+TEST_F(LocalStoreTest, TempFilesAgeByTheStoresClock) {
+  // A writer that died an hour ago, seen on a fake clock instead of a backdated file.
+  test::FakeClock clock(test::FakeClock::RealNowNs());
+  StoreOptions options;
+  options.root = root_;
+  options.clock = &clock;
+  absl::StatusOr<std::unique_ptr<LocalStore>> store = LocalStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE(util::CreateDirectories(root_ + "/5/5").ok());
+  const std::string temp = root_ + "/5/5/" + std::string(62, '1') + "R.tmp.1.2";
+  test::WriteTestFile(temp, "x");
+  ASSERT_TRUE((*store)->Clear().ok());
+  EXPECT_TRUE(test::FileExists(temp)) << "a write in flight";
+  clock.Advance(int64_t{3601} * 1'000'000'000);
+  ASSERT_TRUE((*store)->Clear().ok());
+  EXPECT_FALSE(test::FileExists(temp)) << "stale after an hour";
 }
 
 TEST_F(LocalStoreTest, ClearRemovesStaleTempFiles) {
