@@ -25,10 +25,18 @@ void BM_EncodeEntry(benchmark::State& state) {
     benchmark::DoNotOptimize(file);
   }
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(entry.DataSize()));
-  state.counters["ratio"] = static_cast<double>(entry.DataSize()) / static_cast<double>(encoded_size);
+  state.counters["ratio"] =
+      static_cast<double>(entry.DataSize()) / static_cast<double>(encoded_size);
   state.counters["object_bytes"] = static_cast<double>(entry.DataSize());
 }
-BENCHMARK(BM_EncodeEntry)->Arg(0)->Arg(-1)->Arg(1)->Arg(3)->Arg(6)->Arg(19)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_EncodeEntry)
+    ->Arg(0)
+    ->Arg(-1)
+    ->Arg(1)
+    ->Arg(3)
+    ->Arg(6)
+    ->Arg(19)
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_DecodeEntry(benchmark::State& state) {
   const int level = static_cast<int>(state.range(0));
@@ -39,7 +47,14 @@ void BM_DecodeEntry(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(entry.DataSize()));
 }
-BENCHMARK(BM_DecodeEntry)->Arg(0)->Arg(-1)->Arg(1)->Arg(3)->Arg(6)->Arg(19)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DecodeEntry)
+    ->Arg(0)
+    ->Arg(-1)
+    ->Arg(1)
+    ->Arg(3)
+    ->Arg(6)
+    ->Arg(19)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

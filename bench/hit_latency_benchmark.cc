@@ -19,7 +19,9 @@ namespace {
 
 struct Fixture {
   std::string dir = zc::bench::MakeScratchDir();
-  Fixture() { (void)zc::util::WriteFileAtomically(dir + "/hit.cc", zc::bench::kDozenStlHeadersSource); }
+  Fixture() {
+    (void)zc::util::WriteFileAtomically(dir + "/hit.cc", zc::bench::kDozenStlHeadersSource);
+  }
   ~Fixture() { zc::bench::RemoveTree(dir); }
 };
 

@@ -68,14 +68,15 @@ void TimedLoop(benchmark::State& state, Body&& body) {
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
     if (!body()) break;
-    micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() -
-                                                               start)
-                         .count());
+    micros.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   if (micros.empty()) return;
   std::sort(micros.begin(), micros.end());
   auto at = [&micros](double q) {
-    return micros[std::min(micros.size() - 1, static_cast<size_t>(q * static_cast<double>(micros.size())))];
+    return micros[std::min(micros.size() - 1,
+                           static_cast<size_t>(q * static_cast<double>(micros.size())))];
   };
   state.counters["p50_us"] = at(0.50);
   state.counters["p95_us"] = at(0.95);
@@ -143,7 +144,8 @@ class Fixture {
     config.host.instance_id = "ipc-layers";
     config.host.workspace_id = "scratch";
     if (zc_service_start(&config, &service_) != ZC_OK) error_ = zc_last_error();
-    if (zc::bench::RunQuietly({zc::bench::ZcwrapBinary(), "--daemon-start"}, dir_, Env()) != 0) error_ = "cannot start the daemon";
+    if (zc::bench::RunQuietly({zc::bench::ZcwrapBinary(), "--daemon-start"}, dir_, Env()) != 0)
+      error_ = "cannot start the daemon";
     absl::StatusOr<zc::daemon::Endpoint> ep =
         zc::daemon::EndpointFor(cache(), [](absl::string_view name) -> std::optional<std::string> {
           const char* v = std::getenv(std::string(name).c_str());
@@ -164,8 +166,7 @@ class Fixture {
     } else {
       w.source = absl::StrCat("payload", bytes, ".cc");
       // A const array with an initializer is stored whole in .rodata: the object is ~bytes.
-      text = absl::StrCat("extern const unsigned char blob", bytes, "[", bytes,
-                          "] = {1, 2, 3};\n");
+      text = absl::StrCat("extern const unsigned char blob", bytes, "[", bytes, "] = {1, 2, 3};\n");
     }
     (void)zc::util::WriteFileAtomically(dir_ + "/" + w.source, text);
     const std::string object = w.source.substr(0, w.source.size() - 3) + ".o";
@@ -179,11 +180,13 @@ class Fixture {
     if (zc::bench::RunQuietly(argv, dir_, off) != 0) error_ = "warm-up compile failed";
     std::vector<std::string> ccache = {"ccache", "g++"};
     ccache.insert(ccache.end(), w.args.begin(), w.args.end());
-    (void)zc::bench::RunQuietly(ccache, dir_, {"CCACHE_DIR=" + dir_ + "/ccache", "CCACHE_DIRECT=1"});
+    (void)zc::bench::RunQuietly(ccache, dir_,
+                                {"CCACHE_DIR=" + dir_ + "/ccache", "CCACHE_DIRECT=1"});
     ::sleep(3);
     for (int i = 0; i < 2; ++i) {
       (void)zc::bench::RunQuietly(argv, dir_, off);
-      (void)zc::bench::RunQuietly(ccache, dir_, {"CCACHE_DIR=" + dir_ + "/ccache", "CCACHE_DIRECT=1"});
+      (void)zc::bench::RunQuietly(ccache, dir_,
+                                  {"CCACHE_DIR=" + dir_ + "/ccache", "CCACHE_DIRECT=1"});
     }
     return work_.emplace(bytes, std::move(w)).first->second;
   }
@@ -221,7 +224,8 @@ void ShimHit(benchmark::State& state, const Work& work) {
     zc_compile_result_free(r);
     return true;
   });
-  state.counters["hit_rate"] = benchmark::Counter(static_cast<double>(hits), benchmark::Counter::kAvgIterations);
+  state.counters["hit_rate"] =
+      benchmark::Counter(static_cast<double>(hits), benchmark::Counter::kAvgIterations);
 }
 
 void BM_A_ShimHit(benchmark::State& state) { ShimHit(state, Fixture::Get().Main()); }
@@ -232,8 +236,12 @@ void BM_A_ShimHitPayload(benchmark::State& state) {
   ShimHit(state, w);
   state.SetBytesProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_A_ShimHitPayload)->RangeMultiplier(16)->Range(4 << 10, 16 << 20)
-    ->Unit(benchmark::kMicrosecond)->UseRealTime()->MinTime(0.5);
+BENCHMARK(BM_A_ShimHitPayload)
+    ->RangeMultiplier(16)
+    ->Range(4 << 10, 16 << 20)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime()
+    ->MinTime(0.5);
 
 // ---- (b) persistent connection, (c) connect per request ----
 
@@ -278,7 +286,8 @@ void DaemonLoop(benchmark::State& state, FrameType type, const std::string& payl
     return true;
   });
   if (type == FrameType::kCompileRequest) {
-    state.counters["hit_rate"] = benchmark::Counter(static_cast<double>(hits), benchmark::Counter::kAvgIterations);
+    state.counters["hit_rate"] =
+        benchmark::Counter(static_cast<double>(hits), benchmark::Counter::kAvgIterations);
   }
   state.counters["request_bytes"] = static_cast<double>(payload.size());
 }
@@ -300,8 +309,12 @@ void BM_B_DaemonHitPayload(benchmark::State& state) {
   DaemonLoop(state, FrameType::kCompileRequest, f.RequestPayload(w), /*persistent=*/true);
   state.SetBytesProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_B_DaemonHitPayload)->RangeMultiplier(16)->Range(4 << 10, 16 << 20)
-    ->Unit(benchmark::kMicrosecond)->UseRealTime()->MinTime(0.5);
+BENCHMARK(BM_B_DaemonHitPayload)
+    ->RangeMultiplier(16)
+    ->Range(4 << 10, 16 << 20)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime()
+    ->MinTime(0.5);
 
 void BM_C_ConnectPing(benchmark::State& state) {
   DaemonLoop(state, FrameType::kPing, "", /*persistent=*/false);

@@ -6,9 +6,7 @@
 
 namespace {
 
-zc::store::Key KeyFor(int64_t i) {
-  return zc::util::Sha256::Of("key-" + std::to_string(i));
-}
+zc::store::Key KeyFor(int64_t i) { return zc::util::Sha256::Of("key-" + std::to_string(i)); }
 
 zc::store::Entry MakeEntry(size_t size) {
   zc::store::Entry e;
@@ -35,7 +33,11 @@ void BM_StorePut(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * state.range(0));
   zc::bench::RemoveTree(dir);
 }
-BENCHMARK(BM_StorePut)->Arg(4 << 10)->Arg(64 << 10)->Arg(1 << 20)->Arg(16 << 20)
+BENCHMARK(BM_StorePut)
+    ->Arg(4 << 10)
+    ->Arg(64 << 10)
+    ->Arg(1 << 20)
+    ->Arg(16 << 20)
     ->Unit(benchmark::kMicrosecond);
 
 void BM_StoreGetHit(benchmark::State& state) {
@@ -48,7 +50,11 @@ void BM_StoreGetHit(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * state.range(0));
   zc::bench::RemoveTree(dir);
 }
-BENCHMARK(BM_StoreGetHit)->Arg(4 << 10)->Arg(64 << 10)->Arg(1 << 20)->Arg(16 << 20)
+BENCHMARK(BM_StoreGetHit)
+    ->Arg(4 << 10)
+    ->Arg(64 << 10)
+    ->Arg(1 << 20)
+    ->Arg(16 << 20)
     ->Unit(benchmark::kMicrosecond);
 
 void BM_StoreGetMiss(benchmark::State& state) {

@@ -8,7 +8,7 @@ set -euo pipefail
 
 packages=(
   # build tools and libraries
-  g++ gcc clang make cmake git pkg-config python3 meson ninja-build
+  g++ gcc clang clang-format make cmake git pkg-config python3 meson ninja-build
   libabsl-dev libssl-dev libzstd-dev libxxhash-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # the benchmark replayer (bench/replay) and the Rust host crate (shim/rust)

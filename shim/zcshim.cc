@@ -14,7 +14,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "cachecore/stats/counter.h"
-#include "cachecore/stats/counter.h"
 #include "cachecore/util/process.h"
 #include "shim/internal/service.h"
 
@@ -103,7 +102,8 @@ zc_status Compile(zc_service* service, const zc_compile_request* request, zc_out
     return Fail(ZC_ERR_INVALID_ARGUMENT, "service or request is NULL");
   }
   if (request->struct_size < sizeof(zc_compile_request)) {
-    return Fail(ZC_ERR_INVALID_ARGUMENT, "request.struct_size is too small (use ZC_COMPILE_REQUEST_INIT)");
+    return Fail(ZC_ERR_INVALID_ARGUMENT,
+                "request.struct_size is too small (use ZC_COMPILE_REQUEST_INIT)");
   }
   if (request->argv == nullptr || request->argc == 0) {
     return Fail(ZC_ERR_INVALID_ARGUMENT, "request.argv is empty");
@@ -130,7 +130,8 @@ zc_status Compile(zc_service* service, const zc_compile_request* request, zc_out
     }
     req.env = std::move(env);
   }
-  if (request->stdin_data != nullptr) req.stdin_data.assign(request->stdin_data, request->stdin_len);
+  if (request->stdin_data != nullptr)
+    req.stdin_data.assign(request->stdin_data, request->stdin_len);
   req.audit.run_id = Str(request->audit.run_id);
   req.audit.trace_id = Str(request->audit.trace_id);
   req.audit.parent_span_id = Str(request->audit.parent_span_id);
@@ -224,7 +225,8 @@ zc_status zc_service_start(const zc_config* config, zc_service** out) {
     if (config->struct_size < sizeof(zc_config)) {
       return Fail(ZC_ERR_INVALID_ARGUMENT, "config.struct_size is too small (use ZC_CONFIG_INIT)");
     }
-    if (config->cache_root == nullptr) return Fail(ZC_ERR_INVALID_ARGUMENT, "config.cache_root is NULL");
+    if (config->cache_root == nullptr)
+      return Fail(ZC_ERR_INVALID_ARGUMENT, "config.cache_root is NULL");
     zc::shim::ServiceOptions o;
     o.cache_root = config->cache_root;
     o.max_size = config->max_size;

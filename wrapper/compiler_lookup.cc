@@ -18,7 +18,6 @@ std::string Canonical(const std::string& path) {
   return buf;
 }
 
-
 }  // namespace
 
 std::string SelfExecutable() {

@@ -77,8 +77,8 @@ int RunServer(const config::Config& config, const daemon::Endpoint& endpoint, st
 }  // namespace
 
 bool IsDaemonCommand(const std::string& option) {
-  return option == "--daemon-start" || option == "--daemon-stop" ||
-         option == "--daemon-status" || option == "--daemon-run";
+  return option == "--daemon-start" || option == "--daemon-stop" || option == "--daemon-status" ||
+         option == "--daemon-run";
 }
 
 int RunDaemonCommand(const std::vector<std::string>& args, const config::EnvLookup& env,

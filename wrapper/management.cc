@@ -15,10 +15,10 @@ namespace {
 
 using stats::Counter;
 
-
 std::string Percent(uint64_t part, uint64_t whole) {
   if (whole == 0) return "";
-  return absl::StrFormat(" (%.2f%%)", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+  return absl::StrFormat(" (%.2f%%)",
+                         100.0 * static_cast<double>(part) / static_cast<double>(whole));
 }
 
 std::string Timestamp(uint64_t t) {
@@ -63,7 +63,8 @@ std::string ShowStats(const config::Config& config, const stats::Snapshot& s) {
   absl::StrAppend(&out, absl::StrFormat("  %-34s %8d / %d%s\n", "Hits:", hits, cacheable,
                                         Percent(hits, cacheable)));
   absl::StrAppend(&out, absl::StrFormat("    %-32s %8d / %d\n", "Direct:", direct, hits));
-  absl::StrAppend(&out, absl::StrFormat("    %-32s %8d / %d\n", "Preprocessed:", preprocessed, hits));
+  absl::StrAppend(&out,
+                  absl::StrFormat("    %-32s %8d / %d\n", "Preprocessed:", preprocessed, hits));
   absl::StrAppend(&out, absl::StrFormat("  %-34s %8d / %d%s\n", "Misses:", misses, cacheable,
                                         Percent(misses, cacheable)));
   absl::StrAppend(&out, absl::StrFormat("%-36s %8d / %d%s\n", "Uncacheable calls:", uncacheable,
@@ -74,13 +75,13 @@ std::string ShowStats(const config::Config& config, const stats::Snapshot& s) {
     out += error_rows;
   }
   absl::StrAppend(&out, "Local storage:\n");
-  absl::StrAppend(&out, absl::StrFormat("  %-34s %s / %s%s\n", "Cache size:",
-                                        util::FormatSize(s.TotalBytes()),
-                                        config.max_size ? util::FormatSize(config.max_size) : "unlimited",
-                                        Percent(s.TotalBytes(), config.max_size)));
+  absl::StrAppend(
+      &out, absl::StrFormat("  %-34s %s / %s%s\n", "Cache size:", util::FormatSize(s.TotalBytes()),
+                            config.max_size ? util::FormatSize(config.max_size) : "unlimited",
+                            Percent(s.TotalBytes(), config.max_size)));
   absl::StrAppend(&out, absl::StrFormat("  %-34s %8d\n", "Files:", s.TotalFiles()));
-  absl::StrAppend(&out, absl::StrFormat("  %-34s %8d\n", "Cleanups:",
-                                        s.Get(Counter::kCleanupsPerformed)));
+  absl::StrAppend(
+      &out, absl::StrFormat("  %-34s %8d\n", "Cleanups:", s.Get(Counter::kCleanupsPerformed)));
   return out;
 }
 
@@ -137,10 +138,9 @@ int RunManagement(const std::vector<std::string>& args, const config::EnvLookup&
     absl::StrAppend(out, "zcwrap version ", kZcwrapVersion, "\n");
     return 0;
   }
-  static constexpr absl::string_view kKnown[] = {"-s", "--show-stats", "--print-stats", "-z",
-                                                 "--zero-stats", "-C", "--clear", "-c",
-                                                 "--cleanup", "-M", "--max-size", "-p",
-                                                 "--show-config"};
+  static constexpr absl::string_view kKnown[] = {
+      "-s",        "--show-stats", "--print-stats", "-z", "--zero-stats", "-C", "--clear", "-c",
+      "--cleanup", "-M",           "--max-size",    "-p", "--show-config"};
   if (std::find(std::begin(kKnown), std::end(kKnown), opt) == std::end(kKnown)) {
     return usage_error(absl::StrCat("unknown option \"", opt, "\""));
   }

@@ -68,9 +68,8 @@ void LogUncached(const config::Config& config, const std::vector<std::string>& a
   util::ScopedFd fd(
       ::open(config.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666));
   if (!fd.valid()) return;
-  (void)util::WriteAll(fd.get(), absl::StrCat("zcwrap[", ::getpid(), "] passthrough ", why,
-                                               " cwd=", cwd, " argv=", absl::StrJoin(argv, " "),
-                                               "\n"));
+  (void)util::WriteAll(fd.get(), absl::StrCat("zcwrap[", ::getpid(), "] passthrough ", why, " cwd=",
+                                              cwd, " argv=", absl::StrJoin(argv, " "), "\n"));
 }
 
 // Runs the real compiler in place of this process. Only returns (with an exit code) if it cannot.
@@ -85,7 +84,8 @@ int Compile(std::vector<std::string> argv) {
   const std::string cwd = CurrentDirectory();
   absl::StatusOr<config::Config> config = config::LoadConfig(config::ProcessEnv());
   if (!config.ok()) {
-    WriteFd(2, absl::StrCat("zcwrap: ", config.status().message(), "; running the compiler uncached\n"));
+    WriteFd(2, absl::StrCat("zcwrap: ", config.status().message(),
+                            "; running the compiler uncached\n"));
     AuditUncached(nullptr, argv, cwd, "error", stats::Counter::kInternalError, std::nullopt);
     return ExecCompiler(argv);
   }
@@ -157,9 +157,8 @@ int Main(int argc, char** argv) {
     }
     if (args[0].size() > 1 && args[0][0] == '-') {
       std::string out, err;
-      int code = IsDaemonCommand(args[0])
-                     ? RunDaemonCommand(args, config::ProcessEnv(), &out, &err)
-                     : RunManagement(args, config::ProcessEnv(), &out, &err);
+      int code = IsDaemonCommand(args[0]) ? RunDaemonCommand(args, config::ProcessEnv(), &out, &err)
+                                          : RunManagement(args, config::ProcessEnv(), &out, &err);
       WriteFd(1, out);
       WriteFd(2, err);
       return code;

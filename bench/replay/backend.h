@@ -23,8 +23,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "bench/replay/compile_db.h"
 #include "bench/replay/child_process.h"
+#include "bench/replay/compile_db.h"
 
 namespace zc::bench {
 
@@ -60,10 +60,10 @@ struct ToolCounters {
 };
 
 struct BackendOptions {
-  std::string cache_dir;    // this backend's own cache directory; Prepare(cold) empties it
-  std::string zcwrap_path;  // absolute path of zcwrap (zcwrap-* backends)
-  std::string ccache_path;  // absolute path of ccache (ccache backend)
-  std::string sccache_path; // absolute path of sccache (sccache backend)
+  std::string cache_dir;     // this backend's own cache directory; Prepare(cold) empties it
+  std::string zcwrap_path;   // absolute path of zcwrap (zcwrap-* backends)
+  std::string ccache_path;   // absolute path of ccache (ccache backend)
+  std::string sccache_path;  // absolute path of sccache (sccache backend)
   // The environment of every process the backend starts: the caller's, with kMarkerVariable set
   // (see server_cpu.h). The backend adds its own variables (ZCWRAP_DIR, CCACHE_DIR, ...).
   Environment env = Environment::Current();

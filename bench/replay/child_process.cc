@@ -57,8 +57,8 @@ int RedirectStream(FileActions& actions, int target, int fd) {
 // An anonymous temporary file (already unlinked), or an error.
 absl::StatusOr<int> AnonymousFile() {
   const char* dir = std::getenv("TMPDIR");
-  std::string pattern = absl::StrCat(dir != nullptr && *dir != '\0' ? dir : "/tmp",
-                                     "/zc_replay-XXXXXX");
+  std::string pattern =
+      absl::StrCat(dir != nullptr && *dir != '\0' ? dir : "/tmp", "/zc_replay-XXXXXX");
   int fd = mkostemp(pattern.data(), O_CLOEXEC);
   if (fd < 0) return ErrnoError(errno, pattern);
   unlink(pattern.c_str());

@@ -70,8 +70,7 @@ absl::StatusOr<CapturedRun> RunCapturing(const std::vector<std::string>& argv,
 
 // The absolute path of `program` searched in `path_variable` (a PATH value), or NotFound.
 // A name that contains '/' is checked as it is (it must be an executable file).
-absl::StatusOr<std::string> FindProgram(absl::string_view program,
-                                        absl::string_view path_variable);
+absl::StatusOr<std::string> FindProgram(absl::string_view program, absl::string_view path_variable);
 
 }  // namespace zc::bench
 

@@ -46,8 +46,10 @@ absl::StatusOr<std::vector<std::string>> Arguments(const Json& entry, size_t ind
   }
   if (auto it = entry.find("command"); it != entry.end()) {
     if (!it->is_string()) return EntryError(index, "\"command\" is not a string");
-    absl::StatusOr<std::vector<std::string>> args = SplitCommandLine(it->get_ref<const std::string&>());
-    if (!args.ok()) return EntryError(index, absl::StrCat("\"command\": ", args.status().message()));
+    absl::StatusOr<std::vector<std::string>> args =
+        SplitCommandLine(it->get_ref<const std::string&>());
+    if (!args.ok())
+      return EntryError(index, absl::StrCat("\"command\": ", args.status().message()));
     if (args->empty()) return EntryError(index, "\"command\" is empty");
     return args;
   }

@@ -59,8 +59,8 @@ absl::StatusOr<std::string> RunTool(const std::vector<std::string>& argv, const 
   if (run.exit_code != 0) {
     std::string command = absl::StrJoin(argv, " ");
     absl::string_view detail = absl::StripAsciiWhitespace(run.stderr_data);
-    return absl::InternalError(absl::StrCat(command, " exited with ", run.exit_code,
-                                            detail.empty() ? "" : ": ", detail));
+    return absl::InternalError(
+        absl::StrCat(command, " exited with ", run.exit_code, detail.empty() ? "" : ": ", detail));
   }
   return std::move(run.stdout_data);
 }
@@ -174,12 +174,14 @@ class ZcwrapBackend : public LauncherBackend {
     if (daemon) {
       return {.name = "zcwrap-daemon",
               .round_trips_per_compile = 1,
-              .counting = "1 zcwrap client per compile + 1 compiler (run by the daemon) per "
-                          "non-hit; round trips: daemon requests per compile (measured)"};
+              .counting =
+                  "1 zcwrap client per compile + 1 compiler (run by the daemon) per "
+                  "non-hit; round trips: daemon requests per compile (measured)"};
     }
     return {.name = "zcwrap-off",
-            .counting = "1 zcwrap per compile + 1 compiler per non-hit (spawned on a miss, "
-                        "exec'd when uncacheable); no IPC"};
+            .counting =
+                "1 zcwrap per compile + 1 compiler per non-hit (spawned on a miss, "
+                "exec'd when uncacheable); no IPC"};
   }
 
   bool daemon_;

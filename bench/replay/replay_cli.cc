@@ -25,11 +25,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "bench/replay/backend.h"
+#include "bench/replay/child_process.h"
 #include "bench/replay/compile_db.h"
 #include "bench/replay/replayer.h"
 #include "bench/replay/report.h"
 #include "bench/replay/server_cpu.h"
-#include "bench/replay/child_process.h"
 #include "cachecore/util/status_macros.h"
 
 namespace zc::bench {
@@ -239,8 +239,8 @@ int ReplayOneBackend(Backend& backend, const std::string& token,
         break;
       }
       Progress(absl::StrFormat("%s %s round %d/%d: %.2f s wall, %d/%d hits, %d failed", name,
-                               record.mode, round, options.rounds, stats->wall_seconds,
-                               stats->hits, stats->compiles, stats->failures));
+                               record.mode, round, options.rounds, stats->wall_seconds, stats->hits,
+                               stats->compiles, stats->failures));
       if (stats->failures > 0) exit_code = kExitFailed;
       record.rounds.push_back(*std::move(stats));
     }
@@ -359,9 +359,9 @@ absl::StatusOr<CliOptions> ParseCommandLine(const std::vector<std::string>& args
   }
   if (options.help) return options;
   if (positional.size() != 1) {
-    return absl::InvalidArgumentError(
-        positional.empty() ? "no compilation database given (see --help)"
-                           : "more than one compilation database given");
+    return absl::InvalidArgumentError(positional.empty()
+                                          ? "no compilation database given (see --help)"
+                                          : "more than one compilation database given");
   }
   options.database = positional[0];
   if (options.backends.empty()) options.backends.push_back("plain");

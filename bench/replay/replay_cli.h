@@ -28,10 +28,10 @@ struct CliOptions {
   int jobs = 1;                       // -j; default: the number of CPUs
   std::string cache_dir;              // default: ${TMPDIR:-/tmp}/zc_replay-cache
   ReplayMode mode = ReplayMode::kBoth;
-  std::string zcwrap;                 // --zcwrap; "" : $ZCWRAP_BIN, else zcwrap on PATH
+  std::string zcwrap;  // --zcwrap; "" : $ZCWRAP_BIN, else zcwrap on PATH
   int rounds = 1;
   bool json = false;
-  std::string label;                  // --label; default: the database path
+  std::string label;  // --label; default: the database path
   bool help = false;
 };
 

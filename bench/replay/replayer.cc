@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -35,8 +35,8 @@ class StderrFile {
  public:
   StderrFile() {
     const char* dir = std::getenv("TMPDIR");
-    std::string pattern = absl::StrCat(dir != nullptr && *dir != '\0' ? dir : "/tmp",
-                                       "/zc_replay-stderr-XXXXXX");
+    std::string pattern =
+        absl::StrCat(dir != nullptr && *dir != '\0' ? dir : "/tmp", "/zc_replay-stderr-XXXXXX");
     fd_ = mkostemp(pattern.data(), O_CLOEXEC);
     if (fd_ >= 0) unlink(pattern.c_str());
   }

@@ -37,8 +37,8 @@ struct ReplayStats {
   double cpu_seconds = 0;           // the total described above
   double cpu_children_seconds = 0;  // its parts
   double cpu_server_seconds = 0;
-  double cpu_self_seconds = 0;      // measured always, added to the total for in-process backends
-  double spawns_per_compile = 0;      // per BackendInfo::counting
+  double cpu_self_seconds = 0;    // measured always, added to the total for in-process backends
+  double spawns_per_compile = 0;  // per BackendInfo::counting
   double round_trips_per_compile = 0;
   bool round_trips_measured = false;  // from the server's counters, not BackendInfo's model
   // The first few failures, one line each: "<file>: exit <N>: <first line of stderr>".

@@ -31,9 +31,9 @@ double Median(std::vector<double> values) {
 }
 
 std::string FormatTable(const std::vector<RunRecord>& records) {
-  std::string out = absl::StrFormat("%-14s %-4s %8s %8s %6s %6s %9s %9s %8s %8s\n", "backend",
-                                    "mode", "compiles", "hits", "hit%", "fail", "wall[s]",
-                                    "cpu[s]", "spawns/c", "rtt/c");
+  std::string out =
+      absl::StrFormat("%-14s %-4s %8s %8s %6s %6s %9s %9s %8s %8s\n", "backend", "mode", "compiles",
+                      "hits", "hit%", "fail", "wall[s]", "cpu[s]", "spawns/c", "rtt/c");
   for (const RunRecord& r : records) {
     const ReplayStats& last = r.rounds.back();
     absl::StrAppendFormat(&out, "%-14s %-4s %8d %8d %5.1f%% %6d %9.3f %9.3f %8.2f %7.2f%s\n",
@@ -42,8 +42,9 @@ std::string FormatTable(const std::vector<RunRecord>& records) {
                           Median(Collect(r, &ReplayStats::cpu_seconds)), last.spawns_per_compile,
                           last.round_trips_per_compile, last.round_trips_measured ? "*" : "");
   }
-  absl::StrAppend(&out, "spawns/c: processes started per compile; rtt/c: IPC round trips per "
-                        "compile (* measured from the server's counters)\n");
+  absl::StrAppend(&out,
+                  "spawns/c: processes started per compile; rtt/c: IPC round trips per "
+                  "compile (* measured from the server's counters)\n");
   std::set<std::string> shown;
   for (const RunRecord& r : records) {
     if (shown.insert(r.backend).second) {

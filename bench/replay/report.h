@@ -19,11 +19,11 @@
 namespace zc::bench {
 
 struct RunRecord {
-  std::string project;   // a label for the compilation database
-  std::string backend;   // BackendInfo::name
-  std::string mode;      // "cold" or "warm"
+  std::string project;  // a label for the compilation database
+  std::string backend;  // BackendInfo::name
+  std::string mode;     // "cold" or "warm"
   int jobs = 1;
-  std::string counting;  // BackendInfo::counting
+  std::string counting;             // BackendInfo::counting
   std::vector<ReplayStats> rounds;  // REQUIRES: not empty
 };
 

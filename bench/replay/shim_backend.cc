@@ -25,8 +25,9 @@ class ShimBackend : public Backend {
               .own_spawns_per_compile = 0,
               .in_process = true,
               .round_trips_per_compile = 0,
-              .counting = "0 per hit, 1 compiler per non-hit (run by libzcshim in this "
-                          "process); no IPC"},
+              .counting =
+                  "0 per hit, 1 compiler per non-hit (run by libzcshim in this "
+                  "process); no IPC"},
         cache_dir_(std::move(cache_dir)) {}
 
   ~ShimBackend() override { (void)Finish(); }
@@ -101,9 +102,9 @@ class ShimBackend : public Backend {
 
 absl::StatusOr<std::unique_ptr<Backend>> MakeShimBackend(const BackendOptions& options) {
   if (zc_abi_version() != ZC_ABI_VERSION) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "backend shim: libzcshim has ABI ", zc_abi_version(), ", zc_replay was built for ",
-        ZC_ABI_VERSION));
+    return absl::FailedPreconditionError(
+        absl::StrCat("backend shim: libzcshim has ABI ", zc_abi_version(),
+                     ", zc_replay was built for ", ZC_ABI_VERSION));
   }
   return std::make_unique<ShimBackend>(options.cache_dir);
 }

@@ -75,9 +75,9 @@ AsOption ClassifyAssemblerOption(absl::string_view opt, std::string* listing_pat
 // -Xclang values (cc1 options) that make clang write files zcwrap does not know about.
 bool IsUncacheableCc1Option(absl::string_view opt) {
   static constexpr absl::string_view kWriters[] = {
-      "-coverage-data-file", "-coverage-notes-file", "-dependency-dot", "-dependency-file",
-      "-emit-module", "-header-include-file", "-module-file-info", "-opt-record-file",
-      "-split-dwarf-output", "-stats-file", "-ftime-trace", "-fmodules",
+      "-coverage-data-file", "-coverage-notes-file", "-dependency-dot",   "-dependency-file",
+      "-emit-module",        "-header-include-file", "-module-file-info", "-opt-record-file",
+      "-split-dwarf-output", "-stats-file",          "-ftime-trace",      "-fmodules",
   };
   for (absl::string_view w : kWriters) {
     if (absl::StartsWith(opt, w)) return true;
@@ -138,9 +138,8 @@ std::string LanguageForExtension(absl::string_view path) {
 std::string ReplaceExtension(absl::string_view path, absl::string_view ext) {
   absl::string_view base = util::Basename(path);
   size_t dot = base.find_last_of('.');
-  size_t cut = dot == absl::string_view::npos || dot == 0
-                   ? path.size()
-                   : path.size() - base.size() + dot;
+  size_t cut =
+      dot == absl::string_view::npos || dot == 0 ? path.size() : path.size() - base.size() + dot;
   std::string out(path.substr(0, cut));
   out.append(ext.data(), ext.size());
   return out;
@@ -337,7 +336,7 @@ Classification ClassifyArguments(const std::vector<std::string>& args, Driver dr
       } else if (name == "-fno-color-diagnostics" || name == "-fno-diagnostics-color") {
         plan.color = ColorMode::kNever;
       } else if (name == "-fdiagnostics-color=") {
-        plan.color = value == "always" ? ColorMode::kAlways
+        plan.color = value == "always"  ? ColorMode::kAlways
                      : value == "never" ? ColorMode::kNever
                                         : ColorMode::kAuto;
       } else if (name == "-gsplit-dwarf" || name == "-gsplit-dwarf=") {
@@ -415,7 +414,8 @@ Classification ClassifyArguments(const std::vector<std::string>& args, Driver dr
   if (plan.dep_file_wanted && plan.dep_file.empty()) {
     plan.dep_file = ReplaceExtension(plan.output, ".d");
   }
-  if (plan.split_dwarf && !plan.assemble_only) plan.dwo_file = ReplaceExtension(plan.output, ".dwo");
+  if (plan.split_dwarf && !plan.assemble_only)
+    plan.dwo_file = ReplaceExtension(plan.output, ".dwo");
   if (plan.coverage) plan.gcno_file = ReplaceExtension(plan.output, ".gcno");
   for (CompilePlan::SideFile& side : plan.side_files) {
     side.path = ReplaceExtension(plan.output, side.name);

@@ -3,8 +3,8 @@
 //
 //   zc::compile::Classification c =
 //       zc::compile::ClassifyArguments(args, zc::compile::DriverFor(compiler_path));
-//   if (auto* reason = std::get_if<zc::stats::Counter>(&c)) { run compiler untouched; count *reason; }
-//   const zc::compile::CompilePlan& plan = std::get<zc::compile::CompilePlan>(c);
+//   if (auto* reason = std::get_if<zc::stats::Counter>(&c)) { run compiler untouched; count
+//   *reason; } const zc::compile::CompilePlan& plan = std::get<zc::compile::CompilePlan>(c);
 //
 // `args` are the compiler's arguments after argv[0], with @response files already expanded.
 // Knowledge of individual options lives in compiler_option.cc; this file holds the logic.
@@ -24,11 +24,11 @@ namespace zc::compile {
 enum class ColorMode { kAuto, kAlways, kNever };
 
 struct CompilePlan {
-  std::string source;           // the input file, as written
-  std::string language;         // gcc -x name: "c", "c++", "assembler-with-cpp", "c-cpp-output"...
+  std::string source;    // the input file, as written
+  std::string language;  // gcc -x name: "c", "c++", "assembler-with-cpp", "c-cpp-output"...
   bool preprocessed_input = false;  // .i/.ii/-x c-cpp-output: no -E needed
-  std::string output;           // object (or .s for -S), as the compiler will write it
-  bool assemble_only = false;   // -S
+  std::string output;               // object (or .s for -S), as the compiler will write it
+  bool assemble_only = false;       // -S
 
   // The compile as the user asked for it (what a miss runs).
   std::vector<std::string> compile_args;
@@ -42,20 +42,20 @@ struct CompilePlan {
   // Dependency file (-MD/-MMD or -Wp,-MD,file).
   bool dep_file_wanted = false;
   std::string dep_file;
-  bool dep_target_explicit = false;  // -MT/-MQ given: the .d needs no target rewrite
+  bool dep_target_explicit = false;       // -MT/-MQ given: the .d needs no target rewrite
   std::vector<std::string> dep_key_args;  // -MD/-MMD/-MP/-MT x/-MQ x, which shape the .d
 
   bool split_dwarf = false;
   std::string dwo_file;
   bool coverage = false;
   std::string gcno_file;
-  bool debug_info = false;      // any -g other than -g0
+  bool debug_info = false;  // any -g other than -g0
   // OLD=NEW of every -fdebug-prefix-map / -ffile-prefix-map, in order: they rewrite the working
   // directory gcc writes into debug info.
   std::vector<std::pair<std::string, std::string>> debug_prefix_maps;
   bool embeds_output_path = false;  // .dwo name or .gcda path inside the object: -o and cwd matter
   ColorMode color = ColorMode::kAuto;
-  bool direct_mode_ok = true;   // false for -Wp,/-Xpreprocessor forms that hide dependencies
+  bool direct_mode_ok = true;  // false for -Wp,/-Xpreprocessor forms that hide dependencies
 
   // Precompiled headers. `pch_output`: this compile produces one (a header language, or
   // -Xclang -emit-pch); `output` is the PCH. `pch_timestamps`: false with -Xclang
@@ -91,7 +91,8 @@ struct Driver {
 // decides it).
 Driver DriverFor(absl::string_view compiler_path);
 
-[[nodiscard]] Classification ClassifyArguments(const std::vector<std::string>& args, Driver driver = {});
+[[nodiscard]] Classification ClassifyArguments(const std::vector<std::string>& args,
+                                               Driver driver = {});
 
 // True for the languages of precompiled headers ("c-header", "c++-header", ...).
 bool IsHeaderLanguage(absl::string_view lang);

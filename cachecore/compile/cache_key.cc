@@ -16,13 +16,13 @@ constexpr absl::string_view kEnvironment[] = {
     "C_INCLUDE_PATH",
     "GCC_COLORS",
     "GCC_EXEC_PREFIX",
-    "LANG",                  // language of diagnostics
+    "LANG",  // language of diagnostics
     "LANGUAGE",
     "LC_ALL",
     "LC_CTYPE",
     "LC_MESSAGES",
     "OBJC_INCLUDE_PATH",
-    "SOURCE_DATE_EPOCH",     // __DATE__/__TIME__
+    "SOURCE_DATE_EPOCH",  // __DATE__/__TIME__
 };
 
 void Field(util::Sha256& h, absl::string_view tag, absl::string_view value) {

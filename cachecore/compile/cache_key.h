@@ -3,7 +3,8 @@
 //   zc::util::Digest key = zc::compile::PreprocessorModeKey(inputs);
 //
 // SHA-256 over, each field length-delimited and tagged:
-//   - a key format version ("zcwrap-result-1"), so a change in what is hashed never reuses old keys;
+//   - a key format version ("zcwrap-result-1"), so a change in what is hashed never reuses old
+//   keys;
 //   - the compiler's identity (content hash) and the name it was called by (gcc vs g++);
 //   - the language and every argument that can change the outputs (CompilePlan::hashed_args:
 //     everything but output names and dependency-file options), plus the dependency options that
@@ -53,7 +54,7 @@ struct KeyInputs {
   util::Digest compiler_id;
   absl::string_view compiler_name;  // basename of argv[0]
   absl::string_view cwd;
-  bool color = false;               // diagnostics will be coloured
+  bool color = false;  // diagnostics will be coloured
   std::function<std::optional<std::string>(absl::string_view)> env;
   absl::string_view preprocessed;
   absl::string_view preprocessor_stderr;

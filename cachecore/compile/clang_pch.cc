@@ -218,9 +218,7 @@ class PchReader {
       }
       ZC_ASSIGN_OR_RETURN(SubBlockHeader sub, ReadSubBlockHeader());
       switch (sub.id) {
-        case kBlockInfoBlockId:
-          ZC_RETURN_IF_ERROR(ReadBlockInfoBlock(sub, 1));
-          break;
+        case kBlockInfoBlockId: ZC_RETURN_IF_ERROR(ReadBlockInfoBlock(sub, 1)); break;
         case kControlBlockId:
           if (seen_control) return Malformed("two control blocks");
           seen_control = true;
@@ -237,9 +235,7 @@ class PchReader {
           seen_unhashed = true;
           SkipBlock(sub);
           break;
-        default:
-          SkipBlock(sub);
-          break;
+        default: SkipBlock(sub); break;
       }
     }
     if (!seen_control) return Malformed("no control block");
@@ -293,9 +289,7 @@ class PchReader {
           entry->kind = Entry::Kind::kSubBlock;
           return absl::OkStatus();
         }
-        case kDefineAbbrev:
-          ZC_RETURN_IF_ERROR(DefineAbbrev(b));
-          continue;
+        case kDefineAbbrev: ZC_RETURN_IF_ERROR(DefineAbbrev(b)); continue;
         case kUnabbrevRecord:
           entry->kind = Entry::Kind::kRecord;
           return ReadUnabbreviatedRecord(&entry->record);
@@ -351,8 +345,7 @@ class PchReader {
     while (true) {
       ZC_RETURN_IF_ERROR(Next(b, &entry));
       switch (entry.kind) {
-        case Entry::Kind::kEndBlock:
-          return absl::OkStatus();
+        case Entry::Kind::kEndBlock: return absl::OkStatus();
         case Entry::Kind::kSubBlock:
           SkipBlock(entry.sub_block);  // as LLVM does
           break;
@@ -407,8 +400,7 @@ class PchReader {
     while (true) {
       ZC_RETURN_IF_ERROR(Next(b, &entry));
       switch (entry.kind) {
-        case Entry::Kind::kEndBlock:
-          return absl::OkStatus();
+        case Entry::Kind::kEndBlock: return absl::OkStatus();
         case Entry::Kind::kSubBlock:
           ZC_RETURN_IF_ERROR(ReadOrSkipSubBlock(entry.sub_block, depth + 1));
           break;
@@ -475,17 +467,10 @@ class PchReader {
           }
           break;
         }
-        case kEncodingArray:
-          abbrev.push_back({AbbrevOp::Kind::kArray, 0});
-          break;
-        case kEncodingChar6:
-          abbrev.push_back({AbbrevOp::Kind::kChar6, 0});
-          break;
-        case kEncodingBlob:
-          abbrev.push_back({AbbrevOp::Kind::kBlob, 0});
-          break;
-        default:
-          return Malformed("an unknown abbreviation operand encoding");
+        case kEncodingArray: abbrev.push_back({AbbrevOp::Kind::kArray, 0}); break;
+        case kEncodingChar6: abbrev.push_back({AbbrevOp::Kind::kChar6, 0}); break;
+        case kEncodingBlob: abbrev.push_back({AbbrevOp::Kind::kBlob, 0}); break;
+        default: return Malformed("an unknown abbreviation operand encoding");
       }
     }
     const auto is_aggregate = [](const AbbrevOp& op) {
@@ -524,13 +509,9 @@ class PchReader {
   // A scalar operand (not an array or blob).
   bool ReadScalar(const AbbrevOp& op, uint64_t* value) {
     switch (op.kind) {
-      case AbbrevOp::Kind::kLiteral:
-        *value = op.value;
-        return true;
-      case AbbrevOp::Kind::kFixed:
-        return bits_.Read(static_cast<int>(op.value), value);
-      case AbbrevOp::Kind::kVbr:
-        return bits_.ReadVbr(static_cast<int>(op.value), value);
+      case AbbrevOp::Kind::kLiteral: *value = op.value; return true;
+      case AbbrevOp::Kind::kFixed: return bits_.Read(static_cast<int>(op.value), value);
+      case AbbrevOp::Kind::kVbr: return bits_.ReadVbr(static_cast<int>(op.value), value);
       case AbbrevOp::Kind::kChar6: {
         uint64_t c = 0;
         if (!bits_.Read(6, &c)) return false;
@@ -540,8 +521,7 @@ class PchReader {
         return true;
       }
       case AbbrevOp::Kind::kArray:
-      case AbbrevOp::Kind::kBlob:
-        break;
+      case AbbrevOp::Kind::kBlob: break;
     }
     return bits_.Fail("an array or blob where a number belongs");
   }

@@ -1,7 +1,8 @@
 // The compiler's identity for the key: the SHA-256 of the compiler program's content, so an
 // in-place upgrade or a swap of the binary at the same path changes every key.
 //
-//   absl::StatusOr<zc::util::Digest> id = zc::compile::CompilerIdentity("/usr/bin/g++-12", memo_dir);
+//   absl::StatusOr<zc::util::Digest> id = zc::compile::CompilerIdentity("/usr/bin/g++-12",
+//   memo_dir);
 //
 // Hashing a 1 MB driver costs ~0.6 ms, so the digest is memoised in `memo_dir` (one small file per
 // compiler path, written atomically) and reused while the file's device, inode, size, mtime and

@@ -21,13 +21,13 @@ namespace zc::compile {
 // ItSays checks each one for every option that has it. Options not in the table are ordinary:
 // hashed into the key, passed to the compile and to the preprocessor run.
 enum OptionFlags : uint32_t {
-  kTakesArg = 1u << 0,         // "-I dir": the next argument belongs to the option
-  kTakesConcatArg = 1u << 1,   // "-Idir" (or "--opt=value" when the name ends in '='): joined form
-  kTooHard = 1u << 4,          // cannot be cached correctly: run the compiler untouched
-  kTooHardDirect = 1u << 5,    // hides dependencies from direct mode: preprocessor mode only
-  kSpecial = 1u << 9,          // classified by code in arguments.cc (-c, -o, -x, -g, -MD, ...)
-  kInputFile = 1u << 10,       // names a file (or directory) the compile reads: hashed by content
-  kWritesFile = 1u << 11,      // writes a file: restored on a hit (outputs.h), or kTooHard
+  kTakesArg = 1u << 0,        // "-I dir": the next argument belongs to the option
+  kTakesConcatArg = 1u << 1,  // "-Idir" (or "--opt=value" when the name ends in '='): joined form
+  kTooHard = 1u << 4,         // cannot be cached correctly: run the compiler untouched
+  kTooHardDirect = 1u << 5,   // hides dependencies from direct mode: preprocessor mode only
+  kSpecial = 1u << 9,         // classified by code in arguments.cc (-c, -o, -x, -g, -MD, ...)
+  kInputFile = 1u << 10,      // names a file (or directory) the compile reads: hashed by content
+  kWritesFile = 1u << 11,     // writes a file: restored on a hit (outputs.h), or kTooHard
 };
 
 struct CompilerOption {

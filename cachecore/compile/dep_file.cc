@@ -36,9 +36,9 @@ std::vector<std::string> ParseDependencies(absl::string_view content) {
       ++i;
       continue;
     }
-    if (content[i] == ':' && (i + 1 == content.size() || content[i + 1] == ' ' ||
-                              content[i + 1] == '\t' || content[i + 1] == '\n' ||
-                              content[i + 1] == '\r')) {
+    if (content[i] == ':' &&
+        (i + 1 == content.size() || content[i + 1] == ' ' || content[i + 1] == '\t' ||
+         content[i + 1] == '\n' || content[i + 1] == '\r')) {
       ++i;
       break;
     }

@@ -37,9 +37,12 @@ ManifestFile Recorded(std::string path, const util::Digest& digest, const struct
 }  // namespace
 
 DirectMode::DirectMode(store::LocalStore& store, InputFiles& inputs, util::ProcessRunner& runner,
-                       const util::Clock& clock,
-                       std::string cache_dir, size_t memory_cache_bytes)
-    : store_(store), inputs_(inputs), runner_(runner), clock_(clock), cache_dir_(std::move(cache_dir)) {
+                       const util::Clock& clock, std::string cache_dir, size_t memory_cache_bytes)
+    : store_(store),
+      inputs_(inputs),
+      runner_(runner),
+      clock_(clock),
+      cache_dir_(std::move(cache_dir)) {
   if (memory_cache_bytes > 0) {
     manifests_ = std::make_unique<MemoryCache<Manifest>>(memory_cache_bytes);
     watcher_ = util::PathWatcher::Create();
@@ -188,8 +191,7 @@ void DirectMode::Trust(const std::string& cwd, const ManifestRecord& rec,
   record.set = std::move(set);
 }
 
-DirectMode::Observation DirectMode::Observe(const CompileRequest& request,
-                                            const CompilePlan& plan,
+DirectMode::Observation DirectMode::Observe(const CompileRequest& request, const CompilePlan& plan,
                                             const util::Digest& compiler_id,
                                             const std::vector<std::string>& files,
                                             int64_t fresh_before) {

@@ -55,7 +55,7 @@ class DirectMode {
   // the files as they are now in `cwd`, and offers each holding record's result key to
   // `try_result` until it returns true.
   [[nodiscard]] Answer Lookup(const util::Digest& manifest_key, const std::string& cwd,
-                absl::FunctionRef<bool(const util::Digest& result_key)> try_result);
+                              absl::FunctionRef<bool(const util::Digest& result_key)> try_result);
 
   // What a successful compile read, ready to become a manifest record, or why it cannot (then
   // preprocessor mode keeps the result).
@@ -63,16 +63,16 @@ class DirectMode {
     std::vector<ManifestFile> files;  // every file read, then PCHs and what they pin
     std::vector<FileDigest> digests;  // the same, for the depend-mode key
     std::vector<DirWatch> guard;
-    std::vector<PinnedTime> pinned;   // a PCH compile whose output embeds its inputs' times
-    bool time_macros = false;         // some file uses __DATE__/__TIME__/__TIMESTAMP__
-    std::string unrecordable;         // non-empty: why direct mode cannot record it
+    std::vector<PinnedTime> pinned;  // a PCH compile whose output embeds its inputs' times
+    bool time_macros = false;        // some file uses __DATE__/__TIME__/__TIMESTAMP__
+    std::string unrecordable;        // non-empty: why direct mode cannot record it
   };
   // Hashes `files` (what the compile of `request` read, as the compiler named them), finds the
   // PCHs it may have used, builds the include guard. Files must be older than `fresh_before` (a
   // coarse clock reading): one that is not makes the observation unrecordable.
   [[nodiscard]] Observation Observe(const CompileRequest& request, const CompilePlan& plan,
-                      const util::Digest& compiler_id, const std::vector<std::string>& files,
-                      int64_t fresh_before);
+                                    const util::Digest& compiler_id,
+                                    const std::vector<std::string>& files, int64_t fresh_before);
 
   static ManifestRecord ResultRecord(Observation seen, const util::Digest& result_key);
   static ManifestRecord PreprocessMarker();
@@ -100,7 +100,7 @@ class DirectMode {
   const util::Clock& clock_;
   const std::string cache_dir_;
   std::unique_ptr<MemoryCache<Manifest>> manifests_;  // null unless memory_cache_bytes
-  std::unique_ptr<util::PathWatcher> watcher_;         // null unless memory_cache_bytes
+  std::unique_ptr<util::PathWatcher> watcher_;        // null unless memory_cache_bytes
   struct TrustedRecord {
     std::optional<util::PathWatcher::Set> set;  // set: trusted while unchanged
     bool unwatchable = false;                   // cannot be watched: do not try again

@@ -21,8 +21,7 @@ constexpr absl::string_view kColorFlag = "-fdiagnostics-color=always";
 }  // namespace
 
 Engine::Engine(config::Config config, std::unique_ptr<store::LocalStore> store,
-               util::ProcessRunner* runner, size_t memory_cache_bytes,
-               const util::Clock& clock)
+               util::ProcessRunner* runner, size_t memory_cache_bytes, const util::Clock& clock)
     : config_(std::move(config)),
       store_(std::move(store)),
       runner_(runner),
@@ -49,8 +48,9 @@ CompileResult Engine::Compile(const CompileRequest& request) {
       if (log.ok()) {
         own_log = std::move(*log);
         EnvView env(request.env);
-        own_events.emplace(own_log.get(), *mode,
-                           audit::ContextFromEnv([&env](absl::string_view n) { return env.Get(n); }),
+        own_events.emplace(own_log.get(), *mode, audit::ContextFromEnv([&env](absl::string_view n) {
+                             return env.Get(n);
+                           }),
                            nullptr, request.origin);
         events = &*own_events;
       }
@@ -107,9 +107,9 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request, audit::Compi
       Preprocess(request, ctx.plan, ctx.key_inputs, preprocess_env());
   if (!cpp.ok()) {
     if (absl::IsCancelled(cpp.status())) return RunFailed(cpp.status());
-    return Passthrough(absl::IsNotFound(cpp.status()) ? Counter::kCouldNotFindCompiler
+    return Passthrough(absl::IsNotFound(cpp.status())          ? Counter::kCouldNotFindCompiler
                        : absl::IsInvalidArgument(cpp.status()) ? Counter::kBadCompilerArguments
-                                                                : Counter::kPreprocessorError);
+                                                               : Counter::kPreprocessorError);
   }
   const bool recache = ctx.settings->recache;
   if (recache) {
@@ -128,7 +128,7 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request, audit::Compi
         request, ctx.plan, ctx.compiler_id, FilesFromLineMarkers(cpp->text), ctx.start.coarse_ns);
     Record(ctx, *direct.manifest_key,
            seen.unrecordable.empty() ? DirectMode::ResultRecord(std::move(seen), cpp->key)
-                                          : DirectMode::PreprocessMarker());
+                                     : DirectMode::PreprocessMarker());
   }
   return result;
 }

@@ -73,9 +73,7 @@ std::optional<CompileResult> Engine::RunDependMode(Context& ctx, const util::Dig
   switch (CheckFreshness(files, cwd, ctx.start)) {
     case Freshness::kOld: break;
     case Freshness::kModified:
-    case Freshness::kMissing:
-      NotStored(ctx, Counter::kModifiedInputFile);
-      return result;
+    case Freshness::kMissing: NotStored(ctx, Counter::kModifiedInputFile); return result;
     case Freshness::kAmbiguous: {
       std::optional<int64_t> verified = Recompile(ctx, cmd, dep_path, files, *entry);
       if (!verified) {
@@ -119,8 +117,7 @@ std::optional<int64_t> Engine::Recompile(Context& ctx, util::Command cmd,
     absl::StatusOr<store::Entry> second =
         CollectOutputs(plan, cwd, ran->stdout_data, ran->stderr_data);
     same = dep_text.ok() && ParseDependencies(*dep_text) == files && second.ok() &&
-           SamePayloads(first, *second) &&
-           CheckFreshness(files, cwd, start) == Freshness::kOld;
+           SamePayloads(first, *second) && CheckFreshness(files, cwd, start) == Freshness::kOld;
   }
   if (same) return start.coarse_ns;
   // Leave the first compile's outputs, which go with the result the caller gets.
@@ -129,8 +126,8 @@ std::optional<int64_t> Engine::Recompile(Context& ctx, util::Command cmd,
 }
 
 void Engine::StoreInPreprocessorMode(Context& ctx, const util::Digest& manifest_key,
-                                     const store::Entry& entry,
-                                     const DirectMode::Observation& seen, CompileResult* result) {
+                                     const store::Entry& entry, const DirectMode::Observation& seen,
+                                     CompileResult* result) {
   store_->stats().Increment(Counter::kDirectModeFallback);
   if (ctx.audit) ctx.audit->Fallback("direct", "preprocessed", seen.unrecordable);
   absl::StatusOr<Preprocessed> cpp =
@@ -142,8 +139,7 @@ void Engine::StoreInPreprocessorMode(Context& ctx, const util::Digest& manifest_
   // __DATE__/__TIME__ were expanded by the compile before this preprocessor run: the two agree
   // only if both fell in one second (SOURCE_DATE_EPOCH makes them agree always, but clang 14
   // ignores it). Otherwise the next compile, in preprocessor mode, brackets its compile.
-  const bool one_second =
-      ctx.start.coarse_ns / 1'000'000'000 == clock_.RealNs() / 1'000'000'000;
+  const bool one_second = ctx.start.coarse_ns / 1'000'000'000 == clock_.RealNs() / 1'000'000'000;
   if (seen.time_macros && !one_second) {
     NotStored(ctx, Counter::kTimeMacrosUnstable);
   } else if (!Store(ctx, cpp->key, entry, result)) {

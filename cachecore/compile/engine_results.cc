@@ -93,10 +93,10 @@ void Engine::Log(const CompileRequest& request, const CompileResult& result, int
   if (log_file.empty()) return;
   const absl::string_view outcome =
       result.outcome == Outcome::kPassthrough ? "passthrough" : OutcomeName(result);
-  std::string line = absl::StrCat("zcwrap[", ::getpid(), "] ", outcome, " ",
-                                  stats::CounterName(result.reason), " us=", micros, " key=",
-                                  result.key_hex.empty() ? "-" : result.key_hex, " cwd=",
-                                  request.cwd, " argv=", absl::StrJoin(request.argv, " "));
+  std::string line =
+      absl::StrCat("zcwrap[", ::getpid(), "] ", outcome, " ", stats::CounterName(result.reason),
+                   " us=", micros, " key=", result.key_hex.empty() ? "-" : result.key_hex,
+                   " cwd=", request.cwd, " argv=", absl::StrJoin(request.argv, " "));
   if (!request.fallback_note.empty()) absl::StrAppend(&line, " note=", request.fallback_note);
   line += "\n";
   util::ScopedFd fd(::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666));

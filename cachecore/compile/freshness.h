@@ -36,8 +36,8 @@ enum class Freshness {
 };
 
 // The worst of `files` (relative to `cwd`, or absolute), by their mtime and ctime.
-[[nodiscard]] Freshness CheckFreshness(const std::vector<std::string>& files, const std::string& cwd,
-                         const StartTime& start);
+[[nodiscard]] Freshness CheckFreshness(const std::vector<std::string>& files,
+                                       const std::string& cwd, const StartTime& start);
 
 }  // namespace zc::compile
 

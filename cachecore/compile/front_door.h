@@ -32,8 +32,8 @@ store::StoreOptions StoreOptionsFor(const config::Config& config);
 // Opens (creating if need be) the store for `config` and makes an engine over it. `runner` must
 // outlive the engine; `memory_cache_bytes` as for Engine.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const config::Config& config,
-                                                   util::ProcessRunner* runner,
-                                                   size_t memory_cache_bytes);
+                                                                 util::ProcessRunner* runner,
+                                                                 size_t memory_cache_bytes);
 
 // A compile whose compiler cannot be found, answered as a shell would: exit 127, the one-line
 // reason on stderr ("zcwrap: cannot find compiler ..."), counted as could_not_find_compiler.

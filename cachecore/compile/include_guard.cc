@@ -55,8 +55,8 @@ class Listings {
         bool is_dir = e->d_type == DT_DIR;
         if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
           struct stat st;
-          is_dir = ::stat(util::JoinPath(resolved, e->d_name).c_str(), &st) == 0 &&
-                   S_ISDIR(st.st_mode);
+          is_dir =
+              ::stat(util::JoinPath(resolved, e->d_name).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
         }
         listing->emplace(e->d_name, is_dir);
       }

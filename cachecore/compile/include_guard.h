@@ -9,10 +9,11 @@
 // each such candidate we watch its nearest existing ancestor directory: its signature (device,
 // inode, mtime, ctime) plus, for each candidate name in it, whether that name existed.
 //
-// At lookup (a direct-mode hit) each watched directory costs one stat(). Only if a directory changed
-// (e.g. the build wrote an object next to the source) are its names checked, one lstat() each; any
-// name whose existence changed means a miss. A new file anywhere a header could be shadowed from
-// therefore always changes the outcome to a miss, while unrelated churn costs a few stats.
+// At lookup (a direct-mode hit) each watched directory costs one stat(). Only if a directory
+// changed (e.g. the build wrote an object next to the source) are its names checked, one lstat()
+// each; any name whose existence changed means a miss. A new file anywhere a header could be
+// shadowed from therefore always changes the outcome to a miss, while unrelated churn costs a few
+// stats.
 #ifndef ZCWRAP_CACHECORE_COMPILE_INCLUDE_GUARD_H_
 #define ZCWRAP_CACHECORE_COMPILE_INCLUDE_GUARD_H_
 
@@ -34,7 +35,7 @@ struct WatchedName {
 };
 
 struct DirWatch {
-  std::string dir;          // as used to stat it (relative to the compile's cwd, or absolute)
+  std::string dir;  // as used to stat it (relative to the compile's cwd, or absolute)
   DirSignature signature;
   bool trust_signature = true;  // false if it changed too recently to trust its mtime
   // The names, either as a list (when built) or still encoded (when decoded from a manifest:
@@ -50,9 +51,9 @@ struct DirWatch {
 
 struct GuardInputs {
   std::string cwd;
-  std::vector<std::string> search_dirs;    // from SearchDirs()
-  std::vector<std::string> extra_dirs;     // more places to look ("" = cwd, for -include)
-  std::vector<std::string> files;          // every file the compile read, as the compiler named it
+  std::vector<std::string> search_dirs;  // from SearchDirs()
+  std::vector<std::string> extra_dirs;   // more places to look ("" = cwd, for -include)
+  std::vector<std::string> files;        // every file the compile read, as the compiler named it
   // __has_include names, and names a precompiled header could have (pch.h): watched wherever a
   // header could be found, so one appearing later is a miss.
   std::vector<std::string> probed_names;

@@ -41,9 +41,10 @@ std::vector<OutputFile> OutputFiles(const CompilePlan& plan);
 // stderr, exit code 0 and the metadata a restore needs. NotFound: a required output is missing
 // (compiler_produced_no_output). FailedPrecondition: an output is not a regular file (-o
 // /dev/null, -MF /dev/stdout): the compile is fine, its outputs are just not cacheable.
-[[nodiscard]] absl::StatusOr<store::Entry> CollectOutputs(const CompilePlan& plan, const std::string& cwd,
-                                            absl::string_view stdout_data,
-                                            absl::string_view stderr_data);
+[[nodiscard]] absl::StatusOr<store::Entry> CollectOutputs(const CompilePlan& plan,
+                                                          const std::string& cwd,
+                                                          absl::string_view stdout_data,
+                                                          absl::string_view stderr_data);
 // The counter for a compile whose outputs CollectOutputs refused with `status`.
 stats::Counter UncollectedCounter(const absl::Status& status);
 
@@ -53,7 +54,7 @@ stats::Counter UncollectedCounter(const absl::Status& status);
 // DataLoss if the entry lacks a required output or cannot be restored for this plan; nothing is
 // written then.
 [[nodiscard]] absl::Status RestoreOutputs(const CompilePlan& plan, const std::string& cwd,
-                            const store::Entry& entry, int umask);
+                                          const store::Entry& entry, int umask);
 
 }  // namespace zc::compile
 

@@ -63,8 +63,7 @@ std::vector<std::string> PchNamesFromLineMarkers(absl::string_view preprocessed,
 // Every existing dir/name (a file or a directory) for `dirs` (relative to `cwd`; "" is `cwd`
 // itself) and `names`, in order, without repeats.
 std::vector<std::string> FindPchFiles(const std::vector<std::string>& names,
-                                      const std::vector<std::string>& dirs,
-                                      const std::string& cwd);
+                                      const std::vector<std::string>& dirs, const std::string& cwd);
 
 // True if `head` (the first bytes of a file) is a clang PCH.
 bool IsClangPch(absl::string_view head);

@@ -99,8 +99,7 @@ class EnvView {
 // cancelled with it. kOutput: the command's output is the compile's own and is shown as it comes
 // (on_output); the preprocessor and zcwrap's own queries are kNo.
 enum class Shown { kNo, kOutput };
-util::Command CommandFor(const CompileRequest& request, std::vector<std::string> argv,
-                         Shown shown);
+util::Command CommandFor(const CompileRequest& request, std::vector<std::string> argv, Shown shown);
 
 }  // namespace zc::compile
 

@@ -1,4 +1,5 @@
-// Expansion of gcc/clang "@file" arguments, so the key is the same as for the expanded command line.
+// Expansion of gcc/clang "@file" arguments, so the key is the same as for the expanded command
+// line.
 //
 //   absl::StatusOr<std::vector<std::string>> args = zc::compile::ExpandResponseFiles(raw, cwd);
 //

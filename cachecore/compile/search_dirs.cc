@@ -47,7 +47,8 @@ absl::StatusOr<std::vector<std::string>> SearchDirs(const SearchDirsInputs& in,
   h.UpdateDelimited(in.compiler_id.AsStringView());
   h.UpdateDelimited(in.language);
   for (const std::string& a : in.cpp_args) h.UpdateDelimited(a);
-  const std::string memo_path = util::JoinPath(memo_dir, "dirs-" + h.Finish().ToHex().substr(0, 32));
+  const std::string memo_path =
+      util::JoinPath(memo_dir, "dirs-" + h.Finish().ToHex().substr(0, 32));
   if (absl::StatusOr<std::string> memo = util::ReadFileToString(memo_path); memo.ok()) {
     absl::string_view text = *memo;
     if (text == "end\n") return std::vector<std::string>();

@@ -26,10 +26,10 @@
 namespace zc::compile {
 
 struct SearchDirsInputs {
-  std::string compiler;                 // path of the compiler
+  std::string compiler;  // path of the compiler
   util::Digest compiler_id;
-  std::string language;                 // -x value
-  std::vector<std::string> cpp_args;    // preprocessor arguments without the source file
+  std::string language;               // -x value
+  std::vector<std::string> cpp_args;  // preprocessor arguments without the source file
   std::string cwd;
   std::optional<std::vector<std::string>> env;
 };

@@ -45,8 +45,8 @@ SourceScan ScanSource(absl::string_view text) {
     if (i < rest.size() && (rest[i] == '<' || rest[i] == '"')) {
       const char close = rest[i] == '<' ? '>' : '"';
       size_t end = rest.find(close, i + 1);
-      if (end != absl::string_view::npos && rest.substr(i + 1, end - i - 1).find('\n') ==
-                                                absl::string_view::npos) {
+      if (end != absl::string_view::npos &&
+          rest.substr(i + 1, end - i - 1).find('\n') == absl::string_view::npos) {
         scan.flags |= kUsesHasInclude;
         scan.probed_names.emplace_back(rest.substr(i + 1, end - i - 1));
         continue;

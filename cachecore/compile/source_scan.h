@@ -16,8 +16,8 @@
 namespace zc::compile {
 
 enum SourceScanFlags : uint32_t {
-  kUsesTimeMacros = 1u << 0,      // __DATE__, __TIME__ or __TIMESTAMP__
-  kUsesHasInclude = 1u << 1,      // __has_include / __has_include_next with literal names
+  kUsesTimeMacros = 1u << 0,        // __DATE__, __TIME__ or __TIMESTAMP__
+  kUsesHasInclude = 1u << 1,        // __has_include / __has_include_next with literal names
   kUsesOpaqueHasInclude = 1u << 2,  // __has_include(MACRO): the probed name is unknown
 };
 

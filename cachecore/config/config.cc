@@ -69,7 +69,8 @@ constexpr KeyInfo kKeys[] = {
      [](absl::string_view v, Config* c) {
        int level = 0;
        if (!absl::SimpleAtoi(v, &level) || level < -5 || level > 19) {
-         return absl::InvalidArgumentError("expected an integer from -5 to 19 (0 = no compression)");
+         return absl::InvalidArgumentError(
+             "expected an integer from -5 to 19 (0 = no compression)");
        }
        c->compression_level = level;
        return absl::OkStatus();
@@ -173,12 +174,9 @@ absl::StatusOr<std::string> DefaultCacheDir(const EnvLookup& env) {
 
 absl::string_view OriginName(Origin origin) {
   switch (origin) {
-    case Origin::kDefault:
-      return "default";
-    case Origin::kFile:
-      return "file";
-    case Origin::kEnvironment:
-      return "environment";
+    case Origin::kDefault: return "default";
+    case Origin::kFile: return "file";
+    case Origin::kEnvironment: return "environment";
   }
   return "?";
 }
@@ -247,8 +245,8 @@ absl::StatusOr<Config> LoadConfig(const EnvLookup& env) {
       }
       const KeyInfo* info = FindKey(key);
       if (info == nullptr || !info->file_allowed) {
-        return absl::InvalidArgumentError(absl::StrCat("unknown config key \"", key, "\" in ",
-                                                       where));
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown config key \"", key, "\" in ", where));
       }
       absl::Status status = info->apply(value, &config);
       if (!status.ok()) return BadValue(*info, value, where, status);

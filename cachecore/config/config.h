@@ -17,11 +17,11 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace zc::config {
 
@@ -30,8 +30,8 @@ enum class Origin { kDefault, kFile, kEnvironment };
 absl::string_view OriginName(Origin origin);
 
 struct Config {
-  std::string audit_file;                 // JSON Lines audit events (docs/audit.md); empty = none
-  std::string audit_mode = "normal";      // off | summary | normal | verbose
+  std::string audit_file;             // JSON Lines audit events (docs/audit.md); empty = none
+  std::string audit_mode = "normal";  // off | summary | normal | verbose
   std::string cache_dir;
   uint64_t max_size = uint64_t{5} << 30;  // bytes; 0 = unlimited
   uint64_t max_files = 0;                 // 0 = unlimited
@@ -77,7 +77,8 @@ absl::string_view EnvNameFor(absl::string_view key);
 // Sets `key = value` in the config file at `path` (created if missing), keeping every other line.
 // The value is checked first: InvalidArgument names the key and value. The file is replaced
 // atomically.
-absl::Status SetConfigValue(const std::string& path, absl::string_view key, absl::string_view value);
+absl::Status SetConfigValue(const std::string& path, absl::string_view key,
+                            absl::string_view value);
 
 }  // namespace zc::config
 

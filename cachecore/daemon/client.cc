@@ -176,8 +176,8 @@ absl::Status Client::EnsureRunning(const std::string& zcwrap_path,
     why = absl::StrCat("cannot run ", zcwrap_path, ": ", std::strerror(exec_errno));
   }
   // Remember the failure for a while.
-  util::ScopedFd marker(::open(endpoint_.failed_path.c_str(),
-                               O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  util::ScopedFd marker(
+      ::open(endpoint_.failed_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   return absl::UnavailableError(why);
 }
 

@@ -30,7 +30,8 @@ class Client {
 
   // One compile: connect, one request, one response. Unavailable if no daemon listens;
   // any other error means the daemon gave no verdict.
-  [[nodiscard]] absl::StatusOr<CompileResponseMessage> Compile(const CompileRequestMessage& request) const;
+  [[nodiscard]] absl::StatusOr<CompileResponseMessage> Compile(
+      const CompileRequestMessage& request) const;
   absl::Status Ping() const;
   // The daemon's status JSON.
   absl::StatusOr<std::string> Status() const;

@@ -24,8 +24,9 @@ absl::StatusOr<Endpoint> EndpointFor(const std::string& cache_dir, const config:
   struct stat st;
   if (::lstat(base.c_str(), &st) != 0) return util::ErrnoToStatus(errno, base);
   if (!S_ISDIR(st.st_mode) || st.st_uid != ::getuid() || (st.st_mode & 0077) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        base, ": not a private directory of this user (want owner uid ", ::getuid(), ", mode 0700)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(base, ": not a private directory of this user (want owner uid ", ::getuid(),
+                     ", mode 0700)"));
   }
   // Not a secret, just a stable short name: XXH3 keeps the client free of OpenSSL start-up.
   const uint64_t h = XXH3_64bits(cache_dir.data(), cache_dir.size());

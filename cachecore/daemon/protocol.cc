@@ -18,7 +18,6 @@ absl::Status Malformed(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("malformed frame: ", what));
 }
 
-
 // A list of strings: count, then each. The count is bounded by the bytes left (each string takes
 // at least its 4-byte length), so a forged count cannot make us reserve memory.
 bool GetStrings(util::ByteReader& r, std::vector<std::string>* out) {
@@ -54,7 +53,8 @@ std::string EncodeFrame(FrameType type, absl::string_view payload) {
 
 absl::Status DecodeFrameHeader(absl::string_view bytes, FrameHeader* header) {
   if (bytes.size() < kFrameHeaderSize) return Malformed("short header");
-  if (std::memcmp(bytes.data(), kFrameMagic, sizeof(kFrameMagic)) != 0) return Malformed("bad magic");
+  if (std::memcmp(bytes.data(), kFrameMagic, sizeof(kFrameMagic)) != 0)
+    return Malformed("bad magic");
   util::ByteReader r(bytes.substr(sizeof(kFrameMagic), kFrameHeaderSize - sizeof(kFrameMagic)));
   uint8_t type = 0, reserved = 0;
   r.U16(&header->version);
@@ -63,9 +63,8 @@ absl::Status DecodeFrameHeader(absl::string_view bytes, FrameHeader* header) {
   r.U32(&header->length);
   r.U32(&header->checksum);
   if (header->version != kProtocolVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("protocol version ", header->version, " (this side speaks ",
-                     kProtocolVersion, ")"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "protocol version ", header->version, " (this side speaks ", kProtocolVersion, ")"));
   }
   if (type < static_cast<uint8_t>(FrameType::kCompileRequest) ||
       type > static_cast<uint8_t>(FrameType::kError)) {
@@ -119,8 +118,7 @@ WireOutcome ToWire(compile::Outcome outcome) {
     case compile::Outcome::kMiss: return WireOutcome::kMiss;
     case compile::Outcome::kPassthrough:
     case compile::Outcome::kCancelled:
-    case compile::Outcome::kRanPlainly:
-      break;
+    case compile::Outcome::kRanPlainly: break;
   }
   return WireOutcome::kPassthrough;
 }
@@ -151,8 +149,8 @@ absl::StatusOr<CompileResponseMessage> DecodeCompileResponse(absl::string_view p
   CompileResponseMessage m;
   uint32_t exit_code = 0;
   uint8_t outcome = 0;
-  if (!r.U8(&outcome) || !r.U16(&m.reason) || !r.U32(&exit_code) ||
-      !r.String(&m.stdout_data) || !r.String(&m.stderr_data) || !r.U64(&m.server_micros)) {
+  if (!r.U8(&outcome) || !r.U16(&m.reason) || !r.U32(&exit_code) || !r.String(&m.stdout_data) ||
+      !r.String(&m.stderr_data) || !r.U64(&m.server_micros)) {
     return Malformed("truncated compile response");
   }
   if (r.remaining() != 0) return Malformed("trailing bytes in compile response");

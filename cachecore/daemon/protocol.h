@@ -69,10 +69,10 @@ absl::Status VerifyPayload(const FrameHeader& header, absl::string_view payload)
 struct CompileRequestMessage {
   std::vector<std::string> argv;  // argv[0]: the resolved compiler
   std::string cwd;
-  std::vector<std::string> env;   // NAME=value, the client's whole environment
+  std::vector<std::string> env;  // NAME=value, the client's whole environment
   std::string stdin_data;
   bool stderr_is_tty = false;
-  uint32_t umask = 022;           // the client's file-creation mask
+  uint32_t umask = 022;  // the client's file-creation mask
 };
 
 // A compile's outcome on the wire. The numbers are part of the protocol version: never reuse one.
@@ -88,7 +88,7 @@ compile::Outcome FromWire(WireOutcome outcome);
 
 struct CompileResponseMessage {
   WireOutcome outcome = WireOutcome::kPassthrough;
-  uint16_t reason = 0;      // zc::stats::Counter
+  uint16_t reason = 0;  // zc::stats::Counter
   int32_t exit_code = 0;
   std::string stdout_data;
   std::string stderr_data;

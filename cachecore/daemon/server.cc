@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,7 +32,7 @@ uint64_t RssBytes() {
 }  // namespace
 
 absl::StatusOr<Server::EngineForDir> Server::MakeEngine(const EngineFactory& make_engine,
-                                                       const std::string& cache_dir) {
+                                                        const std::string& cache_dir) {
   ZC_ASSIGN_OR_RETURN(std::unique_ptr<compile::Engine> engine, make_engine());
   struct stat st;
   if (::stat(cache_dir.c_str(), &st) != 0) return util::ErrnoToStatus(errno, cache_dir);
@@ -83,8 +83,8 @@ Server::~Server() {
 }
 
 void Server::Log(const std::string& line) const {
-  util::ScopedFd fd(::open(options_.endpoint.log_path.c_str(),
-                           O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  util::ScopedFd fd(
+      ::open(options_.endpoint.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
   if (fd.valid()) {
     (void)util::WriteAll(fd.get(), absl::StrCat("zcwrap daemon[", ::getpid(), "] ", line, "\n"));
   }
@@ -179,9 +179,7 @@ void Server::Serve(util::ScopedFd conn) {
     ++requests_;
     absl::Status sent;
     switch (frame->type) {
-      case FrameType::kPing:
-        sent = WriteFrame(conn.get(), FrameType::kPong, "");
-        break;
+      case FrameType::kPing: sent = WriteFrame(conn.get(), FrameType::kPong, ""); break;
       case FrameType::kStatusRequest:
         sent = WriteFrame(conn.get(), FrameType::kStatusResponse, StatusJson());
         break;
@@ -195,9 +193,7 @@ void Server::Serve(util::ScopedFd conn) {
                                 : WriteFrame(conn.get(), FrameType::kCompileResponse, response);
         break;
       }
-      default:
-        sent = WriteFrame(conn.get(), FrameType::kError, "unexpected frame type");
-        break;
+      default: sent = WriteFrame(conn.get(), FrameType::kError, "unexpected frame type"); break;
     }
     if (!sent.ok()) break;
     last_activity_ns_ = options_.clock->MonotonicNs();
@@ -269,9 +265,9 @@ std::string Server::StatusJson() const {
       "\"memory_manifests\": %d, \"memory_results\": %d, \"cache_dir\": \"%s\", "
       "\"socket\": \"%s\"}",
       ::getpid(), kZcwrapVersion, kProtocolVersion, uptime, requests_.load(), RssBytes(),
-      in_flight_.load(), options_.max_parallel, options_.idle_timeout_s,
-      engine->memory_manifests(), engine->memory_results(),
-      util::JsonEscape(options_.cache_dir), util::JsonEscape(options_.endpoint.socket_path));
+      in_flight_.load(), options_.max_parallel, options_.idle_timeout_s, engine->memory_manifests(),
+      engine->memory_results(), util::JsonEscape(options_.cache_dir),
+      util::JsonEscape(options_.endpoint.socket_path));
 }
 
 }  // namespace zc::daemon

@@ -12,9 +12,9 @@
 // directory is still the one its engine opened. When it was removed or replaced (`rm -rf` by a
 // CI cleanup script), a new engine is made for the directory now there: memory tables dropped,
 // the new stats file mapped, so the counters `zcwrap -s` reads stay exact. Compiles already
-// running finish with the engine they started with. Every connection's peer uid must equal ours (SO_PEERCRED); a
-// stranger is refused and logged. A client that disconnects cancels its compile (its socket is
-// the compile's cancel descriptor).
+// running finish with the engine they started with. Every connection's peer uid must equal ours
+// (SO_PEERCRED); a stranger is refused and logged. A client that disconnects cancels its compile
+// (its socket is the compile's cancel descriptor).
 #ifndef ZCWRAP_CACHECORE_DAEMON_SERVER_H_
 #define ZCWRAP_CACHECORE_DAEMON_SERVER_H_
 
@@ -41,8 +41,8 @@ using EngineFactory = std::function<absl::StatusOr<std::unique_ptr<compile::Engi
 struct ServerOptions {
   Endpoint endpoint;
   std::string cache_dir;
-  int max_parallel = 2;        // compiler processes at once (the engine's runner); reported
-  int idle_timeout_s = 900;    // shut down after this long without a request (0: never)
+  int max_parallel = 2;      // compiler processes at once (the engine's runner); reported
+  int idle_timeout_s = 900;  // shut down after this long without a request (0: never)
   // Reads the idle time (tests pass a fake, and check it often). Must outlive the server.
   const util::Clock* clock = &util::SystemClock();
   int idle_check_ms = 1000;  // the longest Run() waits before reading the clock again
@@ -53,7 +53,7 @@ class Server {
   // Makes the engine and binds the endpoint. A socket file nobody answers on is stale and
   // replaced; if another daemon answers, AlreadyExists.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options,
-                                                       EngineFactory make_engine);
+                                                                     EngineFactory make_engine);
   ~Server();
 
   void Run();

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+
 #include "absl/strings/string_view.h"
 
 namespace zc::stats {
@@ -74,7 +75,7 @@ enum class CounterGroup : uint8_t {
 
 struct CounterInfo {
   Counter counter;
-  absl::string_view name;         // ccache's name where one exists
+  absl::string_view name;  // ccache's name where one exists
   CounterGroup group;
   absl::string_view description;  // for --show-stats
 };

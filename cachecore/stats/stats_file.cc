@@ -1,9 +1,9 @@
 #include "cachecore/stats/stats_file.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <algorithm>
 #include <ctime>
 
 #include "absl/strings/str_cat.h"

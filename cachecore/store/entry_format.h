@@ -20,8 +20,8 @@
 //
 // Readers verify the checksum before they look at the body, so a corrupt size field can never make
 // them allocate or decompress garbage; they reject unknown magic, versions, types, compressions and
-// payload kinds, truncation, trailing bytes, and bodies whose size disagrees with the header. Any of
-// these is absl::DataLoss: the caller treats it as a miss and counts it.
+// payload kinds, truncation, trailing bytes, and bodies whose size disagrees with the header. Any
+// of these is absl::DataLoss: the caller treats it as a miss and counts it.
 //
 // Version history: 1 — first version.
 #ifndef ZCWRAP_CACHECORE_STORE_ENTRY_FORMAT_H_
@@ -30,10 +30,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace zc::store {
 

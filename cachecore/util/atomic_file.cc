@@ -22,7 +22,8 @@ uint64_t RandomSuffix() {
   uint64_t value = 0;
   if (::getrandom(&value, sizeof(value), GRND_NONBLOCK) != sizeof(value)) {
     // Uniqueness still comes from O_EXCL and the retry loop below.
-    value = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(&value)) ^ static_cast<uint64_t>(::getpid());
+    value = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(&value)) ^
+            static_cast<uint64_t>(::getpid());
   }
   return value;
 }
@@ -41,12 +42,16 @@ absl::StatusOr<AtomicFile> AtomicFile::Create(std::string path, unsigned mode, b
 }
 
 AtomicFile::AtomicFile(std::string path, std::string temp_path, ScopedFd fd, bool durable)
-    : path_(std::move(path)), temp_path_(std::move(temp_path)), fd_(std::move(fd)),
+    : path_(std::move(path)),
+      temp_path_(std::move(temp_path)),
+      fd_(std::move(fd)),
       durable_(durable) {}
 
 AtomicFile::AtomicFile(AtomicFile&& other) noexcept
-    : path_(std::move(other.path_)), temp_path_(std::exchange(other.temp_path_, {})),
-      fd_(std::move(other.fd_)), durable_(other.durable_) {}
+    : path_(std::move(other.path_)),
+      temp_path_(std::exchange(other.temp_path_, {})),
+      fd_(std::move(other.fd_)),
+      durable_(other.durable_) {}
 
 AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
   if (this != &other) {

@@ -15,10 +15,10 @@
 #define ZCWRAP_CACHECORE_UTIL_ATOMIC_FILE_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "cachecore/util/scoped_fd.h"
 
 namespace zc::util {

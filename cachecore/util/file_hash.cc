@@ -14,8 +14,8 @@ namespace zc::util {
 namespace {
 
 // Big reads rather than mmap: a file truncated while mapped raises SIGBUS, which would kill the
-// host process of the embedded shim. Copying 128 KiB chunks costs well under a tenth of hashing them
-// (memcpy runs at >10 GB/s, SHA-256 with SHA-NI at ~1.8 GB/s on our machines).
+// host process of the embedded shim. Copying 128 KiB chunks costs well under a tenth of hashing
+// them (memcpy runs at >10 GB/s, SHA-256 with SHA-NI at ~1.8 GB/s on our machines).
 constexpr size_t kReadChunk = 128 * 1024;
 
 }  // namespace

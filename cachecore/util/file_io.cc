@@ -17,22 +17,17 @@ absl::Status ErrnoToStatus(int err, absl::string_view what) {
   std::string message = absl::StrCat(what, ": ", std::strerror(err));
   switch (err) {
     case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(message);
+    case ENOTDIR: return absl::NotFoundError(message);
     case EACCES:
     case EPERM:
-    case EROFS:
-      return absl::PermissionDeniedError(message);
+    case EROFS: return absl::PermissionDeniedError(message);
     case EEXIST:
-    case EADDRINUSE:
-      return absl::AlreadyExistsError(message);
+    case EADDRINUSE: return absl::AlreadyExistsError(message);
     case ENOSPC:
     case EDQUOT:
     case EMFILE:
-    case ENFILE:
-      return absl::ResourceExhaustedError(message);
-    default:
-      return absl::InternalError(message);
+    case ENFILE: return absl::ResourceExhaustedError(message);
+    default: return absl::InternalError(message);
   }
 }
 

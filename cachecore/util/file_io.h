@@ -1,20 +1,22 @@
 // Small POSIX file helpers that report errors as absl::Status.
 //
-// Every function here is a thin, retrying wrapper over one or two system calls; none of them throws.
-// Error messages name the path and the errno text, so callers can pass them straight to a user.
+// Every function here is a thin, retrying wrapper over one or two system calls; none of them
+// throws. Error messages name the path and the errno text, so callers can pass them straight to a
+// user.
 #ifndef ZCWRAP_CACHECORE_UTIL_FILE_IO_H_
 #define ZCWRAP_CACHECORE_UTIL_FILE_IO_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace zc::util {
 
 // Maps an errno value to a Status: ENOENT → NotFound, EACCES/EPERM → PermissionDenied,
-// EEXIST/EADDRINUSE → AlreadyExists, ENOSPC/EDQUOT → ResourceExhausted, anything else → Internal. The message is "<what>: <strerror>".
+// EEXIST/EADDRINUSE → AlreadyExists, ENOSPC/EDQUOT → ResourceExhausted, anything else → Internal.
+// The message is "<what>: <strerror>".
 absl::Status ErrnoToStatus(int err, absl::string_view what);
 
 // Returns `status` with "<context>: " put in front of its message (OK stays OK).

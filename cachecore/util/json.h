@@ -22,7 +22,9 @@ std::string JsonEscape(absl::string_view s);
 class JsonObject {
  public:
   JsonObject& Add(absl::string_view key, absl::string_view value);
-  JsonObject& Add(absl::string_view key, const char* value) { return Add(key, absl::string_view(value)); }
+  JsonObject& Add(absl::string_view key, const char* value) {
+    return Add(key, absl::string_view(value));
+  }
   JsonObject& Add(absl::string_view key, int64_t value);
   JsonObject& Add(absl::string_view key, uint64_t value);
   JsonObject& Add(absl::string_view key, int value) { return Add(key, int64_t{value}); }

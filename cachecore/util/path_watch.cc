@@ -39,11 +39,9 @@ bool TrustedFileSystem(const std::string& path) {
     case 0xF2F52010:  // f2fs
     case 0x794C7630:  // overlayfs
       return true;
-    default:
-      return false;
+    default: return false;
   }
 }
-
 
 }  // namespace
 
@@ -117,8 +115,8 @@ void PathWatcher::DrainLocked() {
       if (ev->len > 0) {
         if (auto s = dir->names.find(ev->name); s != dir->names.end()) s->second->seq = ++seq_;
         // A watched directory under this name was replaced or removed: watch anew next time.
-        const std::string child = dir->path == "/" ? "/" + std::string(ev->name)
-                                                   : dir->path + "/" + ev->name;
+        const std::string child =
+            dir->path == "/" ? "/" + std::string(ev->name) : dir->path + "/" + ev->name;
         if (dirs_.contains(child) || canonical_dirs_.contains(child)) RetireDirLocked(child);
         continue;
       }
@@ -242,8 +240,7 @@ std::optional<PathWatcher::Set> PathWatcher::Watch(
         base = std::move(next);
       }
     }
-    if (dir != "/" &&
-        !watch_path(std::string(Dirname(dir)), std::string(Basename(dir)))) {
+    if (dir != "/" && !watch_path(std::string(Dirname(dir)), std::string(Basename(dir)))) {
       return std::nullopt;
     }
     Dir* d = DirLocked(dir);

@@ -67,8 +67,9 @@ class PathWatcher {
   // Watches `files` (absolute paths) and, for each (directory, names) pair, whether those names
   // exist in that directory (absolute; the directory itself too). Nullopt: cannot watch them all
   // reliably (see above): check by stat.
-  std::optional<Set> Watch(const std::vector<std::string>& files,
-                           const std::vector<std::pair<std::string, std::vector<std::string>>>& dirs);
+  std::optional<Set> Watch(
+      const std::vector<std::string>& files,
+      const std::vector<std::pair<std::string, std::vector<std::string>>>& dirs);
 
   // True if nothing in `set` changed since it was made, as of the last Sync().
   bool Unchanged(const Set& set) const;
@@ -96,9 +97,9 @@ class PathWatcher {
   const int fd_;
   mutable std::mutex mu_;
   uint64_t seq_ = 0;
-  absl::flat_hash_map<std::string, std::unique_ptr<Dir>> dirs_;      // by canonical path
+  absl::flat_hash_map<std::string, std::unique_ptr<Dir>> dirs_;  // by canonical path
   absl::flat_hash_map<int, Dir*> dir_by_wd_;
-  absl::flat_hash_map<int, std::shared_ptr<Slot>> file_by_wd_;       // a file's own watch
+  absl::flat_hash_map<int, std::shared_ptr<Slot>> file_by_wd_;  // a file's own watch
   absl::flat_hash_set<std::string> canonical_dirs_;
 };
 

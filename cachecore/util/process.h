@@ -25,7 +25,7 @@ struct Command {
   std::string cwd;                // empty: inherit
   // The whole environment as "NAME=value" strings; nullopt: inherit the caller's.
   std::optional<std::vector<std::string>> env;
-  std::string stdin_data;         // fed to the child's standard input (empty: /dev/null)
+  std::string stdin_data;  // fed to the child's standard input (empty: /dev/null)
   // Descriptors that become readable (data, end of file or hang-up) when the run must be
   // abandoned: the child's process group is killed (SIGKILL) and Run returns Cancelled. The
   // daemon passes the client's socket (a client that goes away cancels its compile); the shim

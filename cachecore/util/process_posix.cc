@@ -38,8 +38,8 @@ absl::Status MakePipe(ScopedFd* read_end, ScopedFd* write_end) {
   return absl::OkStatus();
 }
 
-// fork + exec, for what posix_spawn cannot do: PR_SET_PDEATHSIG and a umask of the child's own. Only async-signal-safe calls
-// happen in the child before exec. Returns 0 or an errno value.
+// fork + exec, for what posix_spawn cannot do: PR_SET_PDEATHSIG and a umask of the child's own.
+// Only async-signal-safe calls happen in the child before exec. Returns 0 or an errno value.
 int SpawnDyingWithParent(const Command& cmd, bool kill_with_parent, std::vector<char*>& argv,
                          char** envp, int in_fd, int out_fd, int err_fd, pid_t* pid_out) {
   const pid_t parent = ::getpid();
@@ -151,9 +151,8 @@ absl::StatusOr<ProcessResult> PosixProcessRunner::Run(const Command& cmd) {
   const bool search = cmd.argv[0].find('/') == std::string::npos;
   int rc = 0;
   if (cmd.die_with_parent || children_die_with_parent_ || cmd.umask >= 0) {
-    rc = SpawnDyingWithParent(cmd, children_die_with_parent_, argv,
-                              cmd.env ? envp.data() : environ, in_r.get(), out_w.get(),
-                              err_w.get(), &pid);
+    rc = SpawnDyingWithParent(cmd, children_die_with_parent_, argv, cmd.env ? envp.data() : environ,
+                              in_r.get(), out_w.get(), err_w.get(), &pid);
   } else {
     rc = search ? ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(),
                                  cmd.env ? envp.data() : environ)
@@ -176,9 +175,18 @@ absl::StatusOr<ProcessResult> PosixProcessRunner::Run(const Command& cmd) {
   while (out_r.valid() || err_r.valid() || in_w.valid()) {
     fds.clear();
     int out_i = -1, err_i = -1, in_i = -1;
-    if (out_r.valid()) { out_i = static_cast<int>(fds.size()); fds.push_back({out_r.get(), POLLIN, 0}); }
-    if (err_r.valid()) { err_i = static_cast<int>(fds.size()); fds.push_back({err_r.get(), POLLIN, 0}); }
-    if (in_w.valid()) { in_i = static_cast<int>(fds.size()); fds.push_back({in_w.get(), POLLOUT, 0}); }
+    if (out_r.valid()) {
+      out_i = static_cast<int>(fds.size());
+      fds.push_back({out_r.get(), POLLIN, 0});
+    }
+    if (err_r.valid()) {
+      err_i = static_cast<int>(fds.size());
+      fds.push_back({err_r.get(), POLLIN, 0});
+    }
+    if (in_w.valid()) {
+      in_i = static_cast<int>(fds.size());
+      fds.push_back({in_w.get(), POLLOUT, 0});
+    }
     const size_t cancel_begin = fds.size();
     for (int fd : cmd.cancel_fds) fds.push_back({fd, POLLIN, 0});
     if (::poll(fds.data(), static_cast<nfds_t>(fds.size()), -1) < 0) {
@@ -214,7 +222,7 @@ absl::StatusOr<ProcessResult> PosixProcessRunner::Run(const Command& cmd) {
     if (errno != EINTR) return ErrnoToStatus(errno, "waitpid");
   }
   if (cancelled) return absl::CancelledError(absl::StrCat(cmd.argv[0], " cancelled"));
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status)
+  result.exit_code = WIFEXITED(status)     ? WEXITSTATUS(status)
                      : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
                                            : 1;
   return result;

@@ -13,7 +13,7 @@ thread_local uint64_t thread_wait_micros = 0;
 }  // namespace
 
 ProcessSlots::ProcessSlots(ProcessRunner* inner, uint32_t limit,
-                             const volatile int32_t* host_in_flight)
+                           const volatile int32_t* host_in_flight)
     : inner_(inner), limit_(limit == 0 ? 1 : limit), host_in_flight_(host_in_flight) {}
 
 int64_t ProcessSlots::HostCount() const {
@@ -37,10 +37,10 @@ absl::StatusOr<ProcessResult> ProcessSlots::Run(const Command& cmd) {
         cv_.wait_for(lock, std::chrono::milliseconds(2));
       }
       --waiting_;
-      thread_wait_micros += static_cast<uint64_t>(
-          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                                start)
-              .count());
+      thread_wait_micros +=
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::steady_clock::now() - start)
+                                    .count());
       if (cancelled) return absl::CancelledError(absl::StrCat(cmd.argv[0], " cancelled"));
     }
     ++running_;

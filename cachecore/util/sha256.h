@@ -11,13 +11,15 @@
 // The EVP_MD implementation is fetched once per process (OpenSSL 3 provider look-ups are slow) and
 // OpenSSL is initialised without reading openssl.cnf, which keeps process start-up cheap.
 // Throws std::runtime_error only if OpenSSL itself fails (allocation failure); it never returns a
-// wrong digest. A Sha256 object is not thread-safe; distinct objects may be used from distinct threads.
+// wrong digest. A Sha256 object is not thread-safe; distinct objects may be used from distinct
+// threads.
 #ifndef ZCWRAP_CACHECORE_UTIL_SHA256_H_
 #define ZCWRAP_CACHECORE_UTIL_SHA256_H_
 
 #include <array>
 #include <cstdint>
 #include <string>
+
 #include "absl/strings/string_view.h"
 
 typedef struct evp_md_ctx_st EVP_MD_CTX;

@@ -22,8 +22,8 @@ absl::StatusOr<uint64_t> ParseSize(absl::string_view text) {
   if (number.empty()) return bad();
 
   // Accepted units: B, K, KB, KI, KIB (and likewise M, G, T).
-  if (unit.size() > 1 && unit.back() == 'B' && unit[0] != 'B') unit.pop_back();   // "GB", "GiB"
-  if (unit.size() == 2 && unit.back() == 'I') unit.pop_back();                     // "Gi"
+  if (unit.size() > 1 && unit.back() == 'B' && unit[0] != 'B') unit.pop_back();  // "GB", "GiB"
+  if (unit.size() == 2 && unit.back() == 'I') unit.pop_back();                   // "Gi"
   int shift = 0;
   if (unit.empty() || unit == "B") {
     shift = 0;

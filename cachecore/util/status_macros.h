@@ -1,6 +1,7 @@
 // Propagation helpers for absl::Status / absl::StatusOr.
 //
-// Abseil 20220623 ships neither ABSL_RETURN_IF_ERROR nor ASSIGN_OR_RETURN, so zcwrap keeps these two:
+// Abseil 20220623 ships neither ABSL_RETURN_IF_ERROR nor ASSIGN_OR_RETURN, so zcwrap keeps these
+// two:
 //
 //   ZC_RETURN_IF_ERROR(WriteAll(fd, data));
 //   ZC_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
@@ -12,10 +13,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define ZC_RETURN_IF_ERROR(expr)                  \
-  do {                                            \
-    ::absl::Status zc_status_ = (expr);           \
-    if (!zc_status_.ok()) return zc_status_;      \
+#define ZC_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status zc_status_ = (expr);      \
+    if (!zc_status_.ok()) return zc_status_; \
   } while (false)
 
 #define ZC_STATUS_CONCAT_INNER_(a, b) a##b

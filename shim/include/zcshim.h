@@ -65,7 +65,7 @@ ZC_API uint32_t zc_abi_version(void);
 
 typedef enum zc_status ZC_ENUM_BASE {
   ZC_OK = 0,
-  ZC_ERR_INVALID_ARGUMENT = 1, /* a NULL or malformed argument, a bad config value */
+  ZC_ERR_INVALID_ARGUMENT = 1,  /* a NULL or malformed argument, a bad config value */
   ZC_ERR_CACHE_UNAVAILABLE = 2, /* start: the cache root cannot be created or opened */
   ZC_ERR_SHUT_DOWN = 3,         /* the service is shutting down or shut down */
   ZC_ERR_CANCELLED = 4,         /* the compile was cancelled; its compiler was killed */
@@ -110,10 +110,10 @@ typedef struct zc_host_identity {
 } zc_host_identity;
 
 typedef struct zc_config {
-  uint32_t struct_size;      /* sizeof(zc_config), set by ZC_CONFIG_INIT */
-  const char* cache_root;    /* required: the cache directory (zcwrap's ZCWRAP_DIR) */
-  uint64_t max_size;         /* bytes; 0: the cache's own setting (zcwrap.conf, else 5 GiB) */
-  zc_host_identity host;     /* required */
+  uint32_t struct_size;   /* sizeof(zc_config), set by ZC_CONFIG_INIT */
+  const char* cache_root; /* required: the cache directory (zcwrap's ZCWRAP_DIR) */
+  uint64_t max_size;      /* bytes; 0: the cache's own setting (zcwrap.conf, else 5 GiB) */
+  zc_host_identity host;  /* required */
   /* Compilers run at once by this service; 0: the number of CPUs. Hits never wait. */
   uint32_t max_parallel_compiles;
   /* Optional: the host's own count of running processes (updated by the host with atomic
@@ -156,21 +156,24 @@ typedef struct zc_compile_request {
   const char* compiler;
   const char* const* argv; /* the compiler's argv; argv[0] is its name (replaced by `compiler`) */
   size_t argc;
-  const char* cwd;         /* required, absolute */
+  const char* cwd; /* required, absolute */
   /* The compiler's whole environment as NAME=value; NULL: the host's. ZCWRAP_* variables in it
    * act on this compile as they act on `zcwrap` (ZCWRAP_RECACHE, ZCWRAP_DIRECT, ...), except
    * ZCWRAP_DIR: the service's cache_root is the cache. */
   const char* const* env;
   size_t env_count;
-  const char* stdin_data;  /* fed to the compiler's standard input; NULL: /dev/null */
+  const char* stdin_data; /* fed to the compiler's standard input; NULL: /dev/null */
   size_t stdin_len;
   /* NULL fields are taken from ZCWRAP_RUN_ID, ZCWRAP_TRACE_ID, ... in `env`. */
   zc_audit_context audit;
   zc_cancel_token* cancel; /* optional, borrowed */
 } zc_compile_request;
 
-#define ZC_COMPILE_REQUEST_INIT \
-  { sizeof(zc_compile_request), NULL, NULL, 0, NULL, NULL, 0, NULL, 0, {NULL, NULL, NULL, NULL, NULL}, NULL }
+#define ZC_COMPILE_REQUEST_INIT                                        \
+  {                                                                    \
+    sizeof(zc_compile_request), NULL, NULL, 0, NULL, NULL, 0, NULL, 0, \
+        {NULL, NULL, NULL, NULL, NULL}, NULL                           \
+  }
 
 typedef enum zc_outcome ZC_ENUM_BASE {
   ZC_OUTCOME_HIT = 0,         /* outputs restored from the cache */
@@ -183,15 +186,15 @@ typedef enum zc_outcome ZC_ENUM_BASE {
 typedef struct zc_compile_result {
   int32_t exit_code; /* the compiler's; 128 + N if it died of signal N */
   zc_outcome outcome;
-  const char* reason; /* why, as a zcwrap stats counter name ("direct_cache_hit", "cache_miss",
-                         "unsupported_compiler_option", ...) */
+  const char* reason;      /* why, as a zcwrap stats counter name ("direct_cache_hit", "cache_miss",
+                              "unsupported_compiler_option", ...) */
   const char* stdout_data; /* exactly what the compiler wrote; NUL-terminated for convenience */
   size_t stdout_len;
   const char* stderr_data;
   size_t stderr_len;
-  const char* compile_id;  /* unique per compile; the id in this compile's audit events */
-  uint64_t queued_us;      /* waiting for a compiler slot */
-  uint64_t total_us;       /* the whole call */
+  const char* compile_id; /* unique per compile; the id in this compile's audit events */
+  uint64_t queued_us;     /* waiting for a compiler slot */
+  uint64_t total_us;      /* the whole call */
 } zc_compile_result;
 
 /* Runs one compile. ZC_OK: *out holds the result (whatever the compiler's exit code). Errors:

@@ -35,8 +35,8 @@ absl::StatusOr<std::string> ResolveCompiler(const std::string& name, const std::
                                             const config::EnvLookup& env) {
   if (name.empty()) return absl::InvalidArgumentError("no compiler given");
   if (name.find('/') != std::string::npos) return util::JoinPath(cwd, name);
-  return compile::FindCompilerInPath(
-      name, env("PATH").value_or("/usr/local/bin:/usr/bin:/bin"), cwd);
+  return compile::FindCompilerInPath(name, env("PATH").value_or("/usr/local/bin:/usr/bin:/bin"),
+                                     cwd);
 }
 
 }  // namespace
@@ -99,9 +99,9 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Start(ServiceOptions options) 
   if (o.audit_mode != audit::Mode::kOff) {
     std::string path = o.audit_path;
     if (path.empty()) {
-      path = util::JoinPath(o.cache_root, absl::StrCat("audit/", o.host.product, "-",
-                                                       o.host.instance_id, "-",
-                                                       o.host.workspace_id, ".jsonl"));
+      path = util::JoinPath(o.cache_root,
+                            absl::StrCat("audit/", o.host.product, "-", o.host.instance_id, "-",
+                                         o.host.workspace_id, ".jsonl"));
     }
     absl::StatusOr<std::unique_ptr<audit::EventLog>> log = audit::EventLog::Open(path);
     if (!log.ok()) return absl::InvalidArgumentError(log.status().message());
@@ -109,8 +109,8 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Start(ServiceOptions options) 
   }
   service->force_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (service->force_fd_ < 0) return util::ErrnoToStatus(errno, "eventfd");
-  service->slots_ = std::make_unique<util::ProcessSlots>(
-      &service->posix_runner_, o.max_parallel_compiles, o.host_in_flight);
+  service->slots_ = std::make_unique<util::ProcessSlots>(&service->posix_runner_,
+                                                         o.max_parallel_compiles, o.host_in_flight);
   service->engine_ = std::make_unique<compile::Engine>(service->host_config_, std::move(*store),
                                                        service->slots_.get(), kMemoryCacheBytes);
   return service;
@@ -158,8 +158,7 @@ absl::StatusOr<ServiceResult> Service::Compile(const ServiceRequest& request) {
   } leave{this};
 
   // The compile's environment: the request's, else the host's.
-  const config::EnvLookup env =
-      request.env ? config::ListEnv(*request.env) : config::ProcessEnv();
+  const config::EnvLookup env = request.env ? config::ListEnv(*request.env) : config::ProcessEnv();
   // The audit context: the request's ids, else the ones its environment carries.
   audit::Context context = request.audit;
   {
@@ -193,8 +192,8 @@ absl::StatusOr<ServiceResult> Service::Compile(const ServiceRequest& request) {
   absl::StatusOr<std::shared_ptr<const config::Config>> settings = RequestConfig(request);
   std::string settings_error;
   if (!settings.ok()) {
-    settings_error = absl::StrCat("zcwrap: ", settings.status().message(),
-                                  "; running the compiler uncached\n");
+    settings_error =
+        absl::StrCat("zcwrap: ", settings.status().message(), "; running the compiler uncached\n");
     req.uncached_reason = stats::Counter::kInternalError;
     settings = std::shared_ptr<const config::Config>();
   }

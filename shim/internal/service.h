@@ -97,8 +97,8 @@ class Service {
       const ServiceRequest& request);
 
   ServiceOptions options_;
-  config::Config file_config_;  // defaults + zcwrap.conf: for requests with an environment
-  config::Config host_config_;  // ... + the host's ZCWRAP_*: for requests without one
+  config::Config file_config_;         // defaults + zcwrap.conf: for requests with an environment
+  config::Config host_config_;         // ... + the host's ZCWRAP_*: for requests without one
   compile::RequestSettings settings_;  // for requests with an environment, by its ZCWRAP_*
   util::PosixProcessRunner posix_runner_;
   std::unique_ptr<util::ProcessSlots> slots_;

@@ -25,7 +25,8 @@ class CompileEventsTest : public ::testing::Test {
     log_ = std::move(*log);
   }
   std::vector<std::string> Lines() const {
-    return absl::StrSplit(test::ReadTestFile(dir_.Join("sub/audit.jsonl")), '\n', absl::SkipEmpty());
+    return absl::StrSplit(test::ReadTestFile(dir_.Join("sub/audit.jsonl")), '\n',
+                          absl::SkipEmpty());
   }
   // Runs one compile's worth of events in `mode`.
   void EmitAll(Mode mode, const Context& context = {}, const Host* host = nullptr) {
@@ -84,7 +85,9 @@ TEST_F(CompileEventsTest, HostIdentityIsOnEveryEvent) {
   Host host{"soldr", "i", "w"};
   EmitAll(Mode::kNormal, {}, &host);
   for (const std::string& l : Lines()) {
-    EXPECT_THAT(l, HasSubstr("\"host\":{\"product\":\"soldr\",\"instance_id\":\"i\",\"workspace_id\":\"w\"}"));
+    EXPECT_THAT(
+        l,
+        HasSubstr("\"host\":{\"product\":\"soldr\",\"instance_id\":\"i\",\"workspace_id\":\"w\"}"));
   }
 }
 

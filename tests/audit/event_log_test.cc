@@ -43,17 +43,20 @@ TEST(EventLogTest, ManyProcessesAppendingNeverInterleaveLines) {
       barrier.Wait();
       // Long lines, so a torn write would show.
       const std::string pad(3000, static_cast<char>('a' + c));
-      for (int i = 0; i < kLines; ++i) (*log)->Append(absl::StrCat("{\"c\":", c, ",\"p\":\"", pad, "\"}"));
+      for (int i = 0; i < kLines; ++i)
+        (*log)->Append(absl::StrCat("{\"c\":", c, ",\"p\":\"", pad, "\"}"));
       return 0;
     }));
   }
   barrier.Release();
   for (pid_t pid : pids) EXPECT_TRUE(test::WaitForSuccess(pid));
-  std::vector<std::string> lines = absl::StrSplit(test::ReadTestFile(path), '\n', absl::SkipEmpty());
+  std::vector<std::string> lines =
+      absl::StrSplit(test::ReadTestFile(path), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), static_cast<size_t>(kChildren * kLines));
   for (const std::string& l : lines) {
     const char c = l[5];
-    EXPECT_EQ(l, absl::StrCat("{\"c\":", c - '0', ",\"p\":\"", std::string(3000, static_cast<char>('a' + (c - '0'))), "\"}"));
+    EXPECT_EQ(l, absl::StrCat("{\"c\":", c - '0', ",\"p\":\"",
+                              std::string(3000, static_cast<char>('a' + (c - '0'))), "\"}"));
   }
 }
 

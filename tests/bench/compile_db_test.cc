@@ -72,7 +72,8 @@ TEST(ParseCompileDatabaseTest, ReadsArgumentsAndCommandEntries) {
      "output": "a.o"},
     {"directory": "/build", "file": "/src/b.cc",
      "command": "/usr/bin/c++ \"-DNAME=\\\"x y\\\"\" -o b.o -c /src/b.cc"}
-  ])", "/db");
+  ])",
+                                                                        "/db");
   ASSERT_TRUE(db.ok()) << db.status();
   ASSERT_EQ(db->size(), 2u);
   EXPECT_EQ((*db)[0].directory, "/build");
@@ -117,7 +118,8 @@ TEST(ParseCompileDatabaseTest, RejectsMalformedDatabasesNamingTheEntry) {
       {"{\"directory\": \"/b\"}", "top level is not an array"},
       {"[42]", "entry 0: not an object"},
       {R"([{"file": "a.c", "arguments": ["cc"]}])", "entry 0: no \"directory\""},
-      {R"([{"directory": 7, "file": "a.c", "arguments": ["cc"]}])", "\"directory\" is not a string"},
+      {R"([{"directory": 7, "file": "a.c", "arguments": ["cc"]}])",
+       "\"directory\" is not a string"},
       {R"([{"directory": "", "file": "a.c", "arguments": ["cc"]}])", "\"directory\" is empty"},
       {R"([{"directory": "/b", "arguments": ["cc"]}])", "entry 0: no \"file\""},
       {R"([{"directory": "/b", "file": "a.c", "arguments": ["cc"]},
@@ -128,7 +130,8 @@ TEST(ParseCompileDatabaseTest, RejectsMalformedDatabasesNamingTheEntry) {
       {R"([{"directory": "/b", "file": "a.c", "arguments": ["cc", 3]}])", "non-string"},
       {R"([{"directory": "/b", "file": "a.c", "command": ["cc"]}])", "\"command\" is not a string"},
       {R"([{"directory": "/b", "file": "a.c", "command": "  "}])", "\"command\" is empty"},
-      {R"([{"directory": "/b", "file": "a.c", "command": "cc 'a.c"}])", "unterminated single quote"},
+      {R"([{"directory": "/b", "file": "a.c", "command": "cc 'a.c"}])",
+       "unterminated single quote"},
       {R"([{"directory": "/b", "file": "a.c", "arguments": ["cc"], "output": 1}])",
        "\"output\" is not a string"},
   };
@@ -141,10 +144,13 @@ TEST(ParseCompileDatabaseTest, RejectsMalformedDatabasesNamingTheEntry) {
 }
 
 TEST(OutputPathTest, UsesOutputFieldElseTheLastDashOMadeAbsolute) {
-  CompileCommand with_output{.directory = "/b", .file = "a.c",
-                             .arguments = {"cc", "-c", "a.c", "-o", "x.o"}, .output = "y.o"};
+  CompileCommand with_output{.directory = "/b",
+                             .file = "a.c",
+                             .arguments = {"cc", "-c", "a.c", "-o", "x.o"},
+                             .output = "y.o"};
   EXPECT_EQ(OutputPath(with_output), "/b/y.o");
-  CompileCommand separate{.directory = "/b", .file = "a.c",
+  CompileCommand separate{.directory = "/b",
+                          .file = "a.c",
                           .arguments = {"cc", "-o", "first.o", "-c", "a.c", "-o", "obj/a.o"}};
   EXPECT_EQ(OutputPath(separate), "/b/obj/a.o");
   CompileCommand joined{.directory = "/b", .file = "a.c", .arguments = {"cc", "-c", "-o/abs/a.o"}};
@@ -179,9 +185,8 @@ class LoadCompileDatabaseTest : public ::testing::Test {
 };
 
 TEST_F(LoadCompileDatabaseTest, ReadsTheFileAndResolvesRelativeDirectoriesAgainstIt) {
-  std::string path =
-      Write("compile_commands.json",
-            R"([{"directory": ".", "file": "a.c", "command": "cc -c a.c -o a.o"}])");
+  std::string path = Write("compile_commands.json",
+                           R"([{"directory": ".", "file": "a.c", "command": "cc -c a.c -o a.o"}])");
   absl::StatusOr<std::vector<CompileCommand>> db = LoadCompileDatabase(path);
   ASSERT_TRUE(db.ok()) << db.status();
   ASSERT_EQ(db->size(), 1u);

@@ -21,8 +21,7 @@ TEST(ParseZcwrapStatsTest, HitsAreDirectPlusPreprocessedHits) {
 TEST(ParseZcwrapStatsTest, RejectsMalformedOrForeignOutput) {
   EXPECT_EQ(ParseZcwrapStats("{\"direct_cache_hit\": ").status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseZcwrapStats("{\"hits\": 3}").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseZcwrapStats("{\"hits\": 3}").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseZcwrapStats("[]").status().code(), absl::StatusCode::kInvalidArgument);
 }
 

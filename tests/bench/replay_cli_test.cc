@@ -27,10 +27,10 @@ TEST(ParseCommandLineTest, DefaultsToPlainBothModesOneRound) {
 }
 
 TEST(ParseCommandLineTest, ReadsEveryOptionInBothSpellings) {
-  absl::StatusOr<CliOptions> options = ParseCommandLine(
-      {"--backend", "ccache,zcwrap-off", "--backend=sccache,ccache", "-j3", "--mode=warm",
-       "--cache-dir", "/c", "--zcwrap=/z/zcwrap", "--rounds", "4", "--json", "--label", "gt",
-       "db.json"});
+  absl::StatusOr<CliOptions> options =
+      ParseCommandLine({"--backend", "ccache,zcwrap-off", "--backend=sccache,ccache", "-j3",
+                        "--mode=warm", "--cache-dir", "/c", "--zcwrap=/z/zcwrap", "--rounds", "4",
+                        "--json", "--label", "gt", "db.json"});
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_THAT(options->backends, ElementsAre("ccache", "zcwrap-off", "sccache"));
   EXPECT_EQ(options->jobs, 3);
@@ -49,8 +49,8 @@ TEST(ParseCommandLineTest, ReadsEveryOptionInBothSpellings) {
 TEST(ParseCommandLineTest, AllMeansEveryBackendInReportOrder) {
   absl::StatusOr<CliOptions> options = ParseCommandLine({"--backend", "all", "db.json"});
   ASSERT_TRUE(options.ok()) << options.status();
-  EXPECT_THAT(options->backends, ElementsAre("plain", "zcwrap-off", "zcwrap-daemon", "shim",
-                                             "ccache", "sccache"));
+  EXPECT_THAT(options->backends,
+              ElementsAre("plain", "zcwrap-off", "zcwrap-daemon", "shim", "ccache", "sccache"));
 }
 
 TEST(ParseCommandLineTest, HelpNeedsNoDatabase) {

@@ -9,8 +9,8 @@ namespace zc::compile {
 namespace {
 
 using stats::Counter;
-using ::testing::ElementsAre;
 using ::testing::Contains;
+using ::testing::ElementsAre;
 using ::testing::Not;
 
 CompilePlan Plan(const std::vector<std::string>& args) {
@@ -113,7 +113,8 @@ TEST(ArgumentsTest, DebugLevelAndPrefixMaps) {
   EXPECT_TRUE(Plan({"-c", "a.c", "-g"}).debug_info);
   EXPECT_FALSE(Plan({"-c", "a.c", "-g", "-g0"}).debug_info);
   EXPECT_TRUE(Plan({"-c", "a.c", "-ggdb3"}).debug_info);
-  CompilePlan mapped = Plan({"-c", "a.c", "-g", "-fdebug-prefix-map=/a=b", "-ffile-prefix-map=/c=d"});
+  CompilePlan mapped =
+      Plan({"-c", "a.c", "-g", "-fdebug-prefix-map=/a=b", "-ffile-prefix-map=/c=d"});
   ASSERT_EQ(mapped.debug_prefix_maps.size(), 2u);
   EXPECT_EQ(mapped.debug_prefix_maps[0].first, "/a");
   EXPECT_EQ(mapped.debug_prefix_maps[1].second, "d");
@@ -129,8 +130,8 @@ TEST(ArgumentsTest, ColorOptions) {
 TEST(ArgumentsTest, SeparateOptionArgumentsAreNotInputs) {
   CompilePlan p = Plan({"-c", "-I", "inc", "-include", "pre.h", "-isystem", "sys", "a.cc"});
   EXPECT_EQ(p.source, "a.cc");
-  EXPECT_THAT(p.preprocess_args, ElementsAre("-I", "inc", "-include", "pre.h", "-isystem", "sys",
-                                             "a.cc"));
+  EXPECT_THAT(p.preprocess_args,
+              ElementsAre("-I", "inc", "-include", "pre.h", "-isystem", "sys", "a.cc"));
 }
 
 TEST(ArgumentsTest, PreprocessedInputsNeedNoPreprocessor) {
@@ -169,8 +170,8 @@ TEST(ArgumentsTest, HeaderCompilesProduceAPrecompiledHeader) {
   // Without -o the PCH goes beside the header, with or without -c.
   EXPECT_EQ(Plan({"-c", "inc/p.hpp"}).output, "inc/p.hpp.gch");
   EXPECT_EQ(Plan({"inc/p.h"}).output, "inc/p.h.gch");
-  EXPECT_TRUE(Plan({"-c", "-Xclang", "-emit-pch", "-x", "c++-header", "x.cxx", "-o", "x.pch"})
-                  .pch_output);
+  EXPECT_TRUE(
+      Plan({"-c", "-Xclang", "-emit-pch", "-x", "c++-header", "x.cxx", "-o", "x.pch"}).pch_output);
   EXPECT_FALSE(Plan({"-x", "c-header", "p.h", "-Xclang", "-fno-pch-timestamp"}).pch_timestamps);
   // A PCH names the files it was made from: where it is written matters.
   EXPECT_THAT(p.hashed_args, Contains("p.h.gch"));
@@ -184,22 +185,21 @@ TEST(ArgumentsTest, HeaderCompilesWithSideFilesNamedByOtherRulesAreNotCached) {
 
 TEST(ArgumentsTest, CxxDriverReadsCAndHeaderFilesAsCxx) {
   EXPECT_EQ(ClassifyArguments({"-c", "a.c"}, DriverFor("/usr/bin/g++-12")).index(), 0u);
-  EXPECT_EQ(std::get<CompilePlan>(ClassifyArguments({"-c", "a.c"}, DriverFor("/usr/bin/g++")))
-                .language,
-            "c++");
+  EXPECT_EQ(
+      std::get<CompilePlan>(ClassifyArguments({"-c", "a.c"}, DriverFor("/usr/bin/g++"))).language,
+      "c++");
   EXPECT_EQ(std::get<CompilePlan>(ClassifyArguments({"p.h"}, DriverFor("clang++"))).language,
             "c++-header");
   EXPECT_EQ(std::get<CompilePlan>(ClassifyArguments({"-c", "a.c"}, DriverFor("gcc"))).language,
             "c");
-  EXPECT_EQ(std::get<CompilePlan>(
-                ClassifyArguments({"-x", "c", "-c", "a.c"}, DriverFor("g++")))
-                .language,
-            "c");
+  EXPECT_EQ(
+      std::get<CompilePlan>(ClassifyArguments({"-x", "c", "-c", "a.c"}, DriverFor("g++"))).language,
+      "c");
 }
 
 TEST(ArgumentsTest, SideFilesAreNamedAfterTheOutputOrTheOption) {
-  CompilePlan p = Plan({"-c", "src/a.c", "-o", "obj/a.o", "-fstack-usage",
-                        "-fcallgraph-info=su", "-Wa,-adhln=lst/a.lst,--noexecstack"});
+  CompilePlan p = Plan({"-c", "src/a.c", "-o", "obj/a.o", "-fstack-usage", "-fcallgraph-info=su",
+                        "-Wa,-adhln=lst/a.lst,--noexecstack"});
   ASSERT_EQ(p.side_files.size(), 3u);
   EXPECT_EQ(p.side_files[0].path, "obj/a.su");
   EXPECT_EQ(p.side_files[1].path, "obj/a.ci");
@@ -235,8 +235,8 @@ TEST(ArgumentsTest, OptionsThatWriteFilesZcwrapDoesNotKeepAreNotCached) {
 
 TEST(ArgumentsTest, FilesNamedByOptionsAreInputs) {
   EXPECT_THAT(Plan({"-c", "a.c", "-fsanitize-ignorelist=ign.txt", "-fprofile-use=prof",
-                    "-fplugin=./p.so", "--specs=/abs/x.specs", "-include-pch", "p.pch",
-                    "-Xclang", "-include-pch", "-Xclang", "q.pch"})
+                    "-fplugin=./p.so", "--specs=/abs/x.specs", "-include-pch", "p.pch", "-Xclang",
+                    "-include-pch", "-Xclang", "q.pch"})
                   .input_files,
               ElementsAre("ign.txt", "prof", "./p.so", "/abs/x.specs", "p.pch", "q.pch"));
   EXPECT_THAT(Plan({"-c", "a.c", "-include-pch", "p.pch"}).explicit_pchs, ElementsAre("p.pch"));

@@ -6,8 +6,7 @@ namespace zc::compile {
 namespace {
 
 TEST(DepFileTest, RewritesTheLeadingTarget) {
-  EXPECT_EQ(RewriteDepTarget("old/a.o: a.c a.h\n", "old/a.o", "new/b.o"),
-            "new/b.o: a.c a.h\n");
+  EXPECT_EQ(RewriteDepTarget("old/a.o: a.c a.h\n", "old/a.o", "new/b.o"), "new/b.o: a.c a.h\n");
   EXPECT_EQ(RewriteDepTarget("a.o: a.c\n", "a.o", "a.o"), "a.o: a.c\n");
 }
 

@@ -56,9 +56,8 @@ TEST(SearchDirsTest, ParsesReportIncludingNonexistentDirectories) {
       " inc\n"
       " /usr/include\n"
       "End of search list.\n";
-  EXPECT_THAT(ParseSearchDirReport(report),
-              ElementsAre("/usr/local/include/x86_64-linux-gnu", "inc", "quote", "inc",
-                          "/usr/include"));
+  EXPECT_THAT(ParseSearchDirReport(report), ElementsAre("/usr/local/include/x86_64-linux-gnu",
+                                                        "inc", "quote", "inc", "/usr/include"));
 }
 
 }  // namespace

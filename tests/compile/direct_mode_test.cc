@@ -146,8 +146,9 @@ TEST_F(DirectModeUnitTest, WhatDirectModeCannotRecordSaysWhy) {
   Write("inc/h.h", "#define H 0\n");
   Write("a.c", "#define HDR \"h.h\"\n#include HDR\n");
   EXPECT_EQ(Observe({"a.c", "inc/h.h"}).unrecordable, "pch_unknown");
-  EXPECT_EQ(direct_->Observe(request_, plan_, util::Sha256::Of("cc"), {"a.c", "inc/h.h"},
-                             /*fresh_before=*/0)
+  EXPECT_EQ(direct_
+                ->Observe(request_, plan_, util::Sha256::Of("cc"), {"a.c", "inc/h.h"},
+                          /*fresh_before=*/0)
                 .unrecordable,
             "modified_input_file");
 }

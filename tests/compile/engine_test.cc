@@ -56,8 +56,7 @@ class FakeCompiler : public util::ProcessRunner {
     r.stderr_data = warning;
     r.stdout_data = "compiler stdout\n";
     if (compile_exit == 0) {
-      test::WriteTestFile(util::JoinPath(cmd.cwd, output.empty() ? "a.o" : output),
-                          object_written);
+      test::WriteTestFile(util::JoinPath(cmd.cwd, output.empty() ? "a.o" : output), object_written);
       if (!dep_file.empty()) {
         std::string deps = (output.empty() ? "a.o" : output) + ": " + source;
         for (const std::string& h : headers) deps += " " + h;

@@ -9,7 +9,7 @@ namespace zc::compile {
 namespace {
 
 struct stat StatOf(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   EXPECT_EQ(::stat(path.c_str(), &st), 0);
   return st;
 }

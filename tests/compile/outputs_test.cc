@@ -33,7 +33,8 @@ TEST(OutputFilesTest, OneTableForEveryOutputTheObjectLast) {
 }
 
 TEST(OutputFilesTest, OnlyObjectAndDependencyFileAreRequired) {
-  for (const OutputFile& f : OutputFiles(Plan({"-c", "a.c", "-MD", "-gsplit-dwarf", "-fstack-usage"}))) {
+  for (const OutputFile& f :
+       OutputFiles(Plan({"-c", "a.c", "-MD", "-gsplit-dwarf", "-fstack-usage"}))) {
     EXPECT_EQ(f.required, f.kind == PayloadKind::kObject || f.kind == PayloadKind::kDependency)
         << f.path;
   }

@@ -53,7 +53,8 @@ TEST(StatCacheTest, SameSizeEditWithMtimeSetBackMisses) {
   test::WriteTestFile(path, "abc");
   test::SetFileTimes(path, 1000000);
   struct stat before = StatOf(path);
-  ASSERT_TRUE(cache->Insert(before, {util::Sha256::Of("abc"), 0}, util::SystemClock().RealNs() + kLater));
+  ASSERT_TRUE(
+      cache->Insert(before, {util::Sha256::Of("abc"), 0}, util::SystemClock().RealNs() + kLater));
   test::WriteTestFile(path, "xyz");
   test::SetFileTimes(path, 1000000);  // mtime restored; ctime moves on regardless
   struct stat after = StatOf(path);
@@ -66,7 +67,7 @@ TEST(StatCacheTest, CorruptFileIsReplaced) {
   test::WriteTestFile(dir.Join("statcache"), "garbage");
   auto cache = StatCache::Open(dir.Join("statcache"));
   ASSERT_TRUE(cache.ok()) << cache.status();
-  struct stat st{};
+  struct stat st {};
   EXPECT_FALSE((*cache)->Lookup(st).has_value());
 }
 

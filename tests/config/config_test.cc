@@ -42,9 +42,7 @@ class ConfigTest : public ::testing::Test {
  protected:
   ConfigTest() { env_.Set("ZCWRAP_DIR", cache_dir_); }
 
-  void WriteConfigFile(const std::string& content) {
-    test::WriteTestFile(config_path_, content);
-  }
+  void WriteConfigFile(const std::string& content) { test::WriteTestFile(config_path_, content); }
   absl::StatusOr<Config> Load() const { return LoadConfig(env_.Lookup()); }
   Config LoadOrDie() const {
     absl::StatusOr<Config> config = Load();
@@ -230,11 +228,18 @@ TEST_F(ConfigTest, EnvironmentOverridesTheFile) {
 TEST_F(ConfigTest, EveryKeyHasAWorkingEnvironmentVariable) {
   // A valid, non-default value for each key (cache_dir is already set through ZCWRAP_DIR).
   const std::map<std::string, std::string> values = {
-      {"audit_file", "/tmp/a.jsonl"}, {"audit_mode", "verbose"},
-      {"compression_level", "0"}, {"daemon", "off"},         {"daemon_idle_timeout", "7"},
-      {"direct_mode", "false"},   {"disable", "1"},
-      {"log_file", "/var/log/zc"}, {"max_files", "99"},     {"max_size", "12345"},
-      {"readonly", "yes"},        {"recache", "on"},
+      {"audit_file", "/tmp/a.jsonl"},
+      {"audit_mode", "verbose"},
+      {"compression_level", "0"},
+      {"daemon", "off"},
+      {"daemon_idle_timeout", "7"},
+      {"direct_mode", "false"},
+      {"disable", "1"},
+      {"log_file", "/var/log/zc"},
+      {"max_files", "99"},
+      {"max_size", "12345"},
+      {"readonly", "yes"},
+      {"recache", "on"},
   };
   for (absl::string_view key : ConfigKeys()) {
     if (key == "cache_dir") continue;
@@ -286,8 +291,7 @@ TEST_F(ConfigTest, LaterLineForTheSameKeyWins) {
 
 TEST_F(ConfigTest, MaxSizeAcceptsCommonForms) {
   const std::pair<const char*, uint64_t> cases[] = {
-      {"500M", 500 * kMiB}, {"5G", 5 * kGiB}, {"1.5G", 3 * kGiB / 2}, {"12345", 12345},
-      {"0", 0},
+      {"500M", 500 * kMiB}, {"5G", 5 * kGiB}, {"1.5G", 3 * kGiB / 2}, {"12345", 12345}, {"0", 0},
   };
   for (const auto& [text, bytes] : cases) {
     WriteConfigFile(absl::StrCat("max_size = ", text, "\n"));
@@ -404,8 +408,10 @@ TEST_F(ConfigTest, UnreadableConfigPathIsAnError) {
 
 TEST_F(ConfigTest, ErrorMessagesAreOneLine) {
   const char* bad_files[] = {
-      "max_size = lots\n", "unknown = 1\n", "no equals sign\n", "disable = perhaps\n",
-      "compression_level = 100\n", "cache_dir = /x\n", "max_size = 1G\r\nbogus\r\n",
+      "max_size = lots\n",          "unknown = 1\n",
+      "no equals sign\n",           "disable = perhaps\n",
+      "compression_level = 100\n",  "cache_dir = /x\n",
+      "max_size = 1G\r\nbogus\r\n",
   };
   for (const char* content : bad_files) {
     WriteConfigFile(content);

@@ -27,9 +27,8 @@ class ServerTest : public ::testing::Test {
     options.idle_timeout_s = idle_timeout_s;
     options.clock = &clock_;
     options.idle_check_ms = 5;
-    return Server::Start(options, [this, config] {
-      return compile::OpenEngine(config, &runner_, 0);
-    });
+    return Server::Start(options,
+                         [this, config] { return compile::OpenEngine(config, &runner_, 0); });
   }
   // One request on a connection of its own, as a client makes it.
   void Ping() {

@@ -28,7 +28,6 @@ namespace {
 
 class DaemonTest : public E2eTest {
  protected:
-
   // Starts the daemon; returns its socket path.
   std::string Start(const std::vector<std::string>& env = {}) {
     RunResult r = Zcwrap({"--daemon-start"}, root_, env);
@@ -68,7 +67,8 @@ TEST_F(DaemonTest, StartStatusStop) {
   EXPECT_FALSE(socket.empty());
   RunResult json = Zcwrap({"--daemon-status", "--json"}, root_);
   ASSERT_EQ(json.exit_code, 0);
-  for (const char* key : {"\"pid\"", "\"version\"", "\"uptime_s\"", "\"requests\"", "\"rss_bytes\""}) {
+  for (const char* key :
+       {"\"pid\"", "\"version\"", "\"uptime_s\"", "\"requests\"", "\"rss_bytes\""}) {
     EXPECT_TRUE(absl::StrContains(json.stdout_data, key)) << key << " in " << json.stdout_data;
   }
   EXPECT_GT(StatusField("pid"), 0);
@@ -103,8 +103,8 @@ TEST_F(DaemonTest, OutputsGetTheClientsUmaskNotTheDaemons) {
   WriteBoth("a.c", kCleanC);
   LetWritesSettle();  // Run(), unlike Zcwrap(), does not
   auto compile_with_umask_077 = [&] {
-    return Run({"/bin/sh", "-c", "umask 077; exec \"$0\" gcc -c a.c", ZcwrapBinary()},
-               WrapPath(""), {"ZCWRAP_DAEMON=on"});
+    return Run({"/bin/sh", "-c", "umask 077; exec \"$0\" gcc -c a.c", ZcwrapBinary()}, WrapPath(""),
+               {"ZCWRAP_DAEMON=on"});
   };
   for (const char* round : {"miss", "hit"}) {
     SCOPED_TRACE(round);
@@ -133,8 +133,10 @@ TEST_F(DaemonTest, ClientThatGoesAwayCancelsItsCompile) {
     // Runs the client as a child we can kill; its result does not matter.
     util::PosixProcessRunner runner;
     util::Command wrapped = cmd;
-    wrapped.argv = {"/bin/sh", "-c", "echo $$ > " + Path("client.pid") + "; exec \"$0\" \"$@\"",
-                    cmd.argv[0], cmd.argv[1], cmd.argv[2], cmd.argv[3]};
+    wrapped.argv = {
+        "/bin/sh",   "-c",        "echo $$ > " + Path("client.pid") + "; exec \"$0\" \"$@\"",
+        cmd.argv[0], cmd.argv[1], cmd.argv[2],
+        cmd.argv[3]};
     (void)runner.Run(wrapped);
   });
   std::optional<std::string> compiler_pid;
@@ -178,8 +180,7 @@ TEST_F(DaemonTest, ThirtyTwoClientsStartingTogetherMakeOneDaemon) {
   }
   const std::string socket = Start();  // already running: just reports where
   const std::string log = LogFor(socket);
-  const std::vector<std::string> starts =
-      absl::StrSplit(log, "listening on ", absl::SkipEmpty());
+  const std::vector<std::string> starts = absl::StrSplit(log, "listening on ", absl::SkipEmpty());
   EXPECT_EQ(starts.size(), 2u) << "exactly one daemon must have started:\n" << log;
   EXPECT_EQ(Stat("cache_miss") + Stat("direct_cache_hit") + Stat("preprocessed_cache_hit"),
             static_cast<uint64_t>(kClients));
@@ -190,8 +191,11 @@ TEST_F(DaemonTest, KillingTheDaemonMidBuildLeavesTheBuildGreen) {
   for (int i = 0; i < kJobs; ++i) {
     WriteBoth(absl::StrCat("k", i, ".cc"),
               absl::StrCat("#include <map>\n#include <string>\n#include <vector>\n"
-                           "int f", i, "() { std::map<std::string, std::vector<int>> m; "
-                           "m[\"a\"].push_back(", i, "); return (int)m.size(); }\n"));
+                           "int f",
+                           i,
+                           "() { std::map<std::string, std::vector<int>> m; "
+                           "m[\"a\"].push_back(",
+                           i, "); return (int)m.size(); }\n"));
   }
   Start();
   const int64_t pid = StatusField("pid");
@@ -200,8 +204,8 @@ TEST_F(DaemonTest, KillingTheDaemonMidBuildLeavesTheBuildGreen) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kJobs; ++i) {
     threads.emplace_back([&, i] {
-      results[static_cast<size_t>(i)] = Zcwrap(
-          {"g++", "-O1", "-c", absl::StrCat("k", i, ".cc")}, "", {"ZCWRAP_DAEMON=on"});
+      results[static_cast<size_t>(i)] =
+          Zcwrap({"g++", "-O1", "-c", absl::StrCat("k", i, ".cc")}, "", {"ZCWRAP_DAEMON=on"});
     });
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(150));

@@ -48,8 +48,10 @@ TEST_F(DirectModeTest, SecondCompileIsADirectHitMatchingThePlainCompiler) {
   ASSERT_EQ(::unlink(WrapPath("a.o").c_str()), 0);
   ExpectSameResult(plain, Zcwrap(args));
   EXPECT_TRUE(SameFile("a.o"));
-  EXPECT_TRUE(HasCounters({{"direct_cache_hit", 1}, {"direct_cache_miss", 1},
-                           {"cache_miss", 1}, {"preprocessed_cache_miss", 0}}));
+  EXPECT_TRUE(HasCounters({{"direct_cache_hit", 1},
+                           {"direct_cache_miss", 1},
+                           {"cache_miss", 1},
+                           {"preprocessed_cache_miss", 0}}));
 }
 
 TEST_F(DirectModeTest, TimeMacroInSourceNeverHitsStale) {
@@ -82,8 +84,8 @@ TEST_F(DirectModeTest, DisabledByEnvironmentUsesPreprocessorMode) {
   const std::vector<std::string> args = {"gcc", "-c", "a.c"};
   ASSERT_EQ(Zcwrap(args, "", {"ZCWRAP_DIRECT=0"}).exit_code, 0);
   ASSERT_EQ(Zcwrap(args, "", {"ZCWRAP_DIRECT=0"}).exit_code, 0);
-  EXPECT_TRUE(HasCounters({{"preprocessed_cache_hit", 1}, {"direct_cache_hit", 0},
-                           {"direct_cache_miss", 0}}));
+  EXPECT_TRUE(HasCounters(
+      {{"preprocessed_cache_hit", 1}, {"direct_cache_hit", 0}, {"direct_cache_miss", 0}}));
 }
 
 }  // namespace

@@ -144,8 +144,7 @@ std::string ResolveProgram(const std::string& name) {
   return name;
 }
 
-std::string CompilerModeName(
-    const ::testing::TestParamInfo<std::tuple<const char*, Mode>>& info) {
+std::string CompilerModeName(const ::testing::TestParamInfo<std::tuple<const char*, Mode>>& info) {
   return std::string(std::get<0>(info.param) == std::string("gcc") ? "Gcc" : "Clang") +
          ModeName(std::get<1>(info.param));
 }
@@ -181,8 +180,8 @@ E2eTest::~E2eTest() {
   absl::StatusOr<daemon::Endpoint> endpoint = daemon::EndpointFor(
       cache_dir_, [](absl::string_view) -> std::optional<std::string> { return std::nullopt; });
   if (endpoint.ok()) {
-    for (const std::string* f : {&endpoint->lock_path, &endpoint->log_path,
-                                 &endpoint->failed_path, &endpoint->socket_path}) {
+    for (const std::string* f : {&endpoint->lock_path, &endpoint->log_path, &endpoint->failed_path,
+                                 &endpoint->socket_path}) {
       ::unlink(f->c_str());
     }
   }

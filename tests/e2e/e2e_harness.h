@@ -92,8 +92,7 @@ enum class Mode { kDirect, kPreprocessor };
 std::string ModeName(Mode mode);
 void PrintTo(Mode mode, std::ostream* os);
 // Test-name suffix for a (compiler, mode) parameter: "GccDirect", "ClangPreprocessor", ...
-std::string CompilerModeName(
-    const ::testing::TestParamInfo<std::tuple<const char*, Mode>>& info);
+std::string CompilerModeName(const ::testing::TestParamInfo<std::tuple<const char*, Mode>>& info);
 
 class E2eTest : public ::testing::Test {
  protected:

@@ -105,24 +105,26 @@ TEST_P(KeyChangeTest, ShadowingHeaderAfterRepeatedHitsMisses) {
   WriteBoth("a.c", "#include <x.h>\nint f(void) { return X; }\n");
   WriteBoth("inc_a/other.h", "\n");
   WriteBoth("inc_b/x.h", "#define X 2\n");
-  ExpectChangeMisses({"gcc", "-Iinc_a", "-Iinc_b", "-c", "a.c", "-o", "a.o"},
-                     [&] { WriteBoth("inc_a/x.h", "#define X 1\n"); },
-                     {"gcc", "-Iinc_a", "-Iinc_b", "-c", "a.c", "-o", "a.o"},
-                     /*compare_with_plain=*/true, /*hits=*/4);
+  ExpectChangeMisses(
+      {"gcc", "-Iinc_a", "-Iinc_b", "-c", "a.c", "-o", "a.o"},
+      [&] { WriteBoth("inc_a/x.h", "#define X 1\n"); },
+      {"gcc", "-Iinc_a", "-Iinc_b", "-c", "a.c", "-o", "a.o"},
+      /*compare_with_plain=*/true, /*hits=*/4);
 }
 
 TEST_P(KeyChangeTest, IncludeDirectoryReplacedAfterRepeatedHitsMisses) {
   WriteBoth("a.c", "#include <x.h>\nint f(void) { return X; }\n");
   WriteBoth("inc/x.h", "#define X 2\n");
-  ExpectChangeMisses({"gcc", "-Iinc", "-c", "a.c", "-o", "a.o"},
-                     [&] {
-                       for (const std::string& root : {plain_dir_, wrap_dir_}) {
-                         fs::rename(root + "/inc", root + "/inc.old");
-                       }
-                       WriteBoth("inc/x.h", "#define X 3\n");
-                     },
-                     {"gcc", "-Iinc", "-c", "a.c", "-o", "a.o"},
-                     /*compare_with_plain=*/true, /*hits=*/4);
+  ExpectChangeMisses(
+      {"gcc", "-Iinc", "-c", "a.c", "-o", "a.o"},
+      [&] {
+        for (const std::string& root : {plain_dir_, wrap_dir_}) {
+          fs::rename(root + "/inc", root + "/inc.old");
+        }
+        WriteBoth("inc/x.h", "#define X 3\n");
+      },
+      {"gcc", "-Iinc", "-c", "a.c", "-o", "a.o"},
+      /*compare_with_plain=*/true, /*hits=*/4);
 }
 
 TEST_P(KeyChangeTest, NewHeaderShadowingEarlierIncludeDirectoryMisses) {
@@ -250,8 +252,8 @@ TEST_P(WorkingDirectoryTest, UnrelatedPrefixMapStillKeysTheDirectory) {
   const std::string other = Path("elsewhere");
   WriteBoth("a.c", kCleanC);
   WriteFile(other + "/a.c", kCleanC);
-  const std::vector<std::string> args = {compiler(), "-g", "-fdebug-prefix-map=/usr/share=/x",
-                                         "-c", "a.c", "-o", "a.o"};
+  const std::vector<std::string> args = {
+      compiler(), "-g", "-fdebug-prefix-map=/usr/share=/x", "-c", "a.c", "-o", "a.o"};
   ASSERT_EQ(Zcwrap(args).exit_code, 0);
   RunResult moved = Zcwrap(args, other);
   EXPECT_EQ(moved.exit_code, 0);
@@ -269,8 +271,8 @@ TEST_P(WorkingDirectoryTest, PrefixMapCoveringTheDirectoryGivesTheMappedObject) 
   WriteFile(first + "/a.c", kCleanC);
   WriteFile(second + "/a.c", kCleanC);
   auto args_for = [&](const std::string& dir) {
-    return std::vector<std::string>{compiler(), "-g", "-fdebug-prefix-map=" + dir + "=/src",
-                                    "-c", "a.c", "-o", "a.o"};
+    return std::vector<std::string>{
+        compiler(), "-g", "-fdebug-prefix-map=" + dir + "=/src", "-c", "a.c", "-o", "a.o"};
   };
   ASSERT_EQ(Zcwrap(args_for(first), first).exit_code, 0);
   ASSERT_EQ(Zcwrap(args_for(second), second).exit_code, 0);

@@ -83,9 +83,8 @@ TEST_F(NoSilentGapTest, GeneratedHeadersWrittenJustBeforeTheirCompileAreStored) 
     }
   }
   EXPECT_EQ(ResultEntryCount(), kSources);
-  EXPECT_TRUE(HasCounters({{"cache_miss", kSources},
-                           {"direct_cache_hit", kSources},
-                           {"modified_input_file", 0}}));
+  EXPECT_TRUE(HasCounters(
+      {{"cache_miss", kSources}, {"direct_cache_hit", kSources}, {"modified_input_file", 0}}));
 }
 
 TEST_F(NoSilentGapTest, TimeMacrosInAHeaderWithSourceDateEpochHit) {
@@ -115,8 +114,9 @@ class NamedInputTest : public E2eTest, public ::testing::WithParamInterface<Mode
 
 TEST_P(NamedInputTest, SanitizerIgnoreListIsKeyedByContent) {
   WriteBoth("a.c", "int g;\nvoid f(int* p) { *p = g; }\nvoid h(int* p) { *p = g + 1; }\n");
-  const std::vector<std::string> args = {"clang", "-O1", "-fsanitize=address",
-                                         "-fsanitize-ignorelist=ign.txt", "-c", "a.c", "-o", "a.o"};
+  const std::vector<std::string> args = {
+      "clang", "-O1", "-fsanitize=address", "-fsanitize-ignorelist=ign.txt", "-c", "a.c",
+      "-o",    "a.o"};
   WriteBoth("ign.txt", "fun:f\n");
   ExpectSameResult(Plain(args), Zcwrap(args));
   ExpectSameResult(Plain(args), Zcwrap(args));
@@ -147,8 +147,8 @@ TEST_P(NamedInputTest, ProfileDataIsKeyedByContent) {
   };
   // Objects built with profile data name nothing of the directory, but the compile's warnings
   // would; both runs use one directory.
-  const std::vector<std::string> args = {"gcc", "-O2", "-fprofile-use", "-c", "a.c", "-o",
-                                         "obj/a.o"};
+  const std::vector<std::string> args = {"gcc", "-O2", "-fprofile-use", "-c",
+                                         "a.c", "-o",  "obj/a.o"};
   profile({WrapPath("prog")});
   const RunResult first = Run(args, plain_dir_);
   ASSERT_EQ(first.exit_code, 0);

@@ -113,8 +113,8 @@ TEST_P(PchTest, GccIncludeOptionWithPchBesideIt) {
   WriteBoth("b.c", "int f(void) { return pv(); }\n");
   BuildPch({"gcc", "-O2", "-x", "c-header", "p.h", "-o", "p.h.gch"}, "p.h.gch");
   auto args = [](const std::string& dir) {
-    return std::vector<std::string>{"gcc", "-O2",  "-Winvalid-pch", "-include", dir + "/p.h",
-                                    "-c",  "b.c", "-o",            "b.o"};
+    return std::vector<std::string>{
+        "gcc", "-O2", "-Winvalid-pch", "-include", dir + "/p.h", "-c", "b.c", "-o", "b.o"};
   };
   for (int round = 0; round < 2; ++round) {
     const RunResult plain = Plain(args(plain_dir_));
@@ -134,11 +134,11 @@ TEST_P(PchTest, ClangIncludeOptionWithPchBesideIt) {
   // clang's driver turns -include p.h into -include-pch p.h.pch when that file exists.
   WriteBoth("p.h", Header(1));
   WriteBoth("b.c", "int f(void) { return pv(); }\n");
-  const std::vector<std::string> make_pch = {"clang", "-O2", "-x", "c-header", "p.h", "-o", "p.h.pch",
-                                             "-Xclang", "-fno-pch-timestamp"};
+  const std::vector<std::string> make_pch = {
+      "clang", "-O2", "-x", "c-header", "p.h", "-o", "p.h.pch", "-Xclang", "-fno-pch-timestamp"};
   BuildPch(make_pch, "p.h.pch");
-  const std::vector<std::string> args = {"clang", "-O2", "-include", "p.h", "-c", "b.c", "-o",
-                                         "b.o"};
+  const std::vector<std::string> args = {"clang", "-O2", "-include", "p.h",
+                                         "-c",    "b.c", "-o",       "b.o"};
   CompileBoth(args, "b.o");
   CompileBoth(args, "b.o");
   WriteBoth("p.h", Header(6));
@@ -150,11 +150,11 @@ TEST_P(PchTest, ClangIncludeOptionWithPchBesideIt) {
 TEST_P(PchTest, ExplicitIncludePchIsKeyedByContent) {
   WriteBoth("p.h", Header(1));
   WriteBoth("b.c", "int f(void) { return pv(); }\n");
-  const std::vector<std::string> make_pch = {"clang", "-O2", "-x", "c-header", "p.h", "-o", "x.pch",
-                                             "-Xclang", "-fno-pch-timestamp"};
+  const std::vector<std::string> make_pch = {
+      "clang", "-O2", "-x", "c-header", "p.h", "-o", "x.pch", "-Xclang", "-fno-pch-timestamp"};
   BuildPch(make_pch, "x.pch");
-  const std::vector<std::string> args = {"clang", "-O2", "-include-pch", "x.pch", "-c", "b.c",
-                                         "-o", "b.o"};
+  const std::vector<std::string> args = {"clang", "-O2", "-include-pch", "x.pch",
+                                         "-c",    "b.c", "-o",           "b.o"};
   CompileBoth(args, "b.o");
   WriteBoth("p.h", Header(2));
   BuildPch(make_pch, "x.pch");
@@ -168,16 +168,16 @@ TEST_P(PchTest, PchCompileIsCachedAndItsPchWorks) {
     SCOPED_TRACE(compiler);
     WriteBoth("p.h", Header(1));
     WriteBoth("a.c", kUser);
-    const std::vector<std::string> make_pch = {compiler, "-O2", "-x", "c-header", "p.h", "-o",
-                                               "p.h.gch"};
+    const std::vector<std::string> make_pch = {compiler, "-O2", "-x",     "c-header",
+                                               "p.h",    "-o",  "p.h.gch"};
     for (int round = 0; round < 2; ++round) {
       ASSERT_EQ(Plain(make_pch).exit_code, 0);
       const RunResult wrapped = Zcwrap(make_pch);
       ASSERT_EQ(wrapped.exit_code, 0) << ::testing::PrintToString(wrapped);
       ASSERT_TRUE(Exists(WrapPath("p.h.gch")));
       // The restored PCH is one the compiler accepts: the object built with it is the same.
-      const std::vector<std::string> use = {compiler, "-O2", "-include", "p.h", "-c", "a.c",
-                                            "-o", "a.o"};
+      const std::vector<std::string> use = {compiler, "-O2", "-include", "p.h",
+                                            "-c",     "a.c", "-o",       "a.o"};
       ASSERT_EQ(Run(use, plain_dir_).exit_code, 0);
       const RunResult used = Run(use, wrap_dir_);
       ASSERT_EQ(used.exit_code, 0) << ::testing::PrintToString(used);
@@ -193,9 +193,9 @@ TEST_P(PchTest, CMakeStylePchCompileHitsAfterItsOutputIsRemoved) {
   // input of its own (found by building a real project: every clean rebuild missed).
   WriteBoth("dir/x.hxx", Header(1));
   WriteBoth("dir/x.hxx.cxx", "/* generated */\n");
-  const std::vector<std::string> args = {
-      "g++", "-O2", "-Winvalid-pch", "-x", "c++-header", "-include", WrapPath("dir/x.hxx"),
-      "-o", "dir/x.hxx.gch", "-c", "dir/x.hxx.cxx"};
+  const std::vector<std::string> args = {"g++",           "-O2",      "-Winvalid-pch",       "-x",
+                                         "c++-header",    "-include", WrapPath("dir/x.hxx"), "-o",
+                                         "dir/x.hxx.gch", "-c",       "dir/x.hxx.cxx"};
   for (int round = 0; round < 2; ++round) {
     const RunResult r = Zcwrap(args);
     ASSERT_EQ(r.exit_code, 0) << ::testing::PrintToString(r);
@@ -208,8 +208,8 @@ TEST_P(PchTest, CMakeStylePchCompileHitsAfterItsOutputIsRemoved) {
 TEST_P(PchTest, ClangPchWithoutTimestampsIsRestoredByteForByte) {
   // A clang PCH names the absolute path of its header, so the reference is built in wrap/ too.
   WriteBoth("p.h", Header(1));
-  const std::vector<std::string> args = {"clang", "-x", "c-header", "p.h", "-o", "p.pch",
-                                         "-Xclang", "-fno-pch-timestamp"};
+  const std::vector<std::string> args = {"clang", "-x",    "c-header", "p.h",
+                                         "-o",    "p.pch", "-Xclang",  "-fno-pch-timestamp"};
   const RunResult plain = Run(args, wrap_dir_);
   ASSERT_EQ(plain.exit_code, 0);
   const std::optional<std::string> expected = ReadFile(WrapPath("p.pch"));
@@ -227,10 +227,10 @@ TEST_P(PchTest, ClangPchRecordsHeaderTimesSoATouchedHeaderMisses) {
   // once the header's mtime changes: a restored copy from before the touch would break the build.
   WriteBoth("p.h", Header(1));
   WriteBoth("b.c", "int f(void) { return pv(); }\n");
-  const std::vector<std::string> make_pch = {"clang", "-O2", "-x", "c-header", "p.h", "-o",
-                                             "p.h.pch"};
-  const std::vector<std::string> use = {"clang", "-O2", "-include", "p.h", "-c", "b.c", "-o",
-                                        "b.o"};
+  const std::vector<std::string> make_pch = {"clang", "-O2", "-x",     "c-header",
+                                             "p.h",   "-o",  "p.h.pch"};
+  const std::vector<std::string> use = {"clang", "-O2", "-include", "p.h",
+                                        "-c",    "b.c", "-o",       "b.o"};
   ASSERT_EQ(Zcwrap(make_pch).exit_code, 0);
   ASSERT_EQ(Zcwrap(use).exit_code, 0);
   // Touch the header (to a later second: clang records whole seconds): the consumer must now
@@ -254,10 +254,10 @@ TEST_P(PchTest, ClangPchPinsOnlyTheHeadersItWasBuiltFrom) {
   WriteBoth("p.h", Header(1));
   WriteBoth("gen.h", "#define G 2\n");
   WriteBoth("b.c", "#include \"gen.h\"\nint f(void) { return pv() + G; }\n");
-  const std::vector<std::string> make_pch = {"clang", "-O2", "-x", "c-header", "p.h", "-o",
-                                             "p.h.pch"};
-  const std::vector<std::string> use = {"clang", "-O2", "-include", "p.h", "-c", "b.c", "-o",
-                                        "b.o"};
+  const std::vector<std::string> make_pch = {"clang", "-O2", "-x",     "c-header",
+                                             "p.h",   "-o",  "p.h.pch"};
+  const std::vector<std::string> use = {"clang", "-O2", "-include", "p.h",
+                                        "-c",    "b.c", "-o",       "b.o"};
   ASSERT_EQ(Run(make_pch, wrap_dir_).exit_code, 0);
   ASSERT_EQ(Zcwrap(use).exit_code, 0);
   WriteFile(WrapPath("gen.h"), "#define G 2\n");  // same content, another mtime

@@ -26,17 +26,31 @@ struct Case {
 };
 
 const Case kCases[] = {
-    {"CWithWarning", "w.c", "int main(void) {\n  int unused = 1;\n  return 0;\n}\n",
-     {"gcc", "-Wall", "-g", "-c", "w.c", "-o", "w.o"}, {"w.o"}},
-    {"CxxWithWarning", "w.cc",
+    {"CWithWarning",
+     "w.c",
+     "int main(void) {\n  int unused = 1;\n  return 0;\n}\n",
+     {"gcc", "-Wall", "-g", "-c", "w.c", "-o", "w.o"},
+     {"w.o"}},
+    {"CxxWithWarning",
+     "w.cc",
      "#include <vector>\nint main() {\n  std::vector<int> v;\n  int unused = 1;\n  return 0;\n}\n",
-     {"g++", "-Wall", "-O1", "-c", "w.cc", "-o", "w.o"}, {"w.o"}},
-    {"CWithError", "e.c", "int broken(void) { return 1 }\n",
-     {"gcc", "-c", "e.c", "-o", "e.o"}, {"e.o"}},
-    {"CxxWithDependencyFile", "d.cc", "#include \"d.h\"\nint d() { return D; }\n",
-     {"g++", "-MD", "-MF", "d.d", "-c", "d.cc", "-o", "d.o"}, {"d.o", "d.d"}},
-    {"ClangC", "k.c", "int k(int x) { return x * 3; }\n",
-     {"clang", "-Wall", "-c", "k.c", "-o", "k.o"}, {"k.o"}},
+     {"g++", "-Wall", "-O1", "-c", "w.cc", "-o", "w.o"},
+     {"w.o"}},
+    {"CWithError",
+     "e.c",
+     "int broken(void) { return 1 }\n",
+     {"gcc", "-c", "e.c", "-o", "e.o"},
+     {"e.o"}},
+    {"CxxWithDependencyFile",
+     "d.cc",
+     "#include \"d.h\"\nint d() { return D; }\n",
+     {"g++", "-MD", "-MF", "d.d", "-c", "d.cc", "-o", "d.o"},
+     {"d.o", "d.d"}},
+    {"ClangC",
+     "k.c",
+     "int k(int x) { return x * 3; }\n",
+     {"clang", "-Wall", "-c", "k.c", "-o", "k.o"},
+     {"k.o"}},
 };
 
 // What one compile produced, for comparison.
@@ -173,12 +187,14 @@ TEST_P(ParityTest, AResultStoredByEitherPathIsAHitForTheOther) {
   ExpectSame(embedded, plain, /*compare_outcome=*/false);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Cases, ParityTest, ::testing::Combine(::testing::ValuesIn(kCases), ::testing::Values("off", "on")),
-    [](const ::testing::TestParamInfo<std::tuple<Case, const char*>>& info) {
-      return absl::StrCat(std::get<0>(info.param).name,
-                          std::string(std::get<1>(info.param)) == "on" ? "ThroughDaemon" : "");
-    });
+INSTANTIATE_TEST_SUITE_P(Cases, ParityTest,
+                         ::testing::Combine(::testing::ValuesIn(kCases),
+                                            ::testing::Values("off", "on")),
+                         [](const ::testing::TestParamInfo<std::tuple<Case, const char*>>& info) {
+                           return absl::StrCat(
+                               std::get<0>(info.param).name,
+                               std::string(std::get<1>(info.param)) == "on" ? "ThroughDaemon" : "");
+                         });
 
 }  // namespace
 }  // namespace zc::shimtest

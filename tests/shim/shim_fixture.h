@@ -58,8 +58,9 @@ class ShimTest : public ::testing::Test {
 
   // Compiles `argv` in `cwd` (default: the work dir "src") through service_, in `env` (default:
   // BaseEnv()).
-  Outcome Compile(const std::vector<std::string>& argv, const std::vector<std::string>* env = nullptr,
-                  zc_cancel_token* cancel = nullptr, const std::string& cwd = "") const;
+  Outcome Compile(const std::vector<std::string>& argv,
+                  const std::vector<std::string>* env = nullptr, zc_cancel_token* cancel = nullptr,
+                  const std::string& cwd = "") const;
 
   // Runs a program (argv[0] searched in PATH) in `cwd` with `env` (NAME=value; empty: a fixed
   // minimal environment).

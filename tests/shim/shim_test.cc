@@ -95,10 +95,14 @@ TEST_F(ShimApiTest, StartRejectsBadConfigsNamingTheProblem) {
       {"no product", [](zc_config* c) { c->host.product = nullptr; }, "host.product"},
       {"bad product", [](zc_config* c) { c->host.product = "sol dr"; }, "host.product"},
       {"long instance",
-       [](zc_config* c) { c->host.instance_id = "0123456789012345678901234567890123456789012345678901234567890123456789"; },
+       [](zc_config* c) {
+         c->host.instance_id =
+             "0123456789012345678901234567890123456789012345678901234567890123456789";
+       },
        "host.instance_id"},
       {"empty workspace", [](zc_config* c) { c->host.workspace_id = ""; }, "host.workspace_id"},
-      {"audit mode", [](zc_config* c) { c->audit_mode = static_cast<zc_audit_mode>(7); }, "audit_mode"},
+      {"audit mode", [](zc_config* c) { c->audit_mode = static_cast<zc_audit_mode>(7); },
+       "audit_mode"},
       {"old struct", [](zc_config* c) { c->struct_size = 8; }, "struct_size"},
   };
   for (const Case& c : cases) {
@@ -253,7 +257,9 @@ TEST_F(ShimApiTest, TriggeringATokenDuringACompileKillsTheCompilerAndStoresNothi
   zc_cancel_token* token = nullptr;
   ASSERT_EQ(zc_cancel_token_new(&token), ZC_OK);
   Outcome r;
-  std::thread compile([&] { r = Compile({"./slowcc", "-c", "a.c", "-o", "slow.o"}, nullptr, token); });
+  std::thread compile([&] {
+    r = Compile({"./slowcc", "-c", "a.c", "-o", "slow.o"}, nullptr, token);
+  });
   const pid_t pid = WaitForSlowCompiler();
   ASSERT_NE(pid, 0);
   const auto start = std::chrono::steady_clock::now();
@@ -291,7 +297,9 @@ TEST_F(ShimApiTest, TheServicesTokenCancelsItsCompiles) {
 
 TEST_F(ShimApiTest, GracefulShutdownLetsARunningCompileFinishThenRefusesNewOnes) {
   // A compiler that takes a moment: long enough for the shutdown to start while it runs.
-  Write("src/pausecc", "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = -c ] && touch started && sleep 1; done\nexec gcc \"$@\"\n");
+  Write("src/pausecc",
+        "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = -c ] && touch started && sleep 1; done\nexec "
+        "gcc \"$@\"\n");
   ::chmod(Path("src/pausecc").c_str(), 0755);
   ASSERT_TRUE(StartService());
   Outcome r;
@@ -470,8 +478,9 @@ TEST_F(ShimApiTest, EightThreadsOnOneServiceEachGetTheirOwnRightResult) {
   constexpr int kThreads = 8;
   for (int i = 0; i < kThreads; ++i) {
     Write(absl::StrCat("src/t", i, ".c"), absl::StrCat("int f", i, "(void) { return ", i, "; }\n"));
-    ASSERT_EQ(RunProgram({"gcc", "-c", absl::StrCat("t", i, ".c"), "-o", absl::StrCat("t", i, ".plain.o")},
-                         src_, BaseEnv())
+    ASSERT_EQ(RunProgram(
+                  {"gcc", "-c", absl::StrCat("t", i, ".c"), "-o", absl::StrCat("t", i, ".plain.o")},
+                  src_, BaseEnv())
                   .exit_code,
               0);
   }
@@ -481,9 +490,9 @@ TEST_F(ShimApiTest, EightThreadsOnOneServiceEachGetTheirOwnRightResult) {
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
       for (int round = 0; round < 3; ++round) {
-        Outcome r = Compile({"gcc", "-c", absl::StrCat("t", i, ".c"), "-o", absl::StrCat("t", i, ".o")});
-        if (r.status != ZC_OK || r.exit_code != 0 ||
-            (round > 0 && r.outcome != ZC_OUTCOME_HIT) ||
+        Outcome r =
+            Compile({"gcc", "-c", absl::StrCat("t", i, ".c"), "-o", absl::StrCat("t", i, ".o")});
+        if (r.status != ZC_OK || r.exit_code != 0 || (round > 0 && r.outcome != ZC_OUTCOME_HIT) ||
             test::ReadTestFile(Path(absl::StrCat("src/t", i, ".o"))) !=
                 test::ReadTestFile(Path(absl::StrCat("src/t", i, ".plain.o")))) {
           ++wrong;

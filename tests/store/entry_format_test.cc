@@ -27,12 +27,12 @@ constexpr size_t kStoredSizeOffset = 20;
 
 ::testing::AssertionResult SameEntry(const Entry& want, const Entry& got) {
   if (want.type != got.type) {
-    return ::testing::AssertionFailure() << "type " << static_cast<int>(got.type) << ", want "
-                                         << static_cast<int>(want.type);
+    return ::testing::AssertionFailure()
+           << "type " << static_cast<int>(got.type) << ", want " << static_cast<int>(want.type);
   }
   if (want.payloads.size() != got.payloads.size()) {
-    return ::testing::AssertionFailure() << got.payloads.size() << " payloads, want "
-                                         << want.payloads.size();
+    return ::testing::AssertionFailure()
+           << got.payloads.size() << " payloads, want " << want.payloads.size();
   }
   for (size_t i = 0; i < want.payloads.size(); ++i) {
     const Payload& w = want.payloads[i];
@@ -40,8 +40,8 @@ constexpr size_t kStoredSizeOffset = 20;
     if (w.kind != g.kind || w.name != g.name || w.data != g.data) {
       return ::testing::AssertionFailure()
              << "payload " << i << " differs: kind " << static_cast<int>(g.kind) << " name \""
-             << g.name << "\" size " << g.data.size() << ", want kind "
-             << static_cast<int>(w.kind) << " name \"" << w.name << "\" size " << w.data.size();
+             << g.name << "\" size " << g.data.size() << ", want kind " << static_cast<int>(w.kind)
+             << " name \"" << w.name << "\" size " << w.data.size();
     }
   }
   return ::testing::AssertionSuccess();
@@ -67,7 +67,9 @@ Entry EveryKindEntry() {
 // A small entry for the exhaustive corruption loops.
 Entry SmallEntry() {
   Entry entry{EntryType::kResult};
-  entry.Add(PayloadKind::kObject, "\x7f" "ELF object bytes");
+  entry.Add(PayloadKind::kObject,
+            "\x7f"
+            "ELF object bytes");
   entry.Add(PayloadKind::kStderr, "warning", "w");
   entry.SetExitCode(0);
   return entry;
@@ -281,8 +283,8 @@ TEST_P(EntryRoundTripTest, HeaderFollowsTheDocumentedLayout) {
   EXPECT_EQ(ReadU64At(file, kBodySizeOffset), body_size);
 }
 
-INSTANTIATE_TEST_SUITE_P(CompressionLevels, EntryRoundTripTest,
-                         ::testing::Values(0, 1, 3, 19, -1), LevelName);
+INSTANTIATE_TEST_SUITE_P(CompressionLevels, EntryRoundTripTest, ::testing::Values(0, 1, 3, 19, -1),
+                         LevelName);
 
 TEST(EntryFormatTest, UncompressedFileIsHeaderBodyAndChecksum) {
   const Entry entry = EveryKindEntry();
@@ -489,8 +491,8 @@ TEST_P(EntryCorruptionTest, UnknownTypeOrCompressionReadsAsDataLoss) {
 }
 
 TEST_P(EntryCorruptionTest, RandomGarbageReadsAsDataLoss) {
-  for (size_t size : {size_t{1}, size_t{27}, size_t{43}, size_t{44}, size_t{45}, size_t{100},
-                      size_t{4096}}) {
+  for (size_t size :
+       {size_t{1}, size_t{27}, size_t{43}, size_t{44}, size_t{45}, size_t{100}, size_t{4096}}) {
     EXPECT_TRUE(IsDataLoss(DecodeEntry(test::PseudoRandomBytes(size, size)))) << size;
     // Garbage behind a valid magic.
     std::string magic_first = "ZCWE" + test::PseudoRandomBytes(size, size + 1);

@@ -225,12 +225,12 @@ TEST_F(LocalStoreTest, PathForFollowsTheDocumentedLayout) {
   ASSERT_NE(store, nullptr);
   const Key key = KeyOf("layout");
   const std::string hex = key.ToHex();
-  EXPECT_EQ(store->PathFor(key, EntryType::kResult),
-            absl::StrCat(root_, "/", hex.substr(0, 1), "/", hex.substr(1, 1), "/", hex.substr(2),
-                         "R"));
-  EXPECT_EQ(store->PathFor(key, EntryType::kManifest),
-            absl::StrCat(root_, "/", hex.substr(0, 1), "/", hex.substr(1, 1), "/", hex.substr(2),
-                         "M"));
+  EXPECT_EQ(
+      store->PathFor(key, EntryType::kResult),
+      absl::StrCat(root_, "/", hex.substr(0, 1), "/", hex.substr(1, 1), "/", hex.substr(2), "R"));
+  EXPECT_EQ(
+      store->PathFor(key, EntryType::kManifest),
+      absl::StrCat(root_, "/", hex.substr(0, 1), "/", hex.substr(1, 1), "/", hex.substr(2), "M"));
 }
 
 TEST_F(LocalStoreTest, ResultAndManifestUnderOneKeyAreDistinctFiles) {
@@ -354,35 +354,36 @@ TEST_P(CorruptEntryTest, ReadsAsDataLossIsCountedAndRemovedSoTheNextGetIsACleanM
 
 INSTANTIATE_TEST_SUITE_P(
     Damages, CorruptEntryTest,
-    ::testing::Values(
-        EntryDamage{"OverwrittenWithGarbage",
-                    [](const std::string& p) {
-                      test::WriteTestFile(p, test::PseudoRandomBytes(FileSize(p), 8));
-                    }},
-        EntryDamage{"TruncatedToHalf",
-                    [](const std::string& p) {
-                      const auto half = static_cast<off_t>(FileSize(p) / 2);
-                      ASSERT_EQ(::truncate(p.c_str(), half), 0);
-                    }},
-        EntryDamage{"TruncatedToZero",
-                    [](const std::string& p) { ASSERT_EQ(::truncate(p.c_str(), 0), 0); }},
-        EntryDamage{"OneByteFlipped",
-                    [](const std::string& p) {
-                      std::string content = test::ReadTestFile(p);
-                      char& middle = content[content.size() / 2];
-                      middle = static_cast<char>(middle ^ 0x10);
-                      test::WriteTestFile(p, content);
-                    }},
-        EntryDamage{"TrailingBytesAppended",
-                    [](const std::string& p) {
-                      test::WriteTestFile(p, test::ReadTestFile(p) + "junk");
-                    }},
-        EntryDamage{"ManifestStoredUnderTheResultName",
-                    [](const std::string& p) {
-                      absl::StatusOr<std::string> file = EncodeEntry(ManifestEntry("m"), 1);
-                      ASSERT_TRUE(file.ok());
-                      test::WriteTestFile(p, *file);
-                    }}),
+    ::testing::Values(EntryDamage{"OverwrittenWithGarbage",
+                                  [](const std::string& p) {
+                                    test::WriteTestFile(p, test::PseudoRandomBytes(FileSize(p), 8));
+                                  }},
+                      EntryDamage{"TruncatedToHalf",
+                                  [](const std::string& p) {
+                                    const auto half = static_cast<off_t>(FileSize(p) / 2);
+                                    ASSERT_EQ(::truncate(p.c_str(), half), 0);
+                                  }},
+                      EntryDamage{
+                          "TruncatedToZero",
+                          [](const std::string& p) { ASSERT_EQ(::truncate(p.c_str(), 0), 0); }},
+                      EntryDamage{"OneByteFlipped",
+                                  [](const std::string& p) {
+                                    std::string content = test::ReadTestFile(p);
+                                    char& middle = content[content.size() / 2];
+                                    middle = static_cast<char>(middle ^ 0x10);
+                                    test::WriteTestFile(p, content);
+                                  }},
+                      EntryDamage{"TrailingBytesAppended",
+                                  [](const std::string& p) {
+                                    test::WriteTestFile(p, test::ReadTestFile(p) + "junk");
+                                  }},
+                      EntryDamage{"ManifestStoredUnderTheResultName",
+                                  [](const std::string& p) {
+                                    absl::StatusOr<std::string> file =
+                                        EncodeEntry(ManifestEntry("m"), 1);
+                                    ASSERT_TRUE(file.ok());
+                                    test::WriteTestFile(p, *file);
+                                  }}),
     [](const ::testing::TestParamInfo<EntryDamage>& info) { return info.param.name; });
 
 // ---- size limits and cleanup -----------------------------------------------------------------
@@ -472,8 +473,9 @@ TEST_F(LocalStoreTest, PutKeepsEveryShardWithinItsShareOfMaxSize) {
   std::unique_ptr<LocalStore> store = OpenStore(max_size);
   ASSERT_NE(store, nullptr);
   for (int i = 0; i < 400; ++i) {
-    ASSERT_TRUE(store->Put(KeyOf(absl::StrCat("entry ", i)),
-                           ResultEntry(test::PseudoRandomBytes(2000, static_cast<uint64_t>(i))))
+    ASSERT_TRUE(store
+                    ->Put(KeyOf(absl::StrCat("entry ", i)),
+                          ResultEntry(test::PseudoRandomBytes(2000, static_cast<uint64_t>(i))))
                     .ok());
     const DiskUsage disk = MeasureDisk(root_);
     ASSERT_LE(disk.bytes, max_size) << "after Put " << i;
@@ -583,8 +585,8 @@ TEST_F(LocalStoreTest, CleanupRemovesStaleTempFilesAndKeepsFreshOnes) {
   const std::string fresh = absl::StrCat(entry_path, ".tmp.4243.00000000feedface");
   const std::string almost_stale = absl::StrCat(entry_path, ".tmp.4244.0000000000000001");
   ASSERT_TRUE(util::CreateDirectories(absl::StrCat(root_, "/2/b")).ok());
-  const std::string stale_elsewhere = absl::StrCat(root_, "/2/b/", std::string(62, '0'),
-                                                   "M.tmp.17.0123456789abcdef");
+  const std::string stale_elsewhere =
+      absl::StrCat(root_, "/2/b/", std::string(62, '0'), "M.tmp.17.0123456789abcdef");
   for (const std::string& p : {stale, fresh, almost_stale, stale_elsewhere}) {
     test::WriteTestFile(p, "partial entry");
   }

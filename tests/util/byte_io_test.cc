@@ -173,7 +173,10 @@ TEST(ByteIoStringTest, LengthPrefixedStringsRoundTripAndRejectOverlongLengths) {
   EXPECT_EQ(a, "abc");
   EXPECT_EQ(b, "");
   EXPECT_EQ(r.remaining(), 0u);
-  ByteReader forged(absl::string_view("\xff\xff\xff\xff" "ab", 6));
+  ByteReader forged(
+      absl::string_view("\xff\xff\xff\xff"
+                        "ab",
+                        6));
   EXPECT_FALSE(forged.String(&a));
   EXPECT_TRUE(forged.failed());
 }

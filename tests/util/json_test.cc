@@ -16,9 +16,15 @@ TEST(JsonEscapeTest, EscapesQuotesBackslashesAndControlCharacters) {
 TEST(JsonObjectTest, BuildsOneLineObjectsInInsertionOrder) {
   JsonObject o;
   EXPECT_TRUE(o.empty());
-  o.Add("s", "v").Add("i", -3).Add("u", uint64_t{18446744073709551615u}).AddBool("b", true).AddNull("n");
+  o.Add("s", "v")
+      .Add("i", -3)
+      .Add("u", uint64_t{18446744073709551615u})
+      .AddBool("b", true)
+      .AddNull("n");
   o.AddRaw("raw", "[1,2]");
-  EXPECT_EQ(o.Take(), "{\"s\":\"v\",\"i\":-3,\"u\":18446744073709551615,\"b\":true,\"n\":null,\"raw\":[1,2]}");
+  EXPECT_EQ(
+      o.Take(),
+      "{\"s\":\"v\",\"i\":-3,\"u\":18446744073709551615,\"b\":true,\"n\":null,\"raw\":[1,2]}");
   EXPECT_EQ(o.Take(), "{}");  // taken: empty again
 }
 

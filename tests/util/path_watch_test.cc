@@ -111,8 +111,7 @@ TEST_F(PathWatcherTest, AReplacedDirectoryIsWatchedAnewAndTheOldSetStaysChanged)
 
 TEST_F(PathWatcherTest, SlotsOfGoneWatchesAreFreedWithTheLastSetHoldingThem) {
   WatchHeaders();
-  std::vector<std::weak_ptr<const PathWatcher::Slot>> held(set_->slots.begin(),
-                                                            set_->slots.end());
+  std::vector<std::weak_ptr<const PathWatcher::Slot>> held(set_->slots.begin(), set_->slots.end());
   ASSERT_TRUE(::unlink((root_ + "/inc/a.h").c_str()) == 0);
   ::rename((root_ + "/inc").c_str(), (root_ + "/inc.old").c_str());
   EXPECT_FALSE(Unchanged());

@@ -145,14 +145,14 @@ TEST(DigestTest, FromHexRejectsBadInputAndLeavesOutputAlone) {
   const std::string good = kAbcHex;
   const std::string bad_inputs[] = {
       "",
-      good.substr(0, 63),                 // too short
-      good + "0",                         // too long
-      good.substr(0, 62) + "g0",          // not hex
-      good.substr(0, 63) + "G",           // not hex, upper case
-      " " + good.substr(1),               // space
+      good.substr(0, 63),         // too short
+      good + "0",                 // too long
+      good.substr(0, 62) + "g0",  // not hex
+      good.substr(0, 63) + "G",   // not hex, upper case
+      " " + good.substr(1),       // space
       good.substr(0, 10) + "-" + good.substr(11),
-      std::string(64, '\0'),              // NUL bytes
-      good.substr(0, 32),                 // half
+      std::string(64, '\0'),  // NUL bytes
+      good.substr(0, 32),     // half
   };
   for (const std::string& bad : bad_inputs) {
     Digest d = original;
@@ -169,9 +169,7 @@ TEST(DigestTest, AsStringViewExposesTheThirtyTwoRawBytes) {
   EXPECT_EQ(static_cast<uint8_t>(raw[31]), 0xad);
 }
 
-TEST(DigestTest, DefaultDigestIsAllZeros) {
-  EXPECT_EQ(Digest().ToHex(), std::string(64, '0'));
-}
+TEST(DigestTest, DefaultDigestIsAllZeros) { EXPECT_EQ(Digest().ToHex(), std::string(64, '0')); }
 
 }  // namespace
 }  // namespace zc::util

@@ -50,8 +50,21 @@ TEST(ParseSizeTest, AcceptsNumbersWithBinaryUnits) {
 
 TEST(ParseSizeTest, RejectsMalformedAndOverflowingSizes) {
   const char* bad[] = {
-      "",       " ",     "G",         "abc",  "-1",  "-5G", "+5G", "5X",
-      "5GG",    "5 G B", "1.2.3",     "5KiBB", "1e3", "0x10", "5 5",
+      "",
+      " ",
+      "G",
+      "abc",
+      "-1",
+      "-5G",
+      "+5G",
+      "5X",
+      "5GG",
+      "5 G B",
+      "1.2.3",
+      "5KiBB",
+      "1e3",
+      "0x10",
+      "5 5",
       "18446744073709551616",  // 2^64
       "16777216T",             // 2^64 bytes
       "17179869184G",          // 2^64 bytes

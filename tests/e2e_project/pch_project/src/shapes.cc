@@ -8,5 +8,7 @@ std::vector<Shape> LargestFirst(std::vector<Shape> shapes) {
             [](const Shape& a, const Shape& b) { return a.area > b.area; });
   return shapes;
 }
-std::string BuildName() { return std::string(APP_BUILD_NAME) + "/" + std::to_string(APP_BUILD_LEVEL); }
+std::string BuildName() {
+  return std::string(APP_BUILD_NAME) + "/" + std::to_string(APP_BUILD_LEVEL);
+}
 }  // namespace app
