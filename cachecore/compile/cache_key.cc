@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace zc::compile {
 namespace {
@@ -38,6 +39,15 @@ bool CwdMatters(const CompilePlan& plan) {
   return plan.debug_info || plan.embeds_output_path || plan.pch_output;
 }
 
+bool IgnoredOption(absl::string_view arg, std::span<const std::string> patterns) {
+  for (absl::string_view pattern : patterns) {
+    if (absl::ConsumeSuffix(&pattern, "*") ? absl::StartsWith(arg, pattern) : arg == pattern) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool PchTimesMatter(const CompilePlan& plan) { return plan.pch_output && plan.pch_timestamps; }
 
 std::string CwdForKey(const CompilePlan& plan, absl::string_view cwd) {
@@ -56,11 +66,17 @@ namespace {
 
 // The fields both modes share.
 void CommonFields(util::Sha256& h, const KeyInputs& in, bool always_cwd) {
-  Field(h, "compiler", in.compiler_id.AsStringView());
+  // Absent when empty, so keys without a namespace are what they were before the setting.
+  if (!in.key_namespace.empty()) Field(h, "namespace", in.key_namespace);
+  Field(h, "compiler", in.compiler_key.AsStringView());
   Field(h, "compiler_name", in.compiler_name);
   Field(h, "language", in.plan->language);
-  for (const std::string& arg : in.plan->hashed_args) Field(h, "arg", arg);
-  for (const std::string& arg : in.plan->dep_key_args) Field(h, "dep_arg", arg);
+  for (const std::string& arg : in.plan->hashed_args) {
+    if (!IgnoredOption(arg, in.ignore_options)) Field(h, "arg", arg);
+  }
+  for (const std::string& arg : in.plan->dep_key_args) {
+    if (!IgnoredOption(arg, in.ignore_options)) Field(h, "dep_arg", arg);
+  }
   if (in.plan->dep_file_wanted) Field(h, "dep_file", "yes");
   if (always_cwd) {
     Field(h, "cwd", in.cwd);

@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "cachecore/compile/cache_key.h"
+#include "cachecore/compile/compiler_check.h"
 #include "cachecore/compile/compiler_identity.h"
 #include "cachecore/compile/line_markers.h"
 #include "cachecore/compile/outputs.h"
@@ -148,10 +149,23 @@ std::optional<CompileResult> Engine::Prepare(Context& ctx) {
   ctx.plan = std::move(std::get<CompilePlan>(classified));
   const CompilePlan& plan = ctx.plan;
 
-  absl::StatusOr<util::Digest> compiler_id =
-      CompilerIdentity(request.argv[0], util::JoinPath(config_.cache_dir, "compilers"));
+  // The compiler: its content identifies it for zcwrap's own memos (search directories), and
+  // compiler_check says what identifies it in the key (its content, by default).
+  const std::string memo_dir = util::JoinPath(config_.cache_dir, "compilers");
+  absl::StatusOr<util::Digest> compiler_id = CompilerIdentity(request.argv[0], memo_dir);
   if (!compiler_id.ok()) return Passthrough(Counter::kCouldNotFindCompiler);
   ctx.compiler_id = *compiler_id;
+  util::Digest compiler_key = ctx.compiler_id;
+  if (ctx.settings->compiler_check != "content") {
+    absl::StatusOr<util::Digest> checked = CompilerCheckDigest(
+        ctx.settings->compiler_check, request.argv[0], memo_dir,
+        [&](std::vector<std::string> argv) { return runner_->Run(CommandFor(request, argv, Shown::kNo)); });
+    if (!checked.ok()) {
+      if (absl::IsCancelled(checked.status())) return RunFailed(checked.status());
+      return Passthrough(Counter::kCompilerCheckFailed);
+    }
+    compiler_key = *checked;
+  }
 
   bool color = plan.color == ColorMode::kAlways;
   if (plan.color == ColorMode::kAuto && request.stderr_is_tty) {
@@ -165,17 +179,23 @@ std::optional<CompileResult> Engine::Prepare(Context& ctx) {
   // Captured stderr is a pipe, so the compiler would drop the colours a terminal would get.
   if (plan.color == ColorMode::kAuto && color) ctx.compile_argv.emplace_back(kColorFlag);
 
-  // Files named by options, by content (a missing one is keyed as absent).
-  for (const std::string& path : plan.input_files) {
-    absl::StatusOr<util::Digest> d = inputs_.State(request.cwd, path);
-    if (!d.ok()) return Passthrough(Counter::kBadInputFile);
-    ctx.named_inputs.push_back({path, *d});
+  // Files named by options, then the extra_files_to_hash setting's, by content (a missing one
+  // is keyed as absent).
+  for (const auto* paths : {&plan.input_files, &ctx.settings->extra_files_to_hash}) {
+    for (const std::string& path : *paths) {
+      absl::StatusOr<util::Digest> d = inputs_.State(request.cwd, path);
+      if (!d.ok()) return Passthrough(Counter::kBadInputFile);
+      ctx.named_inputs.push_back({path, *d});
+    }
   }
 
   KeyInputs& key_inputs = ctx.key_inputs;
   key_inputs.plan = &ctx.plan;
   key_inputs.named_inputs = ctx.named_inputs;
   key_inputs.compiler_id = ctx.compiler_id;
+  key_inputs.compiler_key = compiler_key;
+  key_inputs.key_namespace = ctx.settings->key_namespace;
+  key_inputs.ignore_options = ctx.settings->ignore_options;
   key_inputs.compiler_name = util::Basename(request.argv[0]);
   key_inputs.cwd = request.cwd;
   key_inputs.color = color;

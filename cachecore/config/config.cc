@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cachecore/util/atomic_file.h"
 #include "cachecore/util/file_io.h"
@@ -65,6 +66,17 @@ constexpr KeyInfo kKeys[] = {
        return absl::OkStatus();
      },
      [](const Config& c) { return c.cache_dir; }},
+    {"compiler_check", "ZCWRAP_COMPILERCHECK", true,
+     [](absl::string_view v, Config* c) {
+       std::string check(absl::StripAsciiWhitespace(v));
+       if (check.empty()) {
+         return absl::InvalidArgumentError(
+             "expected content, mtime, none, string:VALUE or a command");
+       }
+       c->compiler_check = std::move(check);
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return c.compiler_check; }},
     {"compression_level", "ZCWRAP_COMPRESSION_LEVEL", true,
      [](absl::string_view v, Config* c) {
        int level = 0;
@@ -102,6 +114,24 @@ constexpr KeyInfo kKeys[] = {
     {"disable", "ZCWRAP_DISABLE", true,
      [](absl::string_view v, Config* c) { return ParseBool(v, &c->disable); },
      [](const Config& c) { return ShowBool(c.disable); }},
+    {"extra_files_to_hash", "ZCWRAP_EXTRAFILES", true,
+     [](absl::string_view v, Config* c) {
+       c->extra_files_to_hash.clear();
+       for (absl::string_view path : absl::StrSplit(v, ':', absl::SkipWhitespace())) {
+         c->extra_files_to_hash.emplace_back(absl::StripAsciiWhitespace(path));
+       }
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return absl::StrJoin(c.extra_files_to_hash, ":"); }},
+    {"ignore_options", "ZCWRAP_IGNOREOPTIONS", true,
+     [](absl::string_view v, Config* c) {
+       c->ignore_options = absl::StrSplit(v, absl::ByAnyChar(" \t"), absl::SkipWhitespace());
+       for (const std::string& option : c->ignore_options) {
+         if (option == "*") return absl::InvalidArgumentError("\"*\" would ignore every option");
+       }
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return absl::StrJoin(c.ignore_options, " "); }},
     {"log_file", "ZCWRAP_LOGFILE", true,
      [](absl::string_view v, Config* c) {
        c->log_file = std::string(v);
@@ -124,6 +154,12 @@ constexpr KeyInfo kKeys[] = {
        return absl::OkStatus();
      },
      [](const Config& c) { return util::FormatSize(c.max_size); }},
+    {"namespace", "ZCWRAP_NAMESPACE", true,
+     [](absl::string_view v, Config* c) {
+       c->key_namespace = std::string(v);
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return c.key_namespace; }},
     {"readonly", "ZCWRAP_READONLY", true,
      [](absl::string_view v, Config* c) { return ParseBool(v, &c->readonly); },
      [](const Config& c) { return ShowBool(c.readonly); }},

@@ -33,6 +33,9 @@ struct Config {
   std::string audit_file;             // JSON Lines audit events (docs/audit.md); empty = none
   std::string audit_mode = "normal";  // off | summary | normal | verbose
   std::string cache_dir;
+  // The compiler's part of the key: content | mtime | none | string:VALUE | a command
+  // (compile/compiler_check.h).
+  std::string compiler_check = "content";
   uint64_t max_size = uint64_t{5} << 30;  // bytes; 0 = unlimited
   uint64_t max_files = 0;                 // 0 = unlimited
   int compression_level = 1;              // 0 = none; zstd levels otherwise
@@ -40,9 +43,17 @@ struct Config {
   int daemon_idle_timeout = 900;          // seconds without requests before the daemon exits
   bool direct_mode = true;                // direct mode (manifests); false: preprocessor mode only
   bool disable = false;                   // run the compiler untouched
+  // Files whose content goes into every key (':'-separated in the config; relative to the
+  // compile's directory). A missing one is keyed as absent.
+  std::vector<std::string> extra_files_to_hash;
+  // Arguments left out of the key, though still given to the compiler; "PREFIX*" matches every
+  // argument starting with PREFIX. The user's responsibility: the output must not depend on them.
+  std::vector<std::string> ignore_options;
   bool readonly = false;                  // use hits, never store
   bool recache = false;                   // never use hits, overwrite entries
   std::string log_file;                   // debug log; empty = none
+  // Mixed into every key: caches with different namespaces never share an entry in one store.
+  std::string key_namespace;  // the "namespace" key
 
   // One row per key, in key order: name, value as text, origin, where exactly (file:line or
   // variable name). For --show-config.

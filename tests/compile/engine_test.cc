@@ -27,6 +27,9 @@ class FakeCompiler : public util::ProcessRunner {
   absl::StatusOr<util::ProcessResult> Run(const util::Command& cmd) override {
     if (throw_next) throw std::runtime_error("boom");
     commands.push_back(cmd.argv);
+    for (const std::string& p : fail_programs) {
+      if (cmd.argv[0] == p) return absl::NotFoundError(p + ": no such file");
+    }
     util::ProcessResult r;
     bool preprocess = false, verbose = false;
     std::string output, dep_file, source;
@@ -79,6 +82,7 @@ class FakeCompiler : public util::ProcessRunner {
   // Set: the source uses __TIME__, which -E and the object show as this clock's second.
   const util::Clock* time_macro_clock = nullptr;
   std::function<void()> on_compile;  // runs as a compile starts
+  std::vector<std::string> fail_programs;  // Run fails for these argv[0]
 
  private:
   std::string TimeNow() const {
@@ -446,6 +450,62 @@ TEST_F(DirectModeTest, FilesNamedByOptionsAreInTheKey) {
   EXPECT_EQ(Compile(*engine, {"-c", "a.c", "-fsanitize-ignorelist=ign.txt"}).outcome,
             Outcome::kMiss)
       << "absent is a state of its own";
+}
+
+TEST_F(DirectModeTest, ExtraFilesToHashAreKeyedByContent) {
+  config::Config config;
+  config.extra_files_to_hash = {"toolchain.txt"};
+  auto engine = MakeEngine(config);
+  Write("toolchain.txt", "v1\n");
+  Compile(*engine, {"-c", "a.c"});
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).reason, Counter::kDirectCacheHit);
+  Write("toolchain.txt", "v2\n");
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).outcome, Outcome::kMiss);
+  ASSERT_EQ(::unlink(dir_.Join("toolchain.txt").c_str()), 0);
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c"}).outcome, Outcome::kMiss) << "absent is a state";
+}
+
+TEST_F(DirectModeTest, IgnoredOptionsStillReachTheCompiler) {
+  config::Config config;
+  config.ignore_options = {"-fmessage-length=*"};
+  auto engine = MakeEngine(config);
+  Compile(*engine, {"-c", "a.c", "-fmessage-length=80"});
+  const std::vector<std::string> compiled = fake_.commands.back();
+  EXPECT_NE(std::find(compiled.begin(), compiled.end(), "-fmessage-length=80"), compiled.end());
+  const CompileResult hit = Compile(*engine, {"-c", "a.c", "-fmessage-length=132"});
+  EXPECT_EQ(hit.reason, Counter::kDirectCacheHit) << "left out of the key, as asked";
+}
+
+TEST_F(DirectModeTest, NamespacesDoNotShareEntries) {
+  config::Config a;
+  a.key_namespace = "a";
+  config::Config b;
+  b.key_namespace = "b";
+  Compile(*MakeEngine(a), {"-c", "a.c"});
+  EXPECT_EQ(Compile(*MakeEngine(a), {"-c", "a.c"}).reason, Counter::kDirectCacheHit);
+  EXPECT_EQ(Compile(*MakeEngine(b), {"-c", "a.c"}).outcome, Outcome::kMiss);
+}
+
+TEST_F(DirectModeTest, CompilerCheckDecidesWhatIdentifiesTheCompiler) {
+  config::Config check;
+  check.compiler_check = "string:v1";
+  Compile(*MakeEngine(check), {"-c", "a.c"});
+  test::WriteTestFile(compiler_, "fake compiler binary v2");  // not what the key looks at now
+  EXPECT_EQ(Compile(*MakeEngine(check), {"-c", "a.c"}).reason, Counter::kDirectCacheHit);
+  check.compiler_check = "string:v2";
+  EXPECT_EQ(Compile(*MakeEngine(check), {"-c", "a.c"}).outcome, Outcome::kMiss);
+  // A command: run (through the runner) on every compile; a failing one means no caching.
+  check.compiler_check = "%compiler% --version";
+  fake_.compile_exit = 0;
+  const size_t before = fake_.commands.size();
+  Compile(*MakeEngine(check), {"-c", "a.c"});
+  ASSERT_GT(fake_.commands.size(), before);
+  EXPECT_EQ(fake_.commands[before], (std::vector<std::string>{compiler_, "--version"}));
+  check.compiler_check = "/nonexistent/identify-compiler";
+  fake_.fail_programs = {"/nonexistent/identify-compiler"};
+  const CompileResult failed = Compile(*MakeEngine(check), {"-c", "a.c"});
+  EXPECT_EQ(failed.outcome, Outcome::kPassthrough);
+  EXPECT_EQ(failed.reason, Counter::kCompilerCheckFailed);
 }
 
 TEST_F(EngineTest, ColorIsPartOfTheKey) {

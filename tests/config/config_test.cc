@@ -230,14 +230,18 @@ TEST_F(ConfigTest, EveryKeyHasAWorkingEnvironmentVariable) {
   const std::map<std::string, std::string> values = {
       {"audit_file", "/tmp/a.jsonl"},
       {"audit_mode", "verbose"},
+      {"compiler_check", "string:gcc-12.2"},
       {"compression_level", "0"},
       {"daemon", "off"},
       {"daemon_idle_timeout", "7"},
       {"direct_mode", "false"},
       {"disable", "1"},
+      {"extra_files_to_hash", "a.txt: /etc/b.conf"},
+      {"ignore_options", "-fmessage-length=*  -Wno-foo"},
       {"log_file", "/var/log/zc"},
       {"max_files", "99"},
       {"max_size", "12345"},
+      {"namespace", "team-a"},
       {"readonly", "yes"},
       {"recache", "on"},
   };
@@ -259,10 +263,24 @@ TEST_F(ConfigTest, EveryKeyHasAWorkingEnvironmentVariable) {
   EXPECT_TRUE(config.readonly);
   EXPECT_TRUE(config.recache);
   EXPECT_EQ(config.log_file, "/var/log/zc");
+  EXPECT_EQ(config.compiler_check, "string:gcc-12.2");
+  EXPECT_EQ(config.extra_files_to_hash, (std::vector<std::string>{"a.txt", "/etc/b.conf"}));
+  EXPECT_EQ(config.ignore_options, (std::vector<std::string>{"-fmessage-length=*", "-Wno-foo"}));
+  EXPECT_EQ(config.key_namespace, "team-a");
   for (const Config::Shown& row : config.shown) {
     EXPECT_EQ(row.origin, Origin::kEnvironment) << row.key;
     EXPECT_EQ(row.where, EnvNameFor(row.key)) << row.key;
   }
+}
+
+TEST_F(ConfigTest, KeySettingsRejectWhatCannotWork) {
+  env_.Set("ZCWRAP_COMPILERCHECK", "  ");
+  EXPECT_FALSE(Load().ok()) << "an empty compiler_check";
+  env_.Set("ZCWRAP_COMPILERCHECK", "content");
+  env_.Set("ZCWRAP_IGNOREOPTIONS", "-g *");
+  absl::StatusOr<Config> all = Load();
+  ASSERT_FALSE(all.ok()) << "ignoring every option";
+  EXPECT_TRUE(absl::StrContains(all.status().message(), "ignore_options")) << all.status();
 }
 
 TEST_F(ConfigTest, CommentsBlankLinesAndSurroundingSpacesAreIgnored) {

@@ -1,4 +1,6 @@
-// Environment switches: ZCWRAP_DISABLE, ZCWRAP_RECACHE, ZCWRAP_READONLY and ZCWRAP_LOGFILE.
+// Environment switches: ZCWRAP_DISABLE, ZCWRAP_RECACHE, ZCWRAP_READONLY and ZCWRAP_LOGFILE, and
+// the settings that reach every key: ZCWRAP_NAMESPACE, ZCWRAP_EXTRAFILES, ZCWRAP_IGNOREOPTIONS,
+// ZCWRAP_COMPILERCHECK.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -74,6 +76,50 @@ TEST_P(SwitchesTest, LogFileGetsOneLinePerCallNamingHitOrMiss) {
   EXPECT_THAT(lines[0], HasSubstr(" miss "));
   EXPECT_THAT(lines[0], Not(HasSubstr(" hit ")));
   EXPECT_THAT(lines[1], HasSubstr(" hit "));
+}
+
+TEST_P(SwitchesTest, NamespacesShareAStoreButNoEntry) {
+  CompileMatchingPlain({"ZCWRAP_NAMESPACE=team-a"});
+  CompileMatchingPlain({"ZCWRAP_NAMESPACE=team-b"});
+  CompileMatchingPlain({"ZCWRAP_NAMESPACE=team-a"});
+  CompileMatchingPlain();
+  EXPECT_TRUE(HasMissesAndHits(3, 1));
+}
+
+TEST_P(SwitchesTest, ExtraFilesToHashAreKeyedByContent) {
+  const std::vector<std::string> env = {"ZCWRAP_EXTRAFILES=toolchain.txt:" + Path("absent")};
+  WriteBoth("toolchain.txt", "gcc 12 build 1\n");
+  CompileMatchingPlain(env);
+  CompileMatchingPlain(env);
+  WriteBoth("toolchain.txt", "gcc 12 build 2\n");
+  CompileMatchingPlain(env);
+  EXPECT_TRUE(HasMissesAndHits(2, 1));
+}
+
+TEST_P(SwitchesTest, IgnoredOptionsAreLeftOutOfTheKeyOnly) {
+  const std::vector<std::string> env = {"ZCWRAP_IGNOREOPTIONS=-fmessage-length=*"};
+  for (const char* length : {"-fmessage-length=80", "-fmessage-length=0"}) {
+    std::vector<std::string> args = kCompile;
+    args.push_back(length);
+    const RunResult plain = Plain(args);
+    ExpectSameResult(plain, Zcwrap(args, "", env));
+    EXPECT_TRUE(SameFile("a.o"));
+  }
+  EXPECT_TRUE(HasMissesAndHits(1, 1));
+}
+
+TEST_P(SwitchesTest, CompilerCheckSettings) {
+  CompileMatchingPlain({"ZCWRAP_COMPILERCHECK=string:12"});
+  CompileMatchingPlain({"ZCWRAP_COMPILERCHECK=string:12"});
+  CompileMatchingPlain({"ZCWRAP_COMPILERCHECK=string:13"});
+  CompileMatchingPlain({"ZCWRAP_COMPILERCHECK=%compiler% -dumpfullversion; %compiler% -dumpmachine"});
+  CompileMatchingPlain({"ZCWRAP_COMPILERCHECK=%compiler% -dumpfullversion; %compiler% -dumpmachine"});
+  CompileMatchingPlain({"ZCWRAP_COMPILERCHECK=mtime"});
+  CompileMatchingPlain({"ZCWRAP_COMPILERCHECK=mtime"});
+  EXPECT_TRUE(HasMissesAndHits(4, 3));
+  // A check that cannot run: the build stays green, uncached, and says why.
+  CompileMatchingPlain({"ZCWRAP_COMPILERCHECK=/nonexistent/identify %compiler%"});
+  EXPECT_EQ(Stat("compiler_check_failed"), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, SwitchesTest, ::testing::Values(Mode::kDirect, Mode::kPreprocessor),
