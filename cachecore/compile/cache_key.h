@@ -52,13 +52,13 @@ struct KeyInputs {
   const CompilePlan* plan = nullptr;
   // plan->input_files, in order, then the extra_files_to_hash setting's files.
   std::span<const InputState> named_inputs;
-  util::Digest compiler_id;   // the program's content (compiler_identity.h): memos use it
-  util::Digest compiler_key;  // what the key holds for the compiler (compiler_check.h)
+  util::Digest compiler_id;         // the program's content (compiler_identity.h): memos use it
+  util::Digest compiler_key;        // what the key holds for the compiler (compiler_check.h)
   absl::string_view compiler_name;  // basename of argv[0]
   absl::string_view cwd;
   bool color = false;  // diagnostics will be coloured
   std::function<std::optional<std::string>(absl::string_view)> env;
-  absl::string_view key_namespace;             // the namespace setting; empty: none
+  absl::string_view key_namespace;              // the namespace setting; empty: none
   std::span<const std::string> ignore_options;  // the ignore_options setting
   absl::string_view preprocessed;
   absl::string_view preprocessor_stderr;

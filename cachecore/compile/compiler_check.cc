@@ -22,8 +22,8 @@ std::vector<std::vector<std::string>> CompilerCheckCommands(absl::string_view ch
   }
   for (absl::string_view command : absl::StrSplit(check, ';')) {
     std::vector<std::string> argv;
-    for (absl::string_view word : absl::StrSplit(command, absl::ByAnyChar(" \t"),
-                                                 absl::SkipWhitespace())) {
+    for (absl::string_view word :
+         absl::StrSplit(command, absl::ByAnyChar(" \t"), absl::SkipWhitespace())) {
       argv.push_back(absl::StrReplaceAll(word, {{"%compiler%", compiler_path}}));
     }
     if (!argv.empty()) commands.push_back(std::move(argv));

@@ -35,9 +35,9 @@ using CheckCommandRunner =
     std::function<absl::StatusOr<util::ProcessResult>(std::vector<std::string> argv)>;
 
 [[nodiscard]] absl::StatusOr<util::Digest> CompilerCheckDigest(absl::string_view check,
-                                                             const std::string& compiler_path,
-                                                             const std::string& memo_dir,
-                                                             const CheckCommandRunner& run);
+                                                               const std::string& compiler_path,
+                                                               const std::string& memo_dir,
+                                                               const CheckCommandRunner& run);
 
 // The commands of a compiler_check value that is a command: split at ';' into commands and at
 // whitespace into words, with %compiler% replaced. Empty for the other forms.

@@ -157,9 +157,11 @@ std::optional<CompileResult> Engine::Prepare(Context& ctx) {
   ctx.compiler_id = *compiler_id;
   util::Digest compiler_key = ctx.compiler_id;
   if (ctx.settings->compiler_check != "content") {
-    absl::StatusOr<util::Digest> checked = CompilerCheckDigest(
-        ctx.settings->compiler_check, request.argv[0], memo_dir,
-        [&](std::vector<std::string> argv) { return runner_->Run(CommandFor(request, argv, Shown::kNo)); });
+    absl::StatusOr<util::Digest> checked =
+        CompilerCheckDigest(ctx.settings->compiler_check, request.argv[0], memo_dir,
+                            [&](std::vector<std::string> argv) {
+                              return runner_->Run(CommandFor(request, argv, Shown::kNo));
+                            });
     if (!checked.ok()) {
       if (absl::IsCancelled(checked.status())) return RunFailed(checked.status());
       return Passthrough(Counter::kCompilerCheckFailed);

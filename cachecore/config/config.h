@@ -49,9 +49,9 @@ struct Config {
   // Arguments left out of the key, though still given to the compiler; "PREFIX*" matches every
   // argument starting with PREFIX. The user's responsibility: the output must not depend on them.
   std::vector<std::string> ignore_options;
-  bool readonly = false;                  // use hits, never store
-  bool recache = false;                   // never use hits, overwrite entries
-  std::string log_file;                   // debug log; empty = none
+  bool readonly = false;  // use hits, never store
+  bool recache = false;   // never use hits, overwrite entries
+  std::string log_file;   // debug log; empty = none
   // Mixed into every key: caches with different namespaces never share an entry in one store.
   std::string key_namespace;  // the "namespace" key
 

@@ -81,7 +81,7 @@ class FakeCompiler : public util::ProcessRunner {
   bool object_changes_each_compile = false;  // a compiler whose output is not reproducible
   // Set: the source uses __TIME__, which -E and the object show as this clock's second.
   const util::Clock* time_macro_clock = nullptr;
-  std::function<void()> on_compile;  // runs as a compile starts
+  std::function<void()> on_compile;        // runs as a compile starts
   std::vector<std::string> fail_programs;  // Run fails for these argv[0]
 
  private:

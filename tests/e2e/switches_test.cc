@@ -112,8 +112,10 @@ TEST_P(SwitchesTest, CompilerCheckSettings) {
   CompileMatchingPlain({"ZCWRAP_COMPILERCHECK=string:12"});
   CompileMatchingPlain({"ZCWRAP_COMPILERCHECK=string:12"});
   CompileMatchingPlain({"ZCWRAP_COMPILERCHECK=string:13"});
-  CompileMatchingPlain({"ZCWRAP_COMPILERCHECK=%compiler% -dumpfullversion; %compiler% -dumpmachine"});
-  CompileMatchingPlain({"ZCWRAP_COMPILERCHECK=%compiler% -dumpfullversion; %compiler% -dumpmachine"});
+  CompileMatchingPlain(
+      {"ZCWRAP_COMPILERCHECK=%compiler% -dumpfullversion; %compiler% -dumpmachine"});
+  CompileMatchingPlain(
+      {"ZCWRAP_COMPILERCHECK=%compiler% -dumpfullversion; %compiler% -dumpmachine"});
   CompileMatchingPlain({"ZCWRAP_COMPILERCHECK=mtime"});
   CompileMatchingPlain({"ZCWRAP_COMPILERCHECK=mtime"});
   EXPECT_TRUE(HasMissesAndHits(4, 3));
