@@ -266,6 +266,12 @@ class DirectModeTest : public EngineTest {
     const struct timespec times[2] = {before.st_atim, before.st_mtim};
     ASSERT_EQ(::utimensat(AT_FDCWD, dir_.Join(name).c_str(), times, 0), 0);
   }
+  // a.c uses __TIME__, which the fake compiler expands to the fake clock's second.
+  void UseTimeMacroSource() {
+    Write("a.c", "const char* t = __TIME__;\n");
+    fake_.preprocessed = "# 1 \"a.c\"\nconst char* t = ";  // the line marker names the source
+    fake_.time_macro_clock = &clock_;
+  }
   // Sets the clock just after `name` was last written, within the kernel tick a compile starting
   // now would start in: the engine cannot tell whether the compile read it before or after.
   void StartCompileAsWritten(const std::string& name) {
@@ -338,9 +344,7 @@ TEST_F(DirectModeTest, TimeMacroSourceUsesPreprocessorMode) {
 
 TEST_F(DirectModeTest, TimeMacroSourceHitsWithinItsSecondAndMissesAfter) {
   auto engine = MakeEngine();
-  Write("a.c", "const char* t = __TIME__;\n");
-  fake_.preprocessed = "# 1 \"a.c\"\nconst char* t = ";  // the line marker names the source
-  fake_.time_macro_clock = &clock_;
+  UseTimeMacroSource();
   EXPECT_TRUE(Compile(*engine, {"-c", "a.c", "-o", "a.o"}).stored);
   EXPECT_EQ(Compile(*engine, {"-c", "a.c", "-o", "a.o"}).reason, Counter::kPreprocessedCacheHit)
       << "the same second: the object the compiler would give now";
@@ -353,9 +357,7 @@ TEST_F(DirectModeTest, TimeMacroSourceHitsWithinItsSecondAndMissesAfter) {
 
 TEST_F(DirectModeTest, TimeMacroSourceCompiledAcrossASecondIsNotStored) {
   auto engine = MakeEngine();
-  Write("a.c", "const char* t = __TIME__;\n");
-  fake_.preprocessed = "# 1 \"a.c\"\nconst char* t = ";  // the line marker names the source
-  fake_.time_macro_clock = &clock_;
+  UseTimeMacroSource();
   fake_.on_compile = [this] { clock_.Advance(1'000'000'000); };
   CompileResult miss = Compile(*engine, {"-c", "a.c", "-o", "a.o"});
   EXPECT_EQ(miss.outcome, Outcome::kMiss);
