@@ -15,6 +15,7 @@
 #include "cachecore/compile/engine.h"
 #include "cachecore/compile/front_door.h"
 #include "cachecore/config/config.h"
+#include "cachecore/stats/stats_file.h"
 #include "cachecore/store/local_store.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/process.h"
@@ -73,6 +74,30 @@ void LogUncached(const config::Config& config, const std::vector<std::string>& a
 }
 
 // Runs the real compiler in place of this process. Only returns (with an exit code) if it cannot.
+int ExecCompiler(const std::vector<std::string>& argv);
+
+// A setting is invalid: the compile runs uncached and untouched, and the reason goes where
+// zcwrap's own messages go (the bad_config counter, the log, the audit: whatever of them the
+// valid settings name), never into the compile's output. `zcwrap -p` and `-s` say it in a line.
+int CompileWithBadConfig(const std::vector<std::string>& argv, const std::string& cwd) {
+  absl::Status bad;
+  absl::StatusOr<config::Config> config =
+      config::LoadConfigKeepingGoing(config::ProcessEnv(), &bad);
+  if (!config.ok()) {
+    AuditUncached(nullptr, argv, cwd, "error", stats::Counter::kBadConfig, std::nullopt);
+    return ExecCompiler(argv);
+  }
+  (void)util::CreateDirectories(config->cache_dir);
+  if (absl::StatusOr<std::unique_ptr<stats::StatsFile>> stats =
+          stats::StatsFile::Open(util::JoinPath(config->cache_dir, "stats"));
+      stats.ok()) {
+    (*stats)->Increment(stats::Counter::kBadConfig);
+  }
+  LogUncached(*config, argv, cwd, absl::StrCat("bad_config: ", bad.message()));
+  AuditUncached(&*config, argv, cwd, "error", stats::Counter::kBadConfig, std::nullopt);
+  return ExecCompiler(argv);
+}
+
 int ExecCompiler(const std::vector<std::string>& argv) {
   absl::Status st = util::ExecReplacingProcess(argv);
   WriteFd(2, absl::StrCat("zcwrap: ", st.message(), "\n"));
@@ -83,12 +108,7 @@ int Compile(std::vector<std::string> argv) {
   // argv[0] is the resolved compiler. Anything that goes wrong from here runs it untouched.
   const std::string cwd = CurrentDirectory();
   absl::StatusOr<config::Config> config = config::LoadConfig(config::ProcessEnv());
-  if (!config.ok()) {
-    WriteFd(2, absl::StrCat("zcwrap: ", config.status().message(),
-                            "; running the compiler uncached\n"));
-    AuditUncached(nullptr, argv, cwd, "error", stats::Counter::kInternalError, std::nullopt);
-    return ExecCompiler(argv);
-  }
+  if (!config.ok()) return CompileWithBadConfig(argv, cwd);
   if (config->disable) {
     AuditUncached(&*config, argv, cwd, "uncacheable", stats::Counter::kDisabled, std::nullopt);
     return ExecCompiler(argv);

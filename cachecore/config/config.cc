@@ -249,8 +249,17 @@ absl::string_view EnvNameFor(absl::string_view key) {
   return info == nullptr ? absl::string_view() : info->env;
 }
 
-absl::StatusOr<Config> LoadConfig(const EnvLookup& env) {
+namespace {
+
+// LoadConfig's work. A bad line or value is returned as the error when `bad` is null; otherwise
+// the first one is kept in *bad, the key keeps its earlier value, and loading goes on.
+absl::StatusOr<Config> Load(const EnvLookup& env, absl::Status* bad) {
   Config config;
+  auto keep_going = [bad](absl::Status status) {
+    if (bad == nullptr) return false;
+    if (bad->ok()) *bad = std::move(status);
+    return true;
+  };
   struct Source {
     Origin origin = Origin::kDefault;
     std::string where;
@@ -276,16 +285,26 @@ absl::StatusOr<Config> LoadConfig(const EnvLookup& env) {
       const std::string where = absl::StrCat(file_path, ":", line_no);
       absl::string_view key, value;
       if (!SplitLine(line, &key, &value)) {
-        return absl::InvalidArgumentError(
+        absl::Status error = absl::InvalidArgumentError(
             absl::StrCat("expected \"key = value\" in ", where, ", got \"", line, "\""));
+        if (keep_going(error)) continue;
+        return error;
       }
       const KeyInfo* info = FindKey(key);
       if (info == nullptr || !info->file_allowed) {
-        return absl::InvalidArgumentError(
+        absl::Status error = absl::InvalidArgumentError(
             absl::StrCat("unknown config key \"", key, "\" in ", where));
+        if (keep_going(error)) continue;
+        return error;
       }
+      Config before = config;
       absl::Status status = info->apply(value, &config);
-      if (!status.ok()) return BadValue(*info, value, where, status);
+      if (!status.ok()) {
+        absl::Status error = BadValue(*info, value, where, status);
+        config = std::move(before);  // a rejected value changes nothing
+        if (keep_going(error)) continue;
+        return error;
+      }
       sources[info - kKeys] = {Origin::kFile, where};
     }
   }
@@ -294,8 +313,14 @@ absl::StatusOr<Config> LoadConfig(const EnvLookup& env) {
     if (info.name == "cache_dir") continue;  // resolved above
     std::optional<std::string> value = env(info.env);
     if (!value) continue;
+    Config before = config;
     absl::Status status = info.apply(*value, &config);
-    if (!status.ok()) return BadValue(info, *value, info.env, status);
+    if (!status.ok()) {
+      absl::Status error = BadValue(info, *value, info.env, status);
+      config = std::move(before);
+      if (keep_going(error)) continue;
+      return error;
+    }
     sources[&info - kKeys] = {Origin::kEnvironment, std::string(info.env)};
   }
 
@@ -304,6 +329,15 @@ absl::StatusOr<Config> LoadConfig(const EnvLookup& env) {
         {std::string(kKeys[i].name), kKeys[i].show(config), sources[i].origin, sources[i].where});
   }
   return config;
+}
+
+}  // namespace
+
+absl::StatusOr<Config> LoadConfig(const EnvLookup& env) { return Load(env, nullptr); }
+
+absl::StatusOr<Config> LoadConfigKeepingGoing(const EnvLookup& env, absl::Status* bad) {
+  *bad = absl::OkStatus();
+  return Load(env, bad);
 }
 
 absl::Status SetConfigValue(const std::string& path, absl::string_view key,

@@ -80,6 +80,13 @@ EnvLookup ListEnv(const std::vector<std::string>& env);
 // reads <cache_dir>/zcwrap.conf if it exists, then applies the environment.
 absl::StatusOr<Config> LoadConfig(const EnvLookup& env);
 
+// As LoadConfig, but a bad line or value does not stop it: the key keeps its default (or the
+// config file's value), and the first such error is returned in *bad (OK if none). Errors that
+// leave no cache directory or no readable config file still fail. For a front door that must not
+// fail or disturb a compile over a bad setting: it runs the compile uncached and says why in the
+// log, the audit and the bad_config counter, never in the compile's output.
+absl::StatusOr<Config> LoadConfigKeepingGoing(const EnvLookup& env, absl::Status* bad);
+
 // Names of every config key, in order.
 std::vector<absl::string_view> ConfigKeys();
 // The environment variable for `key`, or empty if `key` is unknown.

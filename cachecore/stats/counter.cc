@@ -66,6 +66,8 @@ constexpr CounterInfo kCounters[] = {
      "Misses compiled twice: an input was written as the compile started"},
     {C::kBadInputFile, "bad_input_file", G::kUncacheable,
      "Could not read a file named by an option"},
+    {C::kBadConfig, "bad_config", G::kError,
+     "Compiles run uncached: a setting is invalid (zcwrap -p says which)"},
 };
 
 }  // namespace

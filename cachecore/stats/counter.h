@@ -61,6 +61,7 @@ enum class Counter : uint16_t {
   kDaemonFallback = 40,
   kRecompiledToVerify = 41,
   kBadInputFile = 42,
+  kBadConfig = 43,
 };
 inline constexpr uint16_t kCounterSlots = 128;  // room reserved in the stats file
 

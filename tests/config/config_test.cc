@@ -273,6 +273,27 @@ TEST_F(ConfigTest, EveryKeyHasAWorkingEnvironmentVariable) {
   }
 }
 
+TEST_F(ConfigTest, KeepingGoingAppliesEveryGoodSettingAndReportsTheFirstBadOne) {
+  WriteConfigFile("max_files = 7\nno_such_key = 1\nreadonly = true\n");
+  env_.Set("ZCWRAP_MAX_FILES", "lots");
+  env_.Set("ZCWRAP_IGNOREOPTIONS", "-g *");
+  env_.Set("ZCWRAP_NAMESPACE", "n");
+  EXPECT_FALSE(Load().ok());
+  absl::Status bad;
+  absl::StatusOr<Config> config = LoadConfigKeepingGoing(env_.Lookup(), &bad);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(absl::StrContains(bad.message(), "no_such_key")) << bad;
+  EXPECT_EQ(config->max_files, 7u) << "a rejected value leaves the file's";
+  EXPECT_TRUE(config->readonly);
+  EXPECT_TRUE(config->ignore_options.empty()) << "a rejected value changes nothing";
+  EXPECT_EQ(config->key_namespace, "n");
+  env_.Set("ZCWRAP_MAX_FILES", "8");
+  env_.Set("ZCWRAP_IGNOREOPTIONS", "");
+  WriteConfigFile("readonly = true\n");
+  ASSERT_TRUE(LoadConfigKeepingGoing(env_.Lookup(), &bad).ok());
+  EXPECT_TRUE(bad.ok()) << bad;
+}
+
 TEST_F(ConfigTest, KeySettingsRejectWhatCannotWork) {
   env_.Set("ZCWRAP_COMPILERCHECK", "  ");
   EXPECT_FALSE(Load().ok()) << "an empty compiler_check";

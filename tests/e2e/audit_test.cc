@@ -123,7 +123,7 @@ TEST_F(AuditTest, CallsThatNeverReachTheCacheAreFinishedToo) {
   EXPECT_EQ(Field(events[1], "outcome"), "uncacheable");
   EXPECT_EQ(Field(events[1], "reason"), "disabled");
   EXPECT_EQ(Field(events[3], "outcome"), "error");
-  EXPECT_EQ(Field(events[3], "reason"), "internal_error");
+  EXPECT_EQ(Field(events[3], "reason"), "bad_config");
   EXPECT_EQ(Field(events[5], "outcome"), "error");
   EXPECT_EQ(Field(events[5], "reason"), "could_not_find_compiler");
   EXPECT_THAT(events[5], HasSubstr("\"exit_code\":127"));
