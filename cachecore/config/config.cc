@@ -292,8 +292,8 @@ absl::StatusOr<Config> Load(const EnvLookup& env, absl::Status* bad) {
       }
       const KeyInfo* info = FindKey(key);
       if (info == nullptr || !info->file_allowed) {
-        absl::Status error = absl::InvalidArgumentError(
-            absl::StrCat("unknown config key \"", key, "\" in ", where));
+        absl::Status error =
+            absl::InvalidArgumentError(absl::StrCat("unknown config key \"", key, "\" in ", where));
         if (keep_going(error)) continue;
         return error;
       }

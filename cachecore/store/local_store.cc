@@ -185,9 +185,12 @@ absl::StatusOr<CleanupResult> LocalStore::CleanShard(int shard, const ShardTarge
     ZC_ASSIGN_OR_RETURN(util::FileLock held, util::FileLock::Acquire(lock_path));
     lock.emplace(std::move(held));
   } else {
-    ZC_ASSIGN_OR_RETURN(std::optional<util::FileLock> held, util::FileLock::TryAcquire(lock_path));
-    if (!held.has_value()) return CleanupResult{};  // someone else is cleaning this shard
-    lock = std::move(held);
+    // Not ZC_ASSIGN_OR_RETURN: gcc 12 with -fsanitize=address wrongly finds the moved-from
+    // optional's fd "maybe uninitialized" there (-Werror).
+    absl::StatusOr<std::optional<util::FileLock>> held = util::FileLock::TryAcquire(lock_path);
+    if (!held.ok()) return held.status();
+    if (!held->has_value()) return CleanupResult{};  // someone else is cleaning this shard
+    lock = std::move(*held);
   }
 
   const stats::StatsFile::SignedUsage tally_before = stats_->RawShardUsage(shard);
