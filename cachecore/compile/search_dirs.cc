@@ -1,7 +1,9 @@
 #include "cachecore/compile/search_dirs.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cachecore/compile/cache_key.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "cachecore/util/atomic_file.h"
@@ -42,11 +44,20 @@ std::vector<std::string> ParseSearchDirReport(absl::string_view report) {
 absl::StatusOr<std::vector<std::string>> SearchDirs(const SearchDirsInputs& in,
                                                     util::ProcessRunner& runner,
                                                     const std::string& memo_dir) {
+  // Everything the report depends on: the program and where it is installed (the same binary at
+  // another prefix searches that prefix's directories), the arguments, and the variables that
+  // add directories (CPATH, ...; the key's variables, which include them).
   util::Sha256 h;
-  h.UpdateDelimited("search-dirs-1");
+  h.UpdateDelimited("search-dirs-2");
   h.UpdateDelimited(in.compiler_id.AsStringView());
+  h.UpdateDelimited(in.compiler);
   h.UpdateDelimited(in.language);
   for (const std::string& a : in.cpp_args) h.UpdateDelimited(a);
+  const EnvView env(in.env);
+  for (absl::string_view name : KeyEnvironment()) {
+    std::optional<std::string> value = env.Get(name);
+    h.UpdateDelimited(value ? absl::StrCat("=", *value) : "unset");
+  }
   const std::string memo_path =
       util::JoinPath(memo_dir, "dirs-" + h.Finish().ToHex().substr(0, 32));
   if (absl::StatusOr<std::string> memo = util::ReadFileToString(memo_path); memo.ok()) {

@@ -6,9 +6,10 @@
 //       zc::compile::SearchDirs(inputs, runner, memo_dir);
 //
 // Directories are returned as the compiler prints them (relative ones stay relative to the cwd).
-// The answer depends only on the compiler and the preprocessor arguments, so it is memoised in
-// `memo_dir` (one small file per distinct (compiler id, language, arguments)), and the extra
-// process runs once per configuration, not once per compile.
+// The answer depends only on the compiler (its content and where it is installed), the
+// preprocessor arguments and the variables that add directories (CPATH, ...), so it is memoised
+// in `memo_dir` (one small file per distinct set of those), and the extra process runs once per
+// configuration, not once per compile.
 #ifndef ZCWRAP_CACHECORE_COMPILE_SEARCH_DIRS_H_
 #define ZCWRAP_CACHECORE_COMPILE_SEARCH_DIRS_H_
 

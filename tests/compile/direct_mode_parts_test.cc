@@ -7,6 +7,7 @@
 #include "cachecore/compile/source_scan.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
 
 namespace zc::compile {
 namespace {
@@ -58,6 +59,44 @@ TEST(SearchDirsTest, ParsesReportIncludingNonexistentDirectories) {
       "End of search list.\n";
   EXPECT_THAT(ParseSearchDirReport(report), ElementsAre("/usr/local/include/x86_64-linux-gnu",
                                                         "inc", "quote", "inc", "/usr/include"));
+}
+
+// Answers `cc -E -v` with one directory, and counts how often it was asked.
+class CountingSearchPath : public util::ProcessRunner {
+ public:
+  absl::StatusOr<util::ProcessResult> Run(const util::Command&) override {
+    ++runs;
+    util::ProcessResult r;
+    r.stderr_data = "#include <...> search starts here:\n inc\nEnd of search list.\n";
+    return r;
+  }
+  int runs = 0;
+};
+
+TEST(SearchDirsTest, TheMemoIsPerCompilerPathArgumentsAndIncludeVariables) {
+  test::TempDir dir;
+  CountingSearchPath runner;
+  SearchDirsInputs in;
+  in.compiler = "/opt/a/bin/gcc";
+  in.compiler_id = util::Sha256::Of("one gcc binary");
+  in.language = "c";
+  in.env = std::vector<std::string>{"PATH=/bin"};
+  auto ask = [&] { ASSERT_TRUE(SearchDirs(in, runner, dir.path()).ok()); };
+  ask();
+  ask();
+  EXPECT_EQ(runner.runs, 1) << "memoised";
+  in.compiler = "/opt/b/bin/gcc";  // the same binary installed elsewhere searches elsewhere
+  ask();
+  EXPECT_EQ(runner.runs, 2);
+  in.env = std::vector<std::string>{"PATH=/bin", "CPATH=/extra/include"};
+  ask();
+  EXPECT_EQ(runner.runs, 3);
+  in.cpp_args = {"-Iinc"};
+  ask();
+  EXPECT_EQ(runner.runs, 4);
+  in.env = std::vector<std::string>{"PATH=/usr/bin", "CPATH=/extra/include"};
+  ask();
+  EXPECT_EQ(runner.runs, 4) << "PATH does not change where headers are searched";
 }
 
 }  // namespace
