@@ -111,6 +111,8 @@ std::string UsageText() {
       "  -c, --cleanup                 bring the cache under its size and file limits\n"
       "  -M, --max-size SIZE           set max_size in the config file (e.g. 500M, 5G; 0 = none)\n"
       "  -p, --show-config             show every setting and where it came from\n"
+      "  -e, --explain [--json] OBJECT would the compile of OBJECT hit; if not, what changed\n"
+      "  -e, --explain [--json] -- COMPILER ARGS...  the same for this command\n"
       "  -V, --version                 print the version\n"
       "      --daemon-start            start the daemon for this cache directory\n"
       "      --daemon-stop             stop it (in-flight compiles finish first)\n"

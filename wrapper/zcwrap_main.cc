@@ -22,6 +22,7 @@
 #include "cachecore/util/scoped_fd.h"
 #include "wrapper/compiler_lookup.h"
 #include "wrapper/daemon_commands.h"
+#include "wrapper/explain_command.h"
 #include "wrapper/management.h"
 
 namespace zc::wrapper {
@@ -178,7 +179,9 @@ int Main(int argc, char** argv) {
     if (args[0].size() > 1 && args[0][0] == '-') {
       std::string out, err;
       int code = IsDaemonCommand(args[0]) ? RunDaemonCommand(args, config::ProcessEnv(), &out, &err)
-                                          : RunManagement(args, config::ProcessEnv(), &out, &err);
+                 : IsExplainCommand(args[0])
+                     ? RunExplain(args, config::ProcessEnv(), path, self, &out, &err)
+                     : RunManagement(args, config::ProcessEnv(), &out, &err);
       WriteFd(1, out);
       WriteFd(2, err);
       return code;

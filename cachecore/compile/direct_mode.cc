@@ -116,6 +116,17 @@ DirectMode::Answer DirectMode::Lookup(
   return answer;
 }
 
+std::optional<std::string> DirectMode::FirstGuardViolation(const util::Digest& manifest_key,
+                                                           const std::string& cwd) {
+  std::shared_ptr<const Manifest> manifest = LoadManifest(manifest_key);
+  if (manifest == nullptr) return std::nullopt;
+  for (const ManifestRecord& rec : manifest->records) {
+    if (rec.kind == RecordKind::kPreprocess) continue;
+    if (std::optional<std::string> path = IncludeGuardViolation(rec.guard, cwd)) return path;
+  }
+  return std::nullopt;
+}
+
 bool DirectMode::RecordHolds(const std::string& cwd, const ManifestRecord& rec) {
   for (const ManifestFile& f : rec.files) {
     if (f.directory) {

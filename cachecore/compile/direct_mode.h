@@ -81,6 +81,11 @@ class DirectMode {
   // could not be written.
   [[nodiscard]] bool Record(const util::Digest& manifest_key, ManifestRecord record);
 
+  // For explanations: the first include-guard path of a record under `manifest_key` whose
+  // existence changed in `cwd` (include_guard.h), or nullopt.
+  std::optional<std::string> FirstGuardViolation(const util::Digest& manifest_key,
+                                                 const std::string& cwd);
+
   size_t memory_manifests() const { return manifests_ ? manifests_->entries() : 0; }
 
  private:

@@ -136,16 +136,16 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request, audit::Compi
 
 std::optional<CompileResult> Engine::Prepare(Context& ctx) {
   const CompileRequest& request = *ctx.request;
-  if (request.uncached_reason) return Passthrough(*request.uncached_reason);
-  if (ctx.settings->disable) return Passthrough(Counter::kDisabled);
-  if (request.argv.empty()) return Passthrough(Counter::kBadCompilerArguments);
+  if (request.uncached_reason) return NotCached(ctx, *request.uncached_reason);
+  if (ctx.settings->disable) return NotCached(ctx, Counter::kDisabled);
+  if (request.argv.empty()) return NotCached(ctx, Counter::kBadCompilerArguments);
 
   // Classify.
   absl::StatusOr<std::vector<std::string>> args = ExpandResponseFiles(
       std::vector<std::string>(request.argv.begin() + 1, request.argv.end()), request.cwd);
-  if (!args.ok()) return Passthrough(Counter::kBadCompilerArguments);
+  if (!args.ok()) return NotCached(ctx, Counter::kBadCompilerArguments);
   Classification classified = ClassifyArguments(*args, DriverFor(request.argv[0]));
-  if (const Counter* reason = std::get_if<Counter>(&classified)) return Passthrough(*reason);
+  if (const Counter* reason = std::get_if<Counter>(&classified)) return NotCached(ctx, *reason);
   ctx.plan = std::move(std::get<CompilePlan>(classified));
   const CompilePlan& plan = ctx.plan;
 
@@ -153,7 +153,7 @@ std::optional<CompileResult> Engine::Prepare(Context& ctx) {
   // compiler_check says what identifies it in the key (its content, by default).
   const std::string memo_dir = util::JoinPath(config_.cache_dir, "compilers");
   absl::StatusOr<util::Digest> compiler_id = CompilerIdentity(request.argv[0], memo_dir);
-  if (!compiler_id.ok()) return Passthrough(Counter::kCouldNotFindCompiler);
+  if (!compiler_id.ok()) return NotCached(ctx, Counter::kCouldNotFindCompiler);
   ctx.compiler_id = *compiler_id;
   util::Digest compiler_key = ctx.compiler_id;
   if (ctx.settings->compiler_check != "content") {
@@ -164,7 +164,7 @@ std::optional<CompileResult> Engine::Prepare(Context& ctx) {
                             });
     if (!checked.ok()) {
       if (absl::IsCancelled(checked.status())) return RunFailed(checked.status());
-      return Passthrough(Counter::kCompilerCheckFailed);
+      return NotCached(ctx, Counter::kCompilerCheckFailed);
     }
     compiler_key = *checked;
   }
@@ -186,7 +186,7 @@ std::optional<CompileResult> Engine::Prepare(Context& ctx) {
   for (const auto* paths : {&plan.input_files, &ctx.settings->extra_files_to_hash}) {
     for (const std::string& path : *paths) {
       absl::StatusOr<util::Digest> d = inputs_.State(request.cwd, path);
-      if (!d.ok()) return Passthrough(Counter::kBadInputFile);
+      if (!d.ok()) return NotCached(ctx, Counter::kBadInputFile);
       ctx.named_inputs.push_back({path, *d});
     }
   }
@@ -250,6 +250,12 @@ CompileResult Engine::RunAndStore(Context& ctx, const Preprocessed& cpp) {
   // run started, or time macros are in play, the compile may have seen something else: ask the
   // preprocessor again and keep the result only if the key is unchanged.
   const std::vector<std::string> files = FilesFromLineMarkers(cpp.text);
+  std::vector<std::pair<std::string, std::string>> read;
+  for (const std::string& f : files) {
+    absl::StatusOr<FileFacts> facts = inputs_.Facts(ctx.request->cwd, f);
+    if (facts.ok()) read.emplace_back(f, facts->digest.ToHex());
+  }
+  RememberMiss(ctx, KeyRecord(ctx, "preprocessed", std::move(read)));
   bool verify = CheckFreshness(files, ctx.request->cwd, ctx.start) != Freshness::kOld;
   for (size_t i = 0; !verify && !ctx.plan.preprocessed_input && i < files.size(); ++i) {
     absl::StatusOr<FileFacts> facts = inputs_.Facts(ctx.request->cwd, files[i]);

@@ -40,6 +40,7 @@
 #include "cachecore/audit/compile_events.h"
 #include "cachecore/compile/arguments.h"
 #include "cachecore/compile/direct_mode.h"
+#include "cachecore/compile/explain.h"
 #include "cachecore/compile/freshness.h"
 #include "cachecore/compile/input_files.h"
 #include "cachecore/compile/manifest.h"
@@ -67,6 +68,10 @@ class Engine {
   ~Engine();
 
   [[nodiscard]] CompileResult Compile(const CompileRequest& request);
+  // Would `request` hit, and if not, what changed since the last miss of its output (explain.h).
+  // Compiles, stores and counts nothing (it may run the preprocessor or a compiler_check
+  // command, as a compile would).
+  [[nodiscard]] ExplainReport Explain(const CompileRequest& request);
 
   store::LocalStore& store() { return *store_; }
   // Entries in the in-memory tables of a long-lived engine (0 without them).
@@ -88,6 +93,7 @@ class Engine {
     std::vector<std::string> compile_argv;
     std::vector<InputState> named_inputs;  // plan.input_files by content
     KeyInputs key_inputs;
+    bool dry_run = false;  // Explain: nothing is counted
   };
   // What direct mode made of a request: a hit, or the manifest key the miss is recorded under
   // (none when direct mode does not apply) and whether its manifest sent it to preprocessor mode.
@@ -129,7 +135,16 @@ class Engine {
                                const store::Entry& entry, const DirectMode::Observation& seen,
                                CompileResult* result);
 
+  // Explaining misses (engine_explain.cc). The key inputs of the compile in `ctx`, in `mode`,
+  // with `files` (path, hex digest) as the files it read.
+  ExplainRecord KeyRecord(const Context& ctx, absl::string_view mode,
+                          std::vector<std::pair<std::string, std::string>> files) const;
+  // Keeps `record` for a later Explain (best effort: a failure costs an explanation only).
+  void RememberMiss(const Context& ctx, const ExplainRecord& record);
+
   // Results and counting (engine_results.cc).
+  // A call the engine does not cache: counted (unless ctx.dry_run) as `reason`.
+  CompileResult NotCached(const Context& ctx, stats::Counter reason);
   // Stores `entry` under `key` unless read-only; false (counted) if it was not stored.
   bool Store(Context& ctx, const util::Digest& key, const store::Entry& entry,
              CompileResult* result);

@@ -87,6 +87,11 @@ std::optional<CompileResult> Engine::RunDependMode(Context& ctx, const util::Dig
 
   DirectMode::Observation seen =
       direct_->Observe(*ctx.request, plan, ctx.compiler_id, files, fresh_before);
+  std::vector<std::pair<std::string, std::string>> read;
+  for (const ManifestFile& f : seen.files) {
+    if (!f.directory) read.emplace_back(f.path, f.digest.ToHex());
+  }
+  RememberMiss(ctx, KeyRecord(ctx, "direct", std::move(read)));
   if (seen.unrecordable == "modified_input_file") {
     NotStored(ctx, Counter::kModifiedInputFile);
   } else if (!seen.unrecordable.empty()) {

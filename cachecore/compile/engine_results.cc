@@ -35,6 +35,14 @@ void Engine::NotStored(Context& ctx, Counter why) {
   if (ctx.audit) ctx.audit->NotStored(stats::CounterName(why));
 }
 
+CompileResult Engine::NotCached(const Context& ctx, Counter reason) {
+  if (!ctx.dry_run) return Passthrough(reason);
+  CompileResult r;
+  r.outcome = Outcome::kPassthrough;
+  r.reason = reason;
+  return r;
+}
+
 CompileResult Engine::Passthrough(Counter reason) {
   store_->stats().Increment(reason);
   CompileResult r;

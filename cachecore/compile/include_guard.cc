@@ -197,23 +197,29 @@ std::vector<DirWatch> BuildIncludeGuard(const GuardInputs& in) {
   return out;
 }
 
-bool IncludeGuardHolds(const std::vector<DirWatch>& watches, const std::string& cwd) {
+std::optional<std::string> IncludeGuardViolation(const std::vector<DirWatch>& watches,
+                                                 const std::string& cwd) {
   for (const DirWatch& w : watches) {
     const std::string resolved = w.dir.empty() ? cwd : util::JoinPath(cwd, w.dir);
     struct stat st;
-    if (::stat(resolved.c_str(), &st) != 0) return false;
+    if (::stat(resolved.c_str(), &st) != 0) return resolved;
     DirSignature now{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
                      util::TimespecNs(st.st_mtim), util::TimespecNs(st.st_ctim)};
     if (w.trust_signature && now == w.signature) continue;
     std::vector<WatchedName> names;
-    if (!w.Names(&names)) return false;
+    if (!w.Names(&names)) return resolved;
     for (const WatchedName& n : names) {
+      const std::string path = util::JoinPath(resolved, n.name);
       struct stat nst;
-      const bool exists = ::lstat(util::JoinPath(resolved, n.name).c_str(), &nst) == 0;
-      if (exists != n.exists) return false;
+      const bool exists = ::lstat(path.c_str(), &nst) == 0;
+      if (exists != n.exists) return path;
     }
   }
-  return true;
+  return std::nullopt;
+}
+
+bool IncludeGuardHolds(const std::vector<DirWatch>& watches, const std::string& cwd) {
+  return !IncludeGuardViolation(watches, cwd).has_value();
 }
 
 }  // namespace zc::compile

@@ -18,6 +18,7 @@
 #define ZCWRAP_CACHECORE_COMPILE_INCLUDE_GUARD_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,10 @@ std::vector<DirWatch> BuildIncludeGuard(const GuardInputs& in);
 
 // True if every watched directory and name is as recorded.
 bool IncludeGuardHolds(const std::vector<DirWatch>& watches, const std::string& cwd);
+// The first watched path whose existence changed (a name now there or gone, or a directory
+// gone), or nullopt if the guard holds.
+std::optional<std::string> IncludeGuardViolation(const std::vector<DirWatch>& watches,
+                                                 const std::string& cwd);
 
 }  // namespace zc::compile
 

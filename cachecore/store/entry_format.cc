@@ -172,7 +172,8 @@ absl::StatusOr<Entry> DecodeEntry(absl::string_view file) {
 
   // The checksum holds, so from here on only a writer bug or a future format can fail.
   if (type != static_cast<uint8_t>(EntryType::kResult) &&
-      type != static_cast<uint8_t>(EntryType::kManifest)) {
+      type != static_cast<uint8_t>(EntryType::kManifest) &&
+      type != static_cast<uint8_t>(EntryType::kExplain)) {
     return Corrupt(absl::StrCat("unknown entry type ", type));
   }
   if (body_size > kMaxEntryBodySize) return Corrupt("body too large");

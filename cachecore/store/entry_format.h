@@ -50,6 +50,7 @@ inline constexpr int kDefaultCompressionLevel = 1;
 enum class EntryType : uint8_t {
   kResult = 1,    // the outputs of one compile
   kManifest = 2,  // direct-mode manifest
+  kExplain = 3,   // the key inputs of an object's last miss (compile/explain.h)
 };
 
 // Stable on-disk values: never renumber, only append.

@@ -29,7 +29,14 @@ constexpr time_t kStaleTempSeconds = 3600;
 // An entry file name: the 62 hex digits after the two directory levels, plus the suffix.
 constexpr size_t kEntryNameLength = 63;
 
-char SuffixFor(EntryType type) { return type == EntryType::kManifest ? 'M' : 'R'; }
+char SuffixFor(EntryType type) {
+  switch (type) {
+    case EntryType::kManifest: return 'M';
+    case EntryType::kExplain: return 'E';
+    case EntryType::kResult: break;
+  }
+  return 'R';
+}
 
 int ShardOf(const Key& key) { return key.bytes[0] >> 4; }
 
@@ -40,7 +47,8 @@ struct FileInfo {
 };
 
 bool IsEntryName(absl::string_view name) {
-  return name.size() == kEntryNameLength && (name.back() == 'R' || name.back() == 'M');
+  return name.size() == kEntryNameLength &&
+         (name.back() == 'R' || name.back() == 'M' || name.back() == 'E');
 }
 
 }  // namespace

@@ -475,7 +475,7 @@ TEST_P(EntryCorruptionTest, BodySizeFieldThatLiesReadsAsDataLoss) {
 }
 
 TEST_P(EntryCorruptionTest, UnknownTypeOrCompressionReadsAsDataLoss) {
-  for (uint8_t type : {0, 3, 255}) {
+  for (uint8_t type : {0, 4, 255}) {
     std::string damaged = Encoded();
     damaged[kTypeOffset] = static_cast<char>(type);
     Reseal(&damaged);

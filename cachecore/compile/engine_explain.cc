@@ -1,0 +1,123 @@
+// Engine's explanations: the key inputs of each miss, kept per output object, and Explain, which
+// prepares a request as a compile would and compares (engine.h, explain.h).
+#include <sys/stat.h>
+
+#include "cachecore/compile/cache_key.h"
+#include "cachecore/compile/engine.h"
+#include "cachecore/compile/include_guard.h"
+#include "cachecore/compile/source_scan.h"
+#include "cachecore/util/file_io.h"
+
+namespace zc::compile {
+
+ExplainRecord Engine::KeyRecord(const Context& ctx, absl::string_view mode,
+                                std::vector<std::pair<std::string, std::string>> files) const {
+  const CompileRequest& request = *ctx.request;
+  const CompilePlan& plan = ctx.plan;
+  ExplainRecord r;
+  r.object = util::JoinPath(request.cwd, plan.output);
+  r.cwd = request.cwd;
+  r.argv = request.argv;
+  r.mode = std::string(mode);
+  r.compiler = ctx.compiler_id.ToHex();
+  r.compiler_key = ctx.key_inputs.compiler_key.ToHex();
+  for (const std::string& a : plan.hashed_args) {
+    if (!IgnoredOption(a, ctx.settings->ignore_options)) r.args.push_back(a);
+  }
+  for (const std::string& a : plan.dep_key_args) {
+    if (!IgnoredOption(a, ctx.settings->ignore_options)) r.dep_args.push_back(a);
+  }
+  // Direct mode keys its manifests by the directory; preprocessor mode only when the output
+  // embeds it (cache_key.h).
+  if (mode == "direct") {
+    r.cwd_in_key = request.cwd;
+  } else if (CwdMatters(plan)) {
+    r.cwd_in_key = CwdForKey(plan, request.cwd);
+  }
+  r.key_namespace = ctx.settings->key_namespace;
+  for (absl::string_view name : KeyEnvironment()) {
+    if (std::optional<std::string> value = ctx.env.Get(name)) {
+      r.env.push_back(absl::StrCat(name, "=", *value));
+    }
+  }
+  for (const InputState& input : ctx.named_inputs) {
+    r.inputs.emplace_back(input.path, input.digest.ToHex());
+  }
+  r.files = std::move(files);
+  return r;
+}
+
+void Engine::RememberMiss(const Context& ctx, const ExplainRecord& record) {
+  if (ctx.dry_run || ctx.settings->readonly || ctx.plan.output.empty()) return;
+  (void)WriteExplainRecord(*store_, record);
+}
+
+ExplainReport Engine::Explain(const CompileRequest& request) {
+  ExplainReport report;
+  Context ctx;
+  ctx.request = &request;
+  ctx.settings = request.config != nullptr ? request.config : &config_;
+  ctx.start = StartTime::Now(clock_);
+  ctx.env = EnvView(request.env);
+  ctx.dry_run = true;
+  if (std::optional<CompileResult> not_cached = Prepare(ctx)) {
+    report.verdict = "uncacheable";
+    report.uncacheable = std::string(stats::CounterName(not_cached->reason));
+    if (!request.argv.empty()) report.object = request.cwd;
+    return report;
+  }
+  const CompilePlan& plan = ctx.plan;
+  report.object = util::JoinPath(request.cwd, plan.output);
+  auto stored = [this](const util::Digest& key) {
+    struct stat st;
+    return ::stat(store_->PathFor(key, store::EntryType::kResult).c_str(), &st) == 0;
+  };
+
+  // Would it hit? As a compile would look, without restoring or counting.
+  bool hit = false;
+  bool guard_failed = false;
+  std::optional<std::string> shadowing;
+  report.mode = "preprocessed";
+  absl::StatusOr<FileFacts> source = inputs_.Facts(request.cwd, plan.source);
+  const bool direct = ctx.settings->direct_mode && plan.direct_mode_ok &&
+                      !plan.preprocessed_input && source.ok() &&
+                      !(source->flags & (kUsesTimeMacros | kUsesOpaqueHasInclude));
+  bool use_preprocessor = !direct;
+  if (direct) {
+    report.mode = "direct";
+    const util::Digest manifest_key = ManifestKey(ctx.key_inputs, source->digest);
+    DirectMode::Answer answer = direct_->Lookup(manifest_key, request.cwd, stored);
+    hit = answer.hit;
+    use_preprocessor = answer.use_preprocessor;
+    guard_failed = answer.why == absl::string_view("inputs_changed");
+    if (guard_failed) shadowing = direct_->FirstGuardViolation(manifest_key, request.cwd);
+  }
+  if (!hit && use_preprocessor) {
+    report.mode = "preprocessed";
+    absl::StatusOr<Preprocessed> cpp = Preprocess(request, plan, ctx.key_inputs, preprocess_env());
+    hit = cpp.ok() && stored(cpp->key);
+  }
+  report.verdict = hit ? "hit" : "miss";
+  if (hit) return report;
+
+  std::optional<ExplainRecord> last = ReadExplainRecord(*store_, report.object);
+  report.has_record = last.has_value();
+  if (!last) return report;
+  std::vector<std::pair<std::string, std::string>> files_now;
+  for (const auto& [path, hex] : last->files) {
+    absl::StatusOr<FileFacts> facts = inputs_.Facts(request.cwd, path);
+    files_now.emplace_back(path, facts.ok() ? facts->digest.ToHex() : "");
+  }
+  report.differences =
+      CompareExplainRecords(*last, KeyRecord(ctx, report.mode, std::move(files_now)));
+  if (shadowing) {
+    report.differences.push_back(
+        {"file_shadowing", *shadowing, "", "",
+         absl::StrCat("a file appeared, disappeared or was replaced where the compiler looks "
+                      "for headers, before one the last compile read: ",
+                      *shadowing)});
+  }
+  return report;
+}
+
+}  // namespace zc::compile
