@@ -157,6 +157,13 @@ void CompileEvents::NotStored(absl::string_view reason) {
   Emit(Begin("cache.not_stored"), o.Take());
 }
 
+void CompileEvents::Explained(const std::vector<std::string>& changes) {
+  if (mode_ < Mode::kNormal) return;
+  util::JsonObject o;
+  o.AddRaw("changes", util::JsonStringArray(changes));
+  Emit(Begin("cache.miss_explained"), o.Take());
+}
+
 void CompileEvents::Fallback(absl::string_view from, absl::string_view to,
                              absl::string_view reason) {
   if (mode_ < Mode::kNormal) return;

@@ -51,6 +51,9 @@ class CompileEvents {
   // A successful miss that was not stored; `reason` is the counter that says why
   // (modified_input_file, output_not_cacheable, readonly_miss, store_failed, ...).
   void NotStored(absl::string_view reason);
+  // What changed since the last miss of the same object (zcwrap --explain's answer, written after
+  // the compile): one "kind: text" line per change; none when it was the object's first miss.
+  void Explained(const std::vector<std::string>& changes);
   // The compile went another way than the usual: `from` "direct" (to preprocessor mode) or
   // "daemon" (compiled in-process), with why.
   void Fallback(absl::string_view from, absl::string_view to, absl::string_view reason);

@@ -49,6 +49,16 @@ ExplainRecord Engine::KeyRecord(const Context& ctx, absl::string_view mode,
 
 void Engine::RememberMiss(const Context& ctx, const ExplainRecord& record) {
   if (ctx.dry_run || ctx.settings->readonly || ctx.plan.output.empty()) return;
+  // The audit says what changed since the object's last miss, as --explain would have.
+  if (ctx.audit != nullptr) {
+    if (std::optional<ExplainRecord> last = ReadExplainRecord(*store_, record.object)) {
+      std::vector<std::string> changes;
+      for (const Difference& d : CompareExplainRecords(*last, record)) {
+        changes.push_back(absl::StrCat(d.kind, ": ", d.text));
+      }
+      ctx.audit->Explained(changes);
+    }
+  }
   (void)WriteExplainRecord(*store_, record);
 }
 

@@ -87,6 +87,20 @@ TEST_F(AuditTest, MissThenHitEventsCarryTheCallersIdsOnEveryEvent) {
   EXPECT_EQ(Field(events[6], "reason"), "direct_cache_hit");
 }
 
+TEST_F(AuditTest, ASecondMissSaysWhatChangedSinceTheFirst) {
+  WriteBoth("a.c", "#include \"h.h\"\nint f(void) { return H; }\n");
+  WriteBoth("h.h", "#define H 1\n");
+  ASSERT_EQ(Zcwrap(kCompile, "", AuditEnv()).exit_code, 0);
+  EXPECT_THAT(EventNames(), Not(testing::Contains("cache.miss_explained"))) << "a first miss";
+  WriteBoth("h.h", "#define H 2\n");
+  ASSERT_EQ(Zcwrap(kCompile, "", AuditEnv()).exit_code, 0);
+  std::string explained;
+  for (const std::string& e : Events()) {
+    if (Field(e, "event") == "cache.miss_explained") explained = e;
+  }
+  EXPECT_THAT(explained, HasSubstr("\"changes\":[\"file_changed: file changed: h.h ("));
+}
+
 TEST_F(AuditTest, FailedCompileIsFinishedWithItsExitCodeAndNothingStored) {
   WriteBoth("bad.c", kSyntaxErrorC);
   RunResult r = Zcwrap({"gcc", "-c", "bad.c", "-o", "bad.o"}, "", AuditEnv());
