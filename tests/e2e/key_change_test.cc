@@ -215,6 +215,27 @@ TEST_P(KeyChangeTest, CompilerReplacedAtSamePathMisses) {
                      {copy, "-c", "a.c", "-o", "a.o"});
 }
 
+TEST_P(KeyChangeTest, SameCompilerInstalledElsewhereShares) {
+  // As on two machines with gcc-12 at different paths: the key holds the program's content and
+  // its name, not where it is.
+  std::error_code ec;
+  const std::string real_gcc = fs::canonical("/usr/bin/gcc-12", ec).string();
+  ASSERT_FALSE(ec) << "no /usr/bin/gcc-12";
+  fs::create_directories(Path("opt/bin"));
+  const std::string copy = Path("opt/bin/gcc-12");
+  fs::copy_file(real_gcc, copy, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  fs::create_directory_symlink("/usr/lib", Path("opt/lib"), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  WriteBoth("a.c", kCleanC);
+  ASSERT_EQ(Zcwrap({"/usr/bin/gcc-12", "-c", "a.c", "-o", "a.o"}).exit_code, 0);
+  const RunResult there = Zcwrap({copy, "-c", "a.c", "-o", "a.o"});
+  ASSERT_EQ(there.exit_code, 0) << ::testing::PrintToString(there);
+  EXPECT_TRUE(HasMissesAndHits(1, 1));
+  ASSERT_EQ(Plain({"gcc-12", "-c", "a.c", "-o", "a.o"}).exit_code, 0);
+  EXPECT_TRUE(SameFile("a.o"));
+}
+
 // gcc -E -g writes the directory into the preprocessed text; clang -E does not, so with clang
 // only the key's own record of the directory tells the two apart.
 INSTANTIATE_TEST_SUITE_P(Modes, KeyChangeTest,
