@@ -336,6 +336,24 @@ std::vector<std::string> E2eTest::EntryFiles() const {
   return out;
 }
 
+std::string E2eTest::CopyOfGcc(const std::string& dir, const std::string& name) const {
+  std::error_code ec;
+  const std::string real_gcc = fs::canonical("/usr/bin/gcc-12", ec).string();
+  if (ec) {
+    ADD_FAILURE() << "no /usr/bin/gcc-12";
+    return "";
+  }
+  fs::create_directories(dir + "/bin", ec);
+  const std::string copy = dir + "/bin/" + name;
+  fs::copy_file(real_gcc, copy, ec);
+  if (!ec) fs::create_directory_symlink("/usr/lib", dir + "/lib", ec);
+  if (ec) {
+    ADD_FAILURE() << "cannot copy gcc: " << ec.message();
+    return "";
+  }
+  return copy;
+}
+
 int E2eTest::ResultEntryCount() const {
   int n = 0;
   for (const std::string& rel : EntryFiles()) n += rel.back() == 'R';

@@ -129,6 +129,11 @@ class E2eTest : public ::testing::Test {
   std::map<std::string, uint64_t> Stats() const;
   // One counter; fails the test if --print-stats does not list it.
   uint64_t Stat(const std::string& name) const;
+
+  // A private copy of gcc-12 at `dir`/bin/`name`, with `dir`/lib pointing at /usr/lib so that it
+  // still finds cc1: "another installation" of the same compiler. Empty (and a test failure) if
+  // it cannot be made.
+  std::string CopyOfGcc(const std::string& dir, const std::string& name) const;
   // Every counter named in `expected` has that value (one --print-stats run).
   ::testing::AssertionResult HasCounters(const std::map<std::string, uint64_t>& expected) const;
   // The hit counter of `mode_` (direct_cache_hit or preprocessed_cache_hit), and the other one.

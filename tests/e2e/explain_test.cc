@@ -1,6 +1,5 @@
 // zcwrap --explain names why a compile missed: a header edit, a define added, the compiler
 // swapped, a new shadowing header, -g in another directory; and says when it would hit.
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -11,7 +10,6 @@
 namespace zc::e2e {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
 class ExplainTest : public E2eTest, public ::testing::WithParamInterface<Mode> {
@@ -62,16 +60,9 @@ TEST_P(ExplainTest, DefineAddedIsNamed) {
 }
 
 TEST_P(ExplainTest, SwappedCompilerIsNamed) {
-  // A private gcc-12 (bin/../lib points at /usr/lib so it still finds cc1), then another build
-  // of it at the same path.
-  std::error_code ec;
-  const std::string real_gcc = fs::canonical("/usr/bin/gcc-12", ec).string();
-  ASSERT_FALSE(ec);
-  fs::create_directories(Path("bin"));
-  const std::string copy = Path("bin/gcc");
-  fs::copy_file(real_gcc, copy, ec);
-  ASSERT_FALSE(ec) << ec.message();
-  fs::create_directory_symlink("/usr/lib", Path("lib"), ec);
+  // A private gcc-12, then another build of it at the same path.
+  const std::string copy = CopyOfGcc(Path("cc"), "gcc");
+  ASSERT_FALSE(copy.empty());
   WriteBoth("a.c", "int f(void) { return 1; }\n");
   ASSERT_EQ(Zcwrap({copy, "-c", "a.c", "-o", "a.o"}).exit_code, 0);
   std::string data = ReadFile(copy).value_or("");
