@@ -16,6 +16,7 @@ ExplainRecord Engine::KeyRecord(const Context& ctx, absl::string_view mode,
   const CompilePlan& plan = ctx.plan;
   ExplainRecord r;
   r.object = util::JoinPath(request.cwd, plan.output);
+  r.source = plan.source;
   r.cwd = request.cwd;
   r.argv = request.argv;
   r.mode = std::string(mode);
@@ -27,11 +28,13 @@ ExplainRecord Engine::KeyRecord(const Context& ctx, absl::string_view mode,
   for (const std::string& a : plan.dep_key_args) {
     if (!IgnoredOption(a, ctx.settings->ignore_options)) r.dep_args.push_back(a);
   }
-  // Direct mode keys its manifests by the directory; preprocessor mode only when the output
-  // embeds it (cache_key.h).
+  // Direct mode keys its manifests by the directory whatever the output embeds ("direct:" says
+  // that is the only reason); preprocessor mode only when the output embeds it (cache_key.h).
+  const bool embedded = CwdMatters(plan);
   if (mode == "direct") {
-    r.cwd_in_key = request.cwd;
-  } else if (CwdMatters(plan)) {
+    const bool mapped = embedded && CwdForKey(plan, request.cwd) != request.cwd;
+    r.cwd_in_key = absl::StrCat(embedded && !mapped ? "" : "direct:", request.cwd);
+  } else if (embedded) {
     r.cwd_in_key = CwdForKey(plan, request.cwd);
   }
   r.key_namespace = ctx.settings->key_namespace;
@@ -49,17 +52,21 @@ ExplainRecord Engine::KeyRecord(const Context& ctx, absl::string_view mode,
 
 void Engine::RememberMiss(const Context& ctx, const ExplainRecord& record) {
   if (ctx.dry_run || ctx.settings->readonly || ctx.plan.output.empty()) return;
-  // The audit says what changed since the object's last miss, as --explain would have.
-  if (ctx.audit != nullptr) {
-    if (std::optional<ExplainRecord> last = ReadExplainRecord(*store_, record.object)) {
-      std::vector<std::string> changes;
-      for (const Difference& d : CompareExplainRecords(*last, record)) {
-        changes.push_back(absl::StrCat(d.kind, ": ", d.text));
-      }
-      ctx.audit->Explained(changes);
+  // Why it missed, against the object's previous miss or else the nearest record; kept with the
+  // record for --explain, and said in the audit.
+  ExplainRecord kept = record;
+  std::optional<ExplainRecord> last = ReadExplainRecord(*store_, record.object);
+  if (!last) last = ReadNearestExplainRecord(*store_, record);
+  if (last) {
+    kept.compared_with = last->object;
+    std::vector<std::string> changes;
+    for (const Difference& d : CompareExplainRecords(*last, record)) {
+      kept.why.emplace_back(d.kind, d.text);
+      changes.push_back(absl::StrCat(d.kind, ": ", d.text));
     }
+    if (ctx.audit != nullptr) ctx.audit->Explained(changes);
   }
-  (void)WriteExplainRecord(*store_, record);
+  (void)WriteExplainRecord(*store_, kept);
 }
 
 ExplainReport Engine::Explain(const CompileRequest& request) {
@@ -108,9 +115,13 @@ ExplainReport Engine::Explain(const CompileRequest& request) {
     hit = cpp.ok() && stored(cpp->key);
   }
   report.verdict = hit ? "hit" : "miss";
-  if (hit) return report;
 
   std::optional<ExplainRecord> last = ReadExplainRecord(*store_, report.object);
+  if (last) {
+    report.last_compared_with = last->compared_with;
+    report.last_why = last->why;
+  }
+  if (hit) return report;
   report.has_record = last.has_value();
   if (!last) return report;
   std::vector<std::pair<std::string, std::string>> files_now;

@@ -33,6 +33,29 @@ absl::flat_hash_map<std::string, std::string> ByPath(
   return map;
 }
 
+// The record's field a line named `field` sets, or null (a list field, or an unknown one).
+std::string* SingleField(ExplainRecord& r, absl::string_view field) {
+  if (field == "object") return &r.object;
+  if (field == "source") return &r.source;
+  if (field == "cwd") return &r.cwd;
+  if (field == "mode") return &r.mode;
+  if (field == "compiler") return &r.compiler;
+  if (field == "compiler_key") return &r.compiler_key;
+  if (field == "cwd_in_key") return &r.cwd_in_key;
+  if (field == "namespace") return &r.key_namespace;
+  if (field == "compared_with") return &r.compared_with;
+  return nullptr;
+}
+
+// The list a line named `field` adds to, or null.
+std::vector<std::string>* ListField(ExplainRecord& r, absl::string_view field) {
+  if (field == "argv") return &r.argv;
+  if (field == "arg") return &r.args;
+  if (field == "dep_arg") return &r.dep_args;
+  if (field == "env") return &r.env;
+  return nullptr;
+}
+
 }  // namespace
 
 std::string EncodeExplainRecord(const ExplainRecord& r) {
@@ -50,6 +73,11 @@ std::string EncodeExplainRecord(const ExplainRecord& r) {
   for (const std::string& e : r.env) Line(&out, "env", e);
   for (const auto& p : r.inputs) Pair(&out, "input", p);
   for (const auto& p : r.files) Pair(&out, "file", p);
+  Line(&out, "source", r.source);
+  Line(&out, "compared_with", r.compared_with);
+  for (const auto& [kind, text] : r.why) {
+    absl::StrAppend(&out, "why ", kind, " ", absl::CEscape(text), "\n");
+  }
   return out;
 }
 
@@ -61,38 +89,28 @@ std::optional<ExplainRecord> DecodeExplainRecord(absl::string_view text) {
     if (space == absl::string_view::npos) continue;
     const absl::string_view field = line.substr(0, space);
     absl::string_view rest = line.substr(space + 1);
-    if (field == "input" || field == "file") {
+    if (field == "why" || field == "input" || field == "file") {
+      // "<word> <escaped text>": (kind, text) for why, (hex, path) for the others.
       const size_t gap = rest.find(' ');
-      if (gap == absl::string_view::npos) return std::nullopt;
-      std::string path;
-      if (!absl::CUnescape(rest.substr(gap + 1), &path)) return std::nullopt;
-      (field == "input" ? r.inputs : r.files).emplace_back(path, std::string(rest.substr(0, gap)));
+      std::string text;
+      if (gap == absl::string_view::npos || !absl::CUnescape(rest.substr(gap + 1), &text)) {
+        return std::nullopt;
+      }
+      std::string word(rest.substr(0, gap));
+      if (field == "why") {
+        r.why.emplace_back(std::move(word), std::move(text));
+      } else {
+        (field == "input" ? r.inputs : r.files).emplace_back(std::move(text), std::move(word));
+      }
       continue;
     }
     std::string value;
     if (!absl::CUnescape(rest, &value)) return std::nullopt;
-    if (field == "object")
-      r.object = std::move(value);
-    else if (field == "cwd")
-      r.cwd = std::move(value);
-    else if (field == "argv")
-      r.argv.push_back(std::move(value));
-    else if (field == "mode")
-      r.mode = std::move(value);
-    else if (field == "compiler")
-      r.compiler = std::move(value);
-    else if (field == "compiler_key")
-      r.compiler_key = std::move(value);
-    else if (field == "arg")
-      r.args.push_back(std::move(value));
-    else if (field == "dep_arg")
-      r.dep_args.push_back(std::move(value));
-    else if (field == "cwd_in_key")
-      r.cwd_in_key = std::move(value);
-    else if (field == "namespace")
-      r.key_namespace = std::move(value);
-    else if (field == "env")
-      r.env.push_back(std::move(value));
+    if (std::string* one = SingleField(r, field)) {
+      *one = std::move(value);
+    } else if (std::vector<std::string>* list = ListField(r, field)) {
+      list->push_back(std::move(value));
+    }
   }
   if (r.object.empty() || r.argv.empty()) return std::nullopt;
   return r;
@@ -105,23 +123,46 @@ util::Digest ExplainRecordKey(const std::string& object) {
   return h.Finish();
 }
 
+util::Digest ExplainNameKey(const ExplainRecord& record) {
+  util::Sha256 h;
+  h.UpdateDelimited("zcwrap-explain-name-1");
+  h.UpdateDelimited(record.argv.empty() ? "" : util::Basename(record.argv[0]));
+  h.UpdateDelimited(util::Basename(record.source));
+  h.UpdateDelimited(util::Basename(record.object));
+  return h.Finish();
+}
+
 absl::Status WriteExplainRecord(store::LocalStore& store, const ExplainRecord& record) {
   store::Entry entry;
   entry.type = store::EntryType::kExplain;
   entry.Add(store::PayloadKind::kMetadata, EncodeExplainRecord(record));
-  return store.Put(ExplainRecordKey(record.object), entry);
+  absl::Status by_object = store.Put(ExplainRecordKey(record.object), entry);
+  absl::Status by_name = store.Put(ExplainNameKey(record), entry);
+  return by_object.ok() ? by_name : by_object;
 }
 
-std::optional<ExplainRecord> ReadExplainRecord(store::LocalStore& store,
-                                               const std::string& object) {
-  absl::StatusOr<std::optional<store::Entry>> got =
-      store.Get(ExplainRecordKey(object), store::EntryType::kExplain);
+namespace {
+
+std::optional<ExplainRecord> ReadUnder(store::LocalStore& store, const util::Digest& key) {
+  absl::StatusOr<std::optional<store::Entry>> got = store.Get(key, store::EntryType::kExplain);
   if (!got.ok() || !got->has_value()) return std::nullopt;
   const store::Payload* text = (*got)->Find(store::PayloadKind::kMetadata);
   if (text == nullptr) return std::nullopt;
-  std::optional<ExplainRecord> record = DecodeExplainRecord(text->data);
+  return DecodeExplainRecord(text->data);
+}
+
+}  // namespace
+
+std::optional<ExplainRecord> ReadExplainRecord(store::LocalStore& store,
+                                               const std::string& object) {
+  std::optional<ExplainRecord> record = ReadUnder(store, ExplainRecordKey(object));
   if (!record || record->object != object) return std::nullopt;
   return record;
+}
+
+std::optional<ExplainRecord> ReadNearestExplainRecord(store::LocalStore& store,
+                                                      const ExplainRecord& record) {
+  return ReadUnder(store, ExplainNameKey(record));
 }
 
 std::vector<Difference> CompareExplainRecords(const ExplainRecord& last, const ExplainRecord& now) {
@@ -164,14 +205,26 @@ std::vector<Difference> CompareExplainRecords(const ExplainRecord& last, const E
     add("argument_order", "", "", "", "the same arguments in another order");
   }
   if (last.cwd_in_key != now.cwd_in_key) {
-    add("directory_in_key", now.cwd, last.cwd_in_key, now.cwd_in_key,
-        now.cwd_in_key.empty() || last.cwd_in_key.empty()
-            ? "whether the working directory is in the key changed (debug info, coverage or a "
-              "prefix map changed)"
-            : absl::StrCat("the working directory is in the key (the output embeds it: -g "
-                           "without a -fdebug-prefix-map/-ffile-prefix-map covering it, coverage "
-                           "or a PCH), and it changed: ",
-                           last.cwd_in_key, " -> ", now.cwd_in_key));
+    absl::string_view was = last.cwd_in_key;
+    absl::string_view is = now.cwd_in_key;
+    const bool direct_only = absl::ConsumePrefix(&is, "direct:");
+    absl::ConsumePrefix(&was, "direct:");
+    std::string text;
+    if (was.empty() || is.empty()) {
+      text =
+          "whether the working directory is in the key changed (debug info, coverage or a "
+          "prefix map changed)";
+    } else if (direct_only) {
+      text = absl::StrCat("direct mode keys its records by the working directory, which changed: ",
+                          was, " -> ", is);
+    } else {
+      text = absl::StrCat(
+          "the working directory is in the key (the output embeds it: -g without a "
+          "-fdebug-prefix-map/-ffile-prefix-map covering it, coverage or a PCH), "
+          "and it changed: ",
+          was, " -> ", is);
+    }
+    add("directory_in_key", now.cwd, last.cwd_in_key, now.cwd_in_key, std::move(text));
   }
   {
     absl::flat_hash_map<std::string, std::string> before;
@@ -229,35 +282,56 @@ std::string RenderExplainText(const ExplainReport& r) {
     return out;
   }
   absl::StrAppend(&out, "would ", r.verdict, " (", r.mode, " mode)");
-  if (r.verdict == "hit") return out + "\n";
-  if (!r.has_record) {
-    return out +
-           "; no earlier compile of it is recorded in this cache (first compile, or its "
-           "record was cleared)\n";
+  if (r.verdict == "hit") {
+    out += "\n";
+  } else if (!r.has_record) {
+    out +=
+        "; no earlier compile of it is recorded in this cache (first compile, or its record "
+        "was cleared)\n";
+  } else if (r.differences.empty()) {
+    out +=
+        "; nothing in its key changed since its last miss: the entry was removed (cleanup, "
+        "zcwrap -C) or never stored (zcwrap -s says why)\n";
+  } else {
+    absl::StrAppend(&out, "; since its last miss:\n");
+    for (const Difference& d : r.differences) absl::StrAppend(&out, "  ", d.text, "\n");
   }
-  if (r.differences.empty()) {
-    return out +
-           "; nothing in its key changed since its last miss: the entry was removed "
-           "(cleanup, zcwrap -C) or never stored (zcwrap -s says why)\n";
+  if (!r.last_compared_with.empty()) {
+    absl::StrAppend(&out, "its last miss, against ", r.last_compared_with, ":\n");
+    if (r.last_why.empty()) out += "  nothing in its key differed (the entry was gone)\n";
+    for (const auto& [kind, text] : r.last_why) absl::StrAppend(&out, "  ", text, "\n");
   }
-  absl::StrAppend(&out, "; since its last miss:\n");
-  for (const Difference& d : r.differences) absl::StrAppend(&out, "  ", d.text, "\n");
   return out;
 }
 
 std::string RenderExplainJson(const ExplainReport& r) {
-  std::string out =
-      absl::StrCat("{\"object\": \"", util::JsonEscape(r.object), "\", \"verdict\": \"", r.verdict,
-                   "\", \"mode\": \"", r.mode, "\", \"uncacheable\": \"", r.uncacheable,
-                   "\", \"has_record\": ", r.has_record ? "true" : "false", ", \"differences\": [");
+  util::JsonObject o;
+  o.Add("object", r.object)
+      .Add("verdict", r.verdict)
+      .Add("mode", r.mode)
+      .Add("uncacheable", r.uncacheable)
+      .AddBool("has_record", r.has_record)
+      .Add("last_compared_with", r.last_compared_with);
+  std::string why = "[";
+  for (size_t i = 0; i < r.last_why.size(); ++i) {
+    util::JsonObject w;
+    w.Add("kind", r.last_why[i].first).Add("text", r.last_why[i].second);
+    absl::StrAppend(&why, i ? ", " : "", w.Take());
+  }
+  o.AddRaw("last_why", why + "]");
+  std::string diffs = "[";
   for (size_t i = 0; i < r.differences.size(); ++i) {
     const Difference& d = r.differences[i];
-    absl::StrAppend(&out, i ? ", " : "", "{\"kind\": \"", d.kind, "\", \"subject\": \"",
-                    util::JsonEscape(d.subject), "\", \"before\": \"", util::JsonEscape(d.before),
-                    "\", \"after\": \"", util::JsonEscape(d.after), "\", \"text\": \"",
-                    util::JsonEscape(d.text), "\"}");
+    util::JsonObject w;
+    w.Add("kind", d.kind)
+        .Add("subject", d.subject)
+        .Add("before", d.before)
+        .Add("after", d.after)
+        .Add("text", d.text);
+    absl::StrAppend(&diffs, i ? ", " : "", w.Take());
   }
-  return out + "]}\n";
+  o.AddRaw("differences", diffs + "]");
+  return o.Take() + "\n";
 }
 
 }  // namespace zc::compile

@@ -15,6 +15,7 @@
 //   mode direct|preprocessed  compiler <hex>   compiler_key <hex>
 //   arg <arg>                 dep_arg <arg>    cwd_in_key <dir or mapping>   namespace <text>
 //   env <NAME=value>          input <hex> <path>                 file <hex> <path>
+//   source <path>             compared_with <object>             why <kind> <text>
 //
 // Unknown lines are ignored, a wrong first line makes the record unreadable (no explanation).
 #ifndef ZCWRAP_CACHECORE_COMPILE_EXPLAIN_H_
@@ -32,8 +33,11 @@
 
 namespace zc::compile {
 
+struct Difference;
+
 struct ExplainRecord {
   std::string object;  // absolute path of the compile's output
+  std::string source;  // the source as the command names it
   std::string cwd;
   std::vector<std::string> argv;  // the command as given, argv[0] the resolved compiler
   std::string mode;               // "direct" or "preprocessed"
@@ -46,15 +50,25 @@ struct ExplainRecord {
   std::vector<std::string> env;                             // NAME=value, the key's variables
   std::vector<std::pair<std::string, std::string>> inputs;  // (path, hex): files named by options
   std::vector<std::pair<std::string, std::string>> files;   // (path, hex): files the compile read
+  // Why this miss missed, worked out as it was recorded: what differed from `compared_with`, the
+  // object's own previous miss or else the nearest record (the last miss of an object with the
+  // same compiler, source and output names: the same file in another checkout or directory).
+  std::string compared_with;                             // its object; empty: none found
+  std::vector<std::pair<std::string, std::string>> why;  // (kind, text)
 };
 
 std::string EncodeExplainRecord(const ExplainRecord& record);
 std::optional<ExplainRecord> DecodeExplainRecord(absl::string_view text);
 
-// The store key of the record of the compile writing `object` (absolute).
+// The store key of the record of the compile writing `object` (absolute), and of the nearest
+// record for `record` (by compiler, source and output names).
 util::Digest ExplainRecordKey(const std::string& object);
+util::Digest ExplainNameKey(const ExplainRecord& record);
+// Stores `record` under both keys.
 absl::Status WriteExplainRecord(store::LocalStore& store, const ExplainRecord& record);
 std::optional<ExplainRecord> ReadExplainRecord(store::LocalStore& store, const std::string& object);
+std::optional<ExplainRecord> ReadNearestExplainRecord(store::LocalStore& store,
+                                                      const ExplainRecord& record);
 
 // One reason two compiles have different keys, for people (`text`) and tools (`kind`, `subject`,
 // `before`, `after`). Kinds: compiler, compiler_check, argument_added, argument_removed,
@@ -76,6 +90,9 @@ struct ExplainReport {
   std::string uncacheable;              // the counter saying why, when uncacheable
   bool has_record = false;              // an earlier miss of this object was recorded
   std::vector<Difference> differences;  // from that record to now
+  // Why that earlier miss missed (ExplainRecord::why), and what it was compared with.
+  std::string last_compared_with;
+  std::vector<std::pair<std::string, std::string>> last_why;
 };
 
 // A few lines for people; one JSON object for tools.

@@ -24,6 +24,9 @@ ExplainRecord Sample() {
   r.env = {"LANG=C"};
   r.inputs = {{"prof.gcda", std::string(64, 'b')}};
   r.files = {{"../a.c", std::string(64, 'c')}, {"/usr/include/stdio.h", std::string(64, 'd')}};
+  r.source = "../a.c";
+  r.compared_with = "/elsewhere/build/a.o";
+  r.why = {{"directory_in_key", "the working directory is in the key:\n /a -> /b"}};
   return r;
 }
 
@@ -42,6 +45,9 @@ TEST(ExplainRecordTest, RoundTripsEveryFieldIncludingAwkwardBytes) {
   EXPECT_EQ(back->inputs, r.inputs);
   EXPECT_EQ(back->env, r.env);
   EXPECT_EQ(back->cwd_in_key, r.cwd_in_key);
+  EXPECT_EQ(back->source, r.source);
+  EXPECT_EQ(back->compared_with, r.compared_with);
+  EXPECT_EQ(back->why, r.why);
   EXPECT_TRUE(CompareExplainRecords(r, *back).empty());
 }
 
@@ -61,6 +67,14 @@ TEST(ExplainRecordTest, StoredPerObjectInTheStore) {
   ASSERT_TRUE(WriteExplainRecord(**store, Sample()).ok());
   ASSERT_TRUE(ReadExplainRecord(**store, "/src/build/a.o"));
   EXPECT_FALSE(ReadExplainRecord(**store, "/src/build/b.o"));
+  ExplainRecord elsewhere = Sample();
+  elsewhere.object = "/other/checkout/build/a.o";
+  elsewhere.source = "/other/checkout/a.c";
+  std::optional<ExplainRecord> nearest = ReadNearestExplainRecord(**store, elsewhere);
+  ASSERT_TRUE(nearest) << "same compiler, source and object names";
+  EXPECT_EQ(nearest->object, "/src/build/a.o");
+  elsewhere.object = "/other/checkout/build/b.o";
+  EXPECT_FALSE(ReadNearestExplainRecord(**store, elsewhere));
 }
 
 TEST(CompareExplainRecordsTest, NamesEachKindOfChange) {
@@ -89,6 +103,13 @@ TEST(CompareExplainRecordsTest, NamesEachKindOfChange) {
   now.cwd_in_key = "/elsewhere/build";
   EXPECT_THAT(CompareExplainRecords(last, now)[0].text,
               HasSubstr("/src/build -> /elsewhere/build"));
+  ExplainRecord direct_last = Sample();
+  direct_last.cwd_in_key = "direct:/src/build";
+  now = Sample();
+  now.cwd_in_key = "direct:/elsewhere/build";
+  EXPECT_THAT(CompareExplainRecords(direct_last, now)[0].text,
+              HasSubstr("direct mode keys its records by the working directory, which changed: "
+                        "/src/build -> /elsewhere/build"));
   now = Sample();
   now.key_namespace = "team";
   now.inputs[0].second = std::string(64, '0');
