@@ -177,26 +177,29 @@ void Server::Serve(util::ScopedFd conn) {
     }
     last_activity_ns_ = options_.clock->MonotonicNs();
     ++requests_;
-    absl::Status sent;
+    FrameType reply = FrameType::kError;
+    std::string payload;
     switch (frame->type) {
-      case FrameType::kPing: sent = WriteFrame(conn.get(), FrameType::kPong, ""); break;
+      case FrameType::kPing: reply = FrameType::kPong; break;
       case FrameType::kStatusRequest:
-        sent = WriteFrame(conn.get(), FrameType::kStatusResponse, StatusJson());
+        reply = FrameType::kStatusResponse;
+        payload = StatusJson();
         break;
       case FrameType::kShutdownRequest:
-        sent = WriteFrame(conn.get(), FrameType::kPong, "");
+        reply = FrameType::kPong;
         RequestStop();
         break;
-      case FrameType::kCompileRequest: {
-        std::string response = HandleCompile(frame->payload, conn.get());
-        sent = response.empty() ? absl::CancelledError("client gone")
-                                : WriteFrame(conn.get(), FrameType::kCompileResponse, response);
+      case FrameType::kCompileRequest:
+        reply = FrameType::kCompileResponse;
+        payload = HandleCompile(frame->payload, conn.get());
         break;
-      }
-      default: sent = WriteFrame(conn.get(), FrameType::kError, "unexpected frame type"); break;
+      default: payload = "unexpected frame type"; break;
     }
-    if (!sent.ok()) break;
+    if (reply == FrameType::kCompileResponse && payload.empty()) break;  // the client is gone
+    // The idle time restarts when a request is answered (a long compile is not idle time), and
+    // before the answer leaves, so a client that saw it can count on it.
     last_activity_ns_ = options_.clock->MonotonicNs();
+    if (!WriteFrame(conn.get(), reply, payload).ok()) break;
   }
   conn.Reset();
   std::lock_guard<std::mutex> lock(mu_);
