@@ -1,7 +1,5 @@
 #include "wrapper/explain_command.h"
 
-#include <unistd.h>
-
 #include "absl/strings/str_cat.h"
 #include "cachecore/compile/engine.h"
 #include "cachecore/compile/explain.h"
@@ -9,16 +7,9 @@
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/process.h"
 #include "wrapper/compiler_lookup.h"
+#include "wrapper/working_directory.h"
 
 namespace zc::wrapper {
-namespace {
-
-std::string WorkingDirectory() {
-  char buf[4096];
-  return ::getcwd(buf, sizeof(buf)) != nullptr ? std::string(buf) : std::string(".");
-}
-
-}  // namespace
 
 bool IsExplainCommand(absl::string_view option) { return option == "-e" || option == "--explain"; }
 
@@ -46,7 +37,7 @@ int RunExplain(const std::vector<std::string>& args, const config::EnvLookup& en
     absl::StrAppend(err, "zcwrap: cannot open the cache: ", engine.status().message(), "\n");
     return 1;
   }
-  const std::string cwd = WorkingDirectory();
+  const std::string cwd = CompileDirectory();
   compile::CompileRequest request;
   if (args[i] == "--") {
     if (i + 1 >= args.size()) return usage_error("no command after --");

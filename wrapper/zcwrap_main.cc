@@ -1,7 +1,6 @@
 #include "wrapper/zcwrap_main.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -24,25 +23,12 @@
 #include "wrapper/daemon_commands.h"
 #include "wrapper/explain_command.h"
 #include "wrapper/management.h"
+#include "wrapper/working_directory.h"
 
 namespace zc::wrapper {
 namespace {
 
 void WriteFd(int fd, absl::string_view data) { (void)util::WriteAll(fd, data); }
-
-// The directory the compiler will see: $PWD when it names the current directory (gcc writes it
-// into debug info), else getcwd().
-std::string CurrentDirectory() {
-  const char* pwd = std::getenv("PWD");
-  struct stat a, b;
-  if (pwd != nullptr && pwd[0] == '/' && ::stat(pwd, &a) == 0 && ::stat(".", &b) == 0 &&
-      a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-    return pwd;
-  }
-  char buf[4096];
-  if (::getcwd(buf, sizeof(buf)) != nullptr) return buf;
-  return ".";
-}
 
 // The audit events of a call that never reaches the engine (cache disabled, compiler not found,
 // unreadable settings): compile.started and compile.finished, as the engine would write them.
@@ -107,7 +93,7 @@ int ExecCompiler(const std::vector<std::string>& argv) {
 
 int Compile(std::vector<std::string> argv) {
   // argv[0] is the resolved compiler. Anything that goes wrong from here runs it untouched.
-  const std::string cwd = CurrentDirectory();
+  const std::string cwd = CompileDirectory();
   absl::StatusOr<config::Config> config = config::LoadConfig(config::ProcessEnv());
   if (!config.ok()) return CompileWithBadConfig(argv, cwd);
   if (config->disable) {
@@ -204,7 +190,7 @@ int Main(int argc, char** argv) {
     absl::StatusOr<config::Config> config = config::LoadConfig(config::ProcessEnv());
     std::vector<std::string> call = {compiler_name};
     call.insert(call.end(), args.begin(), args.end());
-    AuditUncached(config.ok() ? &*config : nullptr, call, CurrentDirectory(), "error",
+    AuditUncached(config.ok() ? &*config : nullptr, call, CompileDirectory(), "error",
                   stats::Counter::kCouldNotFindCompiler, 127);
     return 127;
   }

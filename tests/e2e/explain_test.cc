@@ -1,5 +1,7 @@
 // zcwrap --explain names why a compile missed: a header edit, a define added, the compiler
 // swapped, a new shadowing header, -g in another directory; and says when it would hit.
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -103,6 +105,20 @@ TEST_P(ExplainTest, DebugInfoInAnotherDirectoryNamesTheDirectory) {
   EXPECT_THAT(r.stdout_data, HasSubstr("its last miss, against " + WrapPath("a.o")));
   EXPECT_THAT(r.stdout_data, HasSubstr("working directory is in the key"));
   EXPECT_THAT(r.stdout_data, HasSubstr("/wrap -> " + Path("other")));
+}
+
+TEST_P(ExplainTest, SeesTheDirectoryAsTheCompileDidThroughASymlinkedPwd) {
+  // A compile keys the directory the shell says ($PWD, as gcc writes it into debug info); an
+  // explanation asked from the same shell must use the same one, not the resolved path.
+  WriteBoth("a.c", "int f(void) { return 1; }\n");
+  ASSERT_EQ(::symlink(WrapPath("").c_str(), Path("link").c_str()), 0);
+  ASSERT_EQ(Zcwrap({"gcc", "-c", "a.c", "-o", "a.o"}, Path("link")).exit_code, 0);
+  const RunResult r = Zcwrap({"--explain", "a.o"}, Path("link"));
+  ASSERT_EQ(r.exit_code, 0) << ::testing::PrintToString(r);
+  EXPECT_THAT(r.stdout_data, HasSubstr(Path("link") + "/a.o: would hit"));
+  const RunResult command =
+      Zcwrap({"--explain", "--", "gcc", "-c", "a.c", "-o", "a.o"}, Path("link"));
+  EXPECT_THAT(command.stdout_data, HasSubstr("would hit")) << command.stdout_data;
 }
 
 TEST_P(ExplainTest, UnknownObjectAndBadUsageAreOneLineErrors) {

@@ -1,0 +1,20 @@
+// The directory a compile runs in, as the compiler will see it.
+//
+//   std::string cwd = zc::wrapper::CompileDirectory();
+//
+// $PWD when it names the current directory (gcc writes it into debug info, so a shell that
+// entered through a symlink keys and compiles with that path), else getcwd(). Every front-door
+// command that reasons about a compile (compiling, --explain) must use this one, or their keys
+// disagree.
+#ifndef ZCWRAP_WRAPPER_WORKING_DIRECTORY_H_
+#define ZCWRAP_WRAPPER_WORKING_DIRECTORY_H_
+
+#include <string>
+
+namespace zc::wrapper {
+
+std::string CompileDirectory();
+
+}  // namespace zc::wrapper
+
+#endif  // ZCWRAP_WRAPPER_WORKING_DIRECTORY_H_
