@@ -250,17 +250,17 @@ CompileResult Engine::RunAndStore(Context& ctx, const Preprocessed& cpp) {
   // run started, or time macros are in play, the compile may have seen something else: ask the
   // preprocessor again and keep the result only if the key is unchanged.
   const std::vector<std::string> files = FilesFromLineMarkers(cpp.text);
-  std::vector<std::pair<std::string, std::string>> read;
+  std::vector<std::pair<std::string, std::string>> read;  // for --explain
+  bool time_macros = false;
   for (const std::string& f : files) {
     absl::StatusOr<FileFacts> facts = inputs_.Facts(ctx.request->cwd, f);
-    if (facts.ok()) read.emplace_back(f, facts->digest.ToHex());
+    if (!facts.ok()) continue;
+    read.emplace_back(f, facts->digest.ToHex());
+    time_macros |= (facts->flags & kUsesTimeMacros) != 0;
   }
   RememberMiss(ctx, KeyRecord(ctx, "preprocessed", std::move(read)));
-  bool verify = CheckFreshness(files, ctx.request->cwd, ctx.start) != Freshness::kOld;
-  for (size_t i = 0; !verify && !ctx.plan.preprocessed_input && i < files.size(); ++i) {
-    absl::StatusOr<FileFacts> facts = inputs_.Facts(ctx.request->cwd, files[i]);
-    verify = facts.ok() && (facts->flags & kUsesTimeMacros);
-  }
+  const bool verify = CheckFreshness(files, ctx.request->cwd, ctx.start) != Freshness::kOld ||
+                      (time_macros && !ctx.plan.preprocessed_input);
   if (verify) {
     absl::StatusOr<Preprocessed> again =
         Preprocess(*ctx.request, ctx.plan, ctx.key_inputs, preprocess_env());
