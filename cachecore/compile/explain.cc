@@ -132,37 +132,47 @@ util::Digest ExplainNameKey(const ExplainRecord& record) {
   return h.Finish();
 }
 
-absl::Status WriteExplainRecord(store::LocalStore& store, const ExplainRecord& record) {
-  store::Entry entry;
-  entry.type = store::EntryType::kExplain;
-  entry.Add(store::PayloadKind::kMetadata, EncodeExplainRecord(record));
-  absl::Status by_object = store.Put(ExplainRecordKey(record.object), entry);
-  absl::Status by_name = store.Put(ExplainNameKey(record), entry);
-  return by_object.ok() ? by_name : by_object;
-}
-
 namespace {
 
-std::optional<ExplainRecord> ReadUnder(store::LocalStore& store, const util::Digest& key) {
+absl::Status PutText(store::LocalStore& store, const util::Digest& key, std::string text) {
+  store::Entry entry;
+  entry.type = store::EntryType::kExplain;
+  entry.Add(store::PayloadKind::kMetadata, std::move(text));
+  return store.Put(key, entry);
+}
+
+std::optional<std::string> GetText(store::LocalStore& store, const util::Digest& key) {
   absl::StatusOr<std::optional<store::Entry>> got = store.Get(key, store::EntryType::kExplain);
   if (!got.ok() || !got->has_value()) return std::nullopt;
   const store::Payload* text = (*got)->Find(store::PayloadKind::kMetadata);
   if (text == nullptr) return std::nullopt;
-  return DecodeExplainRecord(text->data);
+  return text->data;
 }
 
 }  // namespace
 
+absl::Status WriteExplainRecord(store::LocalStore& store, const ExplainRecord& record) {
+  absl::Status by_object =
+      PutText(store, ExplainRecordKey(record.object), EncodeExplainRecord(record));
+  // Under the name key only the object's path: the record itself is stored once.
+  absl::Status by_name = PutText(store, ExplainNameKey(record), record.object);
+  return by_object.ok() ? by_name : by_object;
+}
+
 std::optional<ExplainRecord> ReadExplainRecord(store::LocalStore& store,
                                                const std::string& object) {
-  std::optional<ExplainRecord> record = ReadUnder(store, ExplainRecordKey(object));
+  std::optional<std::string> text = GetText(store, ExplainRecordKey(object));
+  if (!text) return std::nullopt;
+  std::optional<ExplainRecord> record = DecodeExplainRecord(*text);
   if (!record || record->object != object) return std::nullopt;
   return record;
 }
 
 std::optional<ExplainRecord> ReadNearestExplainRecord(store::LocalStore& store,
                                                       const ExplainRecord& record) {
-  return ReadUnder(store, ExplainNameKey(record));
+  std::optional<std::string> object = GetText(store, ExplainNameKey(record));
+  if (!object) return std::nullopt;
+  return ReadExplainRecord(store, *object);
 }
 
 std::vector<Difference> CompareExplainRecords(const ExplainRecord& last, const ExplainRecord& now) {

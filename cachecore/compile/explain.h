@@ -7,8 +7,9 @@
 //   std::vector<Difference> why = CompareExplainRecords(*last, now);
 //
 // One store entry per object (type kExplain, keyed by its path, so cleanup and max_size cover
-// them and zcwrap -C clears them), replaced on every miss; hits write nothing. Format (version
-// 1), one field per line, values C-escaped:
+// them and zcwrap -C clears them), replaced on every miss, plus a small one under the name key
+// pointing at the last object with those names; hits write nothing. Format (version 1), one
+// field per line, values C-escaped:
 //
 //   zcwrap-explain-1
 //   object <abs path>         cwd <dir>        argv <arg>          (one line per argument)
@@ -64,7 +65,7 @@ std::optional<ExplainRecord> DecodeExplainRecord(absl::string_view text);
 // record for `record` (by compiler, source and output names).
 util::Digest ExplainRecordKey(const std::string& object);
 util::Digest ExplainNameKey(const ExplainRecord& record);
-// Stores `record` under both keys.
+// Stores `record` under its object's key, and its object's path under the name key.
 absl::Status WriteExplainRecord(store::LocalStore& store, const ExplainRecord& record);
 std::optional<ExplainRecord> ReadExplainRecord(store::LocalStore& store, const std::string& object);
 std::optional<ExplainRecord> ReadNearestExplainRecord(store::LocalStore& store,
