@@ -2,6 +2,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench/bench_util.h"
+#include "cachecore/compile/explain.h"
 #include "cachecore/store/local_store.h"
 
 namespace {
@@ -67,6 +68,36 @@ void BM_StoreGetMiss(benchmark::State& state) {
   zc::bench::RemoveTree(dir);
 }
 BENCHMARK(BM_StoreGetMiss)->Unit(benchmark::kMicrosecond);
+
+// What a miss adds for zcwrap --explain (compile/explain.h): read the object's previous record,
+// compare, and store the new one (plus the name key's pointer). A record for a compile that read
+// `range(0)` files with paths like a system header's.
+void BM_ExplainRecordOnMiss(benchmark::State& state) {
+  const std::string dir = zc::bench::MakeScratchDir();
+  auto store = OpenStore(dir);
+  zc::compile::ExplainRecord record;
+  record.object = "/home/user/project/build/src/module/file.o";
+  record.source = "../src/module/file.cc";
+  record.cwd = "/home/user/project/build";
+  record.argv = {"/usr/bin/g++", "-O2", "-g", "-c", "../src/module/file.cc", "-o", "file.o"};
+  record.mode = "direct";
+  record.compiler = zc::util::Sha256::Of("g++").ToHex();
+  record.compiler_key = record.compiler;
+  record.args = {"-O2", "-g", "-c"};
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    record.files.emplace_back("/usr/include/c++/12/bits/header_" + std::to_string(i) + ".h",
+                              zc::util::Sha256::Of(std::to_string(i)).ToHex());
+  }
+  (void)zc::compile::WriteExplainRecord(*store, record);
+  for (auto _ : state) {
+    std::optional<zc::compile::ExplainRecord> last =
+        zc::compile::ReadExplainRecord(*store, record.object);
+    benchmark::DoNotOptimize(zc::compile::CompareExplainRecords(*last, record));
+    benchmark::DoNotOptimize(zc::compile::WriteExplainRecord(*store, record));
+  }
+  zc::bench::RemoveTree(dir);
+}
+BENCHMARK(BM_ExplainRecordOnMiss)->Arg(20)->Arg(250)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
