@@ -5,10 +5,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "cachecore/compile/base_dir.h"
 #include "cachecore/stats/counter.h"
 #include "cachecore/store/local_store.h"
 #include "cachecore/util/size_format.h"
 #include "cachecore/version.h"
+#include "wrapper/working_directory.h"
 
 namespace zc::wrapper {
 namespace {
@@ -163,7 +165,12 @@ int RunManagement(const std::vector<std::string>& args, const config::EnvLookup&
     for (const config::Config::Shown& row : config->shown) {
       absl::StrAppend(out, "(", config::OriginName(row.origin),
                       row.where.empty() ? "" : absl::StrCat(": ", row.where), ") ", row.key, " = ",
-                      row.value, "\n");
+                      row.value);
+      if (row.key == "base_dir") {  // what the setting means for a compile here
+        const std::string base = compile::FindBaseDir(config->base_dir, CompileDirectory());
+        absl::StrAppend(out, " (here: ", base.empty() ? "none" : base, ")");
+      }
+      *out += "\n";
     }
     return 0;
   }

@@ -351,10 +351,14 @@ Classification ClassifyArguments(const std::vector<std::string>& args, Driver dr
                    !absl::StartsWith(arg, "-gz=")) {
           plan.debug_info = true;
         }
-      } else if (name == "-fdebug-prefix-map=" || name == "-ffile-prefix-map=") {
+      } else if (name == "-fdebug-prefix-map=" || name == "-ffile-prefix-map=" ||
+                 name == "-fmacro-prefix-map=") {
+        // -ffile-prefix-map is both of the others.
         const size_t eq = value.find('=');
         if (eq != std::string::npos) {
-          plan.debug_prefix_maps.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+          std::pair<std::string, std::string> map(value.substr(0, eq), value.substr(eq + 1));
+          if (name != "-fdebug-prefix-map=") plan.macro_prefix_maps.push_back(map);
+          if (name != "-fmacro-prefix-map=") plan.debug_prefix_maps.push_back(std::move(map));
         }
       } else if (name == "-fprofile-arcs" || absl::StartsWith(name, "-fprofile-generate") ||
                  absl::StartsWith(name, "-fprofile-instr-generate")) {

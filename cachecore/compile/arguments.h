@@ -53,6 +53,8 @@ struct CompilePlan {
   // OLD=NEW of every -fdebug-prefix-map / -ffile-prefix-map, in order: they rewrite the working
   // directory gcc writes into debug info.
   std::vector<std::pair<std::string, std::string>> debug_prefix_maps;
+  // OLD=NEW of every -fmacro-prefix-map / -ffile-prefix-map: they rewrite __FILE__.
+  std::vector<std::pair<std::string, std::string>> macro_prefix_maps;
   bool embeds_output_path = false;  // .dwo name or .gcda path inside the object: -o and cwd matter
   ColorMode color = ColorMode::kAuto;
   bool direct_mode_ok = true;  // false for -Wp,/-Xpreprocessor forms that hide dependencies

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "cachecore/compile/base_dir.h"
 
 namespace zc::compile {
 namespace {
@@ -71,17 +72,22 @@ void CommonFields(util::Sha256& h, const KeyInputs& in, bool always_cwd) {
   Field(h, "compiler", in.compiler_key.AsStringView());
   Field(h, "compiler_name", in.compiler_name);
   Field(h, "language", in.plan->language);
-  for (const std::string& arg : in.plan->hashed_args) {
-    if (!IgnoredOption(arg, in.ignore_options)) Field(h, "arg", arg);
-  }
-  for (const std::string& arg : in.plan->dep_key_args) {
-    if (!IgnoredOption(arg, in.ignore_options)) Field(h, "dep_arg", arg);
-  }
+  // Keyed arguments line up with the plan's (KeyArgs keeps one per argument).
+  auto args = [&](absl::string_view tag, const std::vector<std::string>& plain) {
+    std::vector<std::string> relative;
+    if (!in.base.empty()) relative = KeyArgs(plain, in.base);
+    const std::vector<std::string>& keyed = in.base.empty() ? plain : relative;
+    for (size_t i = 0; i < plain.size(); ++i) {
+      if (!IgnoredOption(plain[i], in.ignore_options)) Field(h, tag, keyed[i]);
+    }
+  };
+  args("arg", in.plan->hashed_args);
+  args("dep_arg", in.plan->dep_key_args);
   if (in.plan->dep_file_wanted) Field(h, "dep_file", "yes");
   if (always_cwd) {
-    Field(h, "cwd", in.cwd);
+    Field(h, "cwd", KeyPath(in.cwd, in.base));
   } else if (CwdMatters(*in.plan)) {
-    Field(h, "cwd", CwdForKey(*in.plan, in.cwd));
+    Field(h, "cwd", KeyPath(CwdForKey(*in.plan, in.cwd), in.base));
   }
   Field(h, "color", in.color ? "1" : "0");
   for (absl::string_view name : kEnvironment) {
@@ -89,14 +95,14 @@ void CommonFields(util::Sha256& h, const KeyInputs& in, bool always_cwd) {
     if (value) Field(h, name, *value);
   }
   for (const InputState& input : in.named_inputs) {
-    Field(h, "input", input.path);
+    Field(h, "input", KeyPath(input.path, in.base));
     h.UpdateDelimited(input.digest.AsStringView());
   }
 }
 
-void PinnedFields(util::Sha256& h, std::span<const PinnedTime> pinned) {
+void PinnedFields(util::Sha256& h, std::span<const PinnedTime> pinned, absl::string_view base) {
   for (const PinnedTime& p : pinned) {
-    Field(h, "pinned", p.path);
+    Field(h, "pinned", KeyPath(p.path, base));
     Field(h, "size_mtime", absl::StrCat(p.size, " ", p.mtime_ns));
   }
 }
@@ -110,10 +116,10 @@ util::Digest PreprocessorModeKey(const KeyInputs& in) {
   Field(h, "cpp_stderr", in.preprocessor_stderr);
   Field(h, "cpp", in.preprocessed);
   for (const InputState& pch : in.pch_files) {
-    Field(h, "pch", pch.path);
+    Field(h, "pch", KeyPath(pch.path, in.base));
     h.UpdateDelimited(pch.digest.AsStringView());
   }
-  PinnedFields(h, in.pinned);
+  PinnedFields(h, in.pinned, in.base);
   return h.Finish();
 }
 
@@ -135,7 +141,7 @@ util::Digest DependModeResultKey(const util::Digest& manifest_key,
     Field(h, "file", f.path);
     h.UpdateDelimited(f.digest.AsStringView());
   }
-  PinnedFields(h, pinned);
+  PinnedFields(h, pinned, {});  // already key paths (DirectMode::Observe)
   return h.Finish();
 }
 

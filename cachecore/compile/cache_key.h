@@ -16,6 +16,8 @@
 //     -fno-pch-timestamp; gcc is treated alike), the size and mtime of every file it reads;
 //   - the working directory when it is written into the outputs (debug info without a prefix map,
 //     objects that embed their own path);
+//   - with a base directory (base_dir.h), paths under it relative to it: in the arguments (the
+//     source and kPathArg options), the working directory and files named by options;
 //   - whether diagnostics are coloured (stderr is a terminal);
 //   - environment variables that change the output or the diagnostics (kKeyEnvironment).
 #ifndef ZCWRAP_CACHECORE_COMPILE_CACHE_KEY_H_
@@ -56,6 +58,9 @@ struct KeyInputs {
   util::Digest compiler_key;        // what the key holds for the compiler (compiler_check.h)
   absl::string_view compiler_name;  // basename of argv[0]
   absl::string_view cwd;
+  // The base directory paths are keyed relative to (base_dir.h); empty: none. Set only when
+  // portability.h allows it for the plan.
+  absl::string_view base;
   bool color = false;  // diagnostics will be coloured
   std::function<std::optional<std::string>(absl::string_view)> env;
   absl::string_view key_namespace;              // the namespace setting; empty: none

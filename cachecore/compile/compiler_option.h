@@ -28,6 +28,11 @@ enum OptionFlags : uint32_t {
   kSpecial = 1u << 9,         // classified by code in arguments.cc (-c, -o, -x, -g, -MD, ...)
   kInputFile = 1u << 10,      // names a file (or directory) the compile reads: hashed by content
   kWritesFile = 1u << 11,     // writes a file: restored on a hit (outputs.h), or kTooHard
+  // Base directories (base_dir.h, portability.h):
+  kPathArg = 1u << 12,     // the value is a path: keyed relative to the base directory
+  kPrefixMap = 1u << 13,   // OLD=NEW prefix map: OLD keyed relative to the base directory
+  kHidesPaths = 1u << 14,  // the output may depend on paths in a form no scan sees (hashed,
+                           // compressed): the base directory is not used
 };
 
 struct CompilerOption {

@@ -25,6 +25,21 @@ std::optional<std::string> RewriteDepTarget(absl::string_view content, absl::str
 // file the compile read, source first, unescaped. -MP's phony rules after it are ignored.
 std::vector<std::string> ParseDependencies(absl::string_view content);
 
+// How a compiler breaks the first rule's long lines: gcc's mkdeps (a name that would pass
+// column 72 starts a new line, " \\\n "), or clang's DependencyFileGenerator (75 columns,
+// room kept for the " \\", new lines indented by one space, targets by two). Where the breaks
+// fall depends on the length of every path: when paths change (another checkout, another
+// target), a .d is written again with the compiler's rule to stay what the compiler would write.
+enum class DepWrap { kNone, kGcc, kClang };
+absl::string_view DepWrapName(DepWrap wrap);   // "gcc", "clang", "none"
+DepWrap ParseDepWrap(absl::string_view name);  // kNone for anything else
+// The rule that reproduces `content` byte for byte when it is written again, or kNone (also for
+// names with escapes, whose width the two rules count differently).
+DepWrap DetectDepWrap(absl::string_view content);
+// `content` with its first rule's names re-flowed by `wrap`'s rule; the rest (-MP's phony
+// rules) as it is. kNone: `content` unchanged.
+std::string RewrapDependencies(absl::string_view content, DepWrap wrap);
+
 }  // namespace zc::compile
 
 #endif  // ZCWRAP_CACHECORE_COMPILE_DEP_FILE_H_

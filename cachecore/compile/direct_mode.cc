@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "cachecore/compile/base_dir.h"
 #include "cachecore/compile/clang_pch.h"
 #include "cachecore/compile/input_digest.h"
 #include "cachecore/compile/pch.h"
@@ -49,12 +50,15 @@ DirectMode::DirectMode(store::LocalStore& store, InputFiles& inputs, util::Proce
   }
 }
 
-std::shared_ptr<const Manifest> DirectMode::LoadManifest(const util::Digest& key) {
+std::shared_ptr<const Manifest> DirectMode::LoadManifest(const util::Digest& key,
+                                                         absl::string_view base) {
   const std::string path = store_.PathFor(key, store::EntryType::kManifest);
+  // Decoded for one base: paths are made real under it.
+  const std::string memo_key = base.empty() ? path : absl::StrCat(path, "\n", base);
   struct stat st;
   if (manifests_ != nullptr) {
     if (::stat(path.c_str(), &st) != 0) return nullptr;
-    if (std::shared_ptr<const Manifest> known = manifests_->Find(path, st)) {
+    if (std::shared_ptr<const Manifest> known = manifests_->Find(memo_key, st)) {
       store_.MarkUsed(path, st);
       return known;
     }
@@ -63,21 +67,21 @@ std::shared_ptr<const Manifest> DirectMode::LoadManifest(const util::Digest& key
   if (!got.ok() || !got->has_value()) return nullptr;
   const store::Payload* payload = (*got)->Find(store::PayloadKind::kManifest);
   if (payload == nullptr) return nullptr;
-  absl::StatusOr<Manifest> manifest = DecodeManifest(payload->data);
+  absl::StatusOr<Manifest> manifest = DecodeManifest(payload->data, base);
   if (!manifest.ok()) {
     store_.stats().Increment(stats::Counter::kCorruptCacheEntry);
     return nullptr;
   }
   auto shared = std::make_shared<const Manifest>(std::move(*manifest));
-  if (manifests_ != nullptr) manifests_->Insert(path, st, shared, payload->data.size() * 2);
+  if (manifests_ != nullptr) manifests_->Insert(memo_key, st, shared, payload->data.size() * 2);
   return shared;
 }
 
 DirectMode::Answer DirectMode::Lookup(
-    const util::Digest& manifest_key, const std::string& cwd,
+    const util::Digest& manifest_key, const std::string& cwd, absl::string_view base,
     absl::FunctionRef<bool(const util::Digest& result_key)> try_result) {
   Answer answer;
-  std::shared_ptr<const Manifest> manifest = LoadManifest(manifest_key);
+  std::shared_ptr<const Manifest> manifest = LoadManifest(manifest_key, base);
   if (manifest == nullptr) {
     answer.why = "no_manifest";
     return answer;
@@ -92,10 +96,12 @@ DirectMode::Answer DirectMode::Lookup(
       marker = true;  // after every direct record: one of those may hit without the preprocessor
       continue;
     }
+    // A result bound to another checkout's place, or paths this compile cannot place.
+    if (rec.needs_base || (!rec.base.empty() && rec.base != base)) continue;
     std::string trust_key;
     bool holds = false;
     if (watcher_ != nullptr) {
-      trust_key = absl::StrCat(manifest_key.ToHex(), rec.result_key.ToHex());
+      trust_key = absl::StrCat(manifest_key.ToHex(), rec.result_key.ToHex(), base);
       holds = StillTrusted(trust_key);
     }
     if (!holds) {
@@ -117,11 +123,12 @@ DirectMode::Answer DirectMode::Lookup(
 }
 
 std::optional<std::string> DirectMode::FirstGuardViolation(const util::Digest& manifest_key,
-                                                           const std::string& cwd) {
-  std::shared_ptr<const Manifest> manifest = LoadManifest(manifest_key);
+                                                           const std::string& cwd,
+                                                           absl::string_view base) {
+  std::shared_ptr<const Manifest> manifest = LoadManifest(manifest_key, base);
   if (manifest == nullptr) return std::nullopt;
   for (const ManifestRecord& rec : manifest->records) {
-    if (rec.kind == RecordKind::kPreprocess) continue;
+    if (rec.kind == RecordKind::kPreprocess || rec.needs_base) continue;
     if (std::optional<std::string> path = IncludeGuardViolation(rec.guard, cwd)) return path;
   }
   return std::nullopt;
@@ -205,7 +212,7 @@ void DirectMode::Trust(const std::string& cwd, const ManifestRecord& rec,
 DirectMode::Observation DirectMode::Observe(const CompileRequest& request, const CompilePlan& plan,
                                             const util::Digest& compiler_id,
                                             const std::vector<std::string>& files,
-                                            int64_t fresh_before) {
+                                            int64_t fresh_before, absl::string_view base) {
   const std::string& cwd = request.cwd;
   Observation seen;
   if (files.empty()) {
@@ -329,19 +336,24 @@ DirectMode::Observation DirectMode::Observe(const CompileRequest& request, const
     }
   }
   for (ManifestFile& f : pch_inputs) seen.files.push_back(std::move(f));
-  for (const ManifestFile& f : seen.files) {
-    seen.digests.push_back({f.path, f.digest});
+  seen.key_paths.reserve(seen.files.size());
+  for (const ManifestFile& f : seen.files) seen.key_paths.push_back(KeyPath(f.path, base));
+  for (size_t i = 0; i < seen.files.size(); ++i) {
+    const ManifestFile& f = seen.files[i];
+    seen.digests.push_back({seen.key_paths[i], f.digest});
     if (producer_pins && !f.directory) {
-      seen.pinned.push_back({f.path, f.signature.size, f.signature.mtime_ns});
+      seen.pinned.push_back({seen.key_paths[i], f.signature.size, f.signature.mtime_ns});
     }
   }
   return seen;
 }
 
-ManifestRecord DirectMode::ResultRecord(Observation seen, const util::Digest& result_key) {
+ManifestRecord DirectMode::ResultRecord(Observation seen, const util::Digest& result_key,
+                                        absl::string_view bound_base) {
   ManifestRecord record;
   record.kind = RecordKind::kResult;
   record.result_key = result_key;
+  record.base = std::string(bound_base);
   record.files = std::move(seen.files);
   record.guard = std::move(seen.guard);
   return record;
@@ -353,13 +365,14 @@ ManifestRecord DirectMode::PreprocessMarker() {
   return record;
 }
 
-bool DirectMode::Record(const util::Digest& manifest_key, ManifestRecord record) {
+bool DirectMode::Record(const util::Digest& manifest_key, ManifestRecord record,
+                        absl::string_view base) {
   Manifest manifest;
-  if (std::shared_ptr<const Manifest> old = LoadManifest(manifest_key)) manifest = *old;
+  if (std::shared_ptr<const Manifest> old = LoadManifest(manifest_key, base)) manifest = *old;
   manifest.AddRecord(std::move(record));
   store::Entry entry;
   entry.type = store::EntryType::kManifest;
-  entry.Add(store::PayloadKind::kManifest, EncodeManifest(manifest));
+  entry.Add(store::PayloadKind::kManifest, EncodeManifest(manifest, base));
   return store_.Put(manifest_key, entry).ok();
 }
 

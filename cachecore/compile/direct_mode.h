@@ -3,13 +3,17 @@
 // the next identical one is answered without the preprocessor. How and why: docs/direct-mode.md.
 //
 //   zc::compile::DirectMode direct(store, inputs, runner, cache_dir, /*memory_cache_bytes=*/0);
-//   DirectMode::Answer a = direct.Lookup(manifest_key, cwd, [&](const Digest& result) {
+//   DirectMode::Answer a = direct.Lookup(manifest_key, cwd, base, [&](const Digest& result) {
 //     return RestoreIfStored(result);   // true: hit, stop looking
 //   });
 //   if (a.use_preprocessor) { the manifest says this compile is stored in preprocessor mode }
 //   ...after a compile that read `files`:
-//   DirectMode::Observation seen = direct.Observe(request, plan, compiler_id, files, start);
-//   if (seen.unrecordable.empty()) direct.Record(manifest_key, DirectMode::ResultRecord(...));
+//   DirectMode::Observation seen = direct.Observe(request, plan, compiler_id, files, start, base);
+//   if (seen.unrecordable.empty()) direct.Record(manifest_key, DirectMode::ResultRecord(...),
+//   base);
+//
+// `base` is the compile's base directory (base_dir.h; empty: none): manifests hold paths under
+// it relative to it, and a record bound to a base (ManifestRecord::base) is used only there.
 //
 // A long-lived engine (memory_cache_bytes > 0) keeps decoded manifests in memory and trusts a
 // checked record while inotify reports no change to anything it depends on (util/path_watch.h),
@@ -51,17 +55,19 @@ class DirectMode {
     bool use_preprocessor = false;  // only a marker matched: look in preprocessor mode
     absl::string_view why;          // the audit's miss reason when !hit
   };
-  // Checks the records of the manifest under `manifest_key` (newest first, markers last) against
-  // the files as they are now in `cwd`, and offers each holding record's result key to
-  // `try_result` until it returns true.
+  // Checks the records of the manifest under `manifest_key` (newest first, markers last) that
+  // apply under `base` against the files as they are now in `cwd`, and offers each holding
+  // record's result key to `try_result` until it returns true.
   [[nodiscard]] Answer Lookup(const util::Digest& manifest_key, const std::string& cwd,
+                              absl::string_view base,
                               absl::FunctionRef<bool(const util::Digest& result_key)> try_result);
 
   // What a successful compile read, ready to become a manifest record, or why it cannot (then
   // preprocessor mode keeps the result).
   struct Observation {
-    std::vector<ManifestFile> files;  // every file read, then PCHs and what they pin
-    std::vector<FileDigest> digests;  // the same, for the depend-mode key
+    std::vector<ManifestFile> files;     // every file read, then PCHs and what they pin
+    std::vector<std::string> key_paths;  // their paths as keys hold them (relative to the base)
+    std::vector<FileDigest> digests;     // key_paths with the digests, for the depend-mode key
     std::vector<DirWatch> guard;
     std::vector<PinnedTime> pinned;  // a PCH compile whose output embeds its inputs' times
     bool time_macros = false;        // some file uses __DATE__/__TIME__/__TIMESTAMP__
@@ -72,24 +78,28 @@ class DirectMode {
   // coarse clock reading): one that is not makes the observation unrecordable.
   [[nodiscard]] Observation Observe(const CompileRequest& request, const CompilePlan& plan,
                                     const util::Digest& compiler_id,
-                                    const std::vector<std::string>& files, int64_t fresh_before);
+                                    const std::vector<std::string>& files, int64_t fresh_before,
+                                    absl::string_view base);
 
-  static ManifestRecord ResultRecord(Observation seen, const util::Digest& result_key);
+  // `bound_base`: the base the result is bound to (empty: portable, see ManifestRecord::base).
+  static ManifestRecord ResultRecord(Observation seen, const util::Digest& result_key,
+                                     absl::string_view bound_base = {});
   static ManifestRecord PreprocessMarker();
   // Adds `record` to the manifest under `manifest_key` (read-modify-write: concurrent writers may
   // drop each other's record, which costs a later hit, never correctness). False if the manifest
   // could not be written.
-  [[nodiscard]] bool Record(const util::Digest& manifest_key, ManifestRecord record);
+  [[nodiscard]] bool Record(const util::Digest& manifest_key, ManifestRecord record,
+                            absl::string_view base);
 
   // For explanations: the first include-guard path of a record under `manifest_key` whose
   // existence changed in `cwd` (include_guard.h), or nullopt.
   std::optional<std::string> FirstGuardViolation(const util::Digest& manifest_key,
-                                                 const std::string& cwd);
+                                                 const std::string& cwd, absl::string_view base);
 
   size_t memory_manifests() const { return manifests_ ? manifests_->entries() : 0; }
 
  private:
-  std::shared_ptr<const Manifest> LoadManifest(const util::Digest& key);
+  std::shared_ptr<const Manifest> LoadManifest(const util::Digest& key, absl::string_view base);
   // Every file and include-guard directory of `rec` is as recorded (stat, hash if needed).
   bool RecordHolds(const std::string& cwd, const ManifestRecord& rec);
   // Long-lived engines: `rec` was checked and nothing it depends on changed since (inotify).
@@ -111,7 +121,7 @@ class DirectMode {
     bool unwatchable = false;                   // cannot be watched: do not try again
   };
   std::mutex trusted_mu_;
-  absl::flat_hash_map<std::string, TrustedRecord> trusted_;  // by manifest key + result key
+  absl::flat_hash_map<std::string, TrustedRecord> trusted_;  // by manifest, result key, base
 };
 
 }  // namespace zc::compile

@@ -2,11 +2,13 @@
 
 #include <exception>
 
+#include "cachecore/compile/base_dir.h"
 #include "cachecore/compile/cache_key.h"
 #include "cachecore/compile/compiler_check.h"
 #include "cachecore/compile/compiler_identity.h"
 #include "cachecore/compile/line_markers.h"
 #include "cachecore/compile/outputs.h"
+#include "cachecore/compile/portability.h"
 #include "cachecore/compile/response_file.h"
 #include "cachecore/compile/source_scan.h"
 #include "cachecore/util/file_io.h"
@@ -116,20 +118,24 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request, audit::Compi
   if (recache) {
     if (!direct.manifest_key) store_->stats().Increment(Counter::kRecache);
   } else if (std::optional<CompileResult> hit =
-                 Lookup(ctx, cpp->key, Counter::kPreprocessedCacheHit)) {
+                 LookupEitherPlace(ctx, cpp->key, Counter::kPreprocessedCacheHit)) {
     return std::move(*hit);
   }
   store_->stats().Increment(Counter::kPreprocessedCacheMiss);
   if (ctx.audit) ctx.audit->Miss("preprocessed", recache ? "recache" : "not_found");
-  CompileResult result = RunAndStore(ctx, *cpp);
+  Placement placed;
+  CompileResult result = RunAndStore(ctx, *cpp, &placed);
   // Teach direct mode this compile (the -MMD case, or what depend mode could not record): the
   // line markers name every file read.
   if (direct.manifest_key && result.stored) {
-    DirectMode::Observation seen = direct_->Observe(
-        request, ctx.plan, ctx.compiler_id, FilesFromLineMarkers(cpp->text), ctx.start.coarse_ns);
+    const absl::string_view base = ctx.key_inputs.base;
+    DirectMode::Observation seen =
+        direct_->Observe(request, ctx.plan, ctx.compiler_id, FilesFromLineMarkers(cpp->text),
+                         ctx.start.coarse_ns, base);
     Record(ctx, *direct.manifest_key,
-           seen.unrecordable.empty() ? DirectMode::ResultRecord(std::move(seen), cpp->key)
-                                     : DirectMode::PreprocessMarker());
+           seen.unrecordable.empty()
+               ? DirectMode::ResultRecord(std::move(seen), placed.key, placed.bound_base)
+               : DirectMode::PreprocessMarker());
   }
   return result;
 }
@@ -191,15 +197,22 @@ std::optional<CompileResult> Engine::Prepare(Context& ctx) {
     }
   }
 
+  // Paths under the base directory are keyed relative to it when the plan allows (base_dir.h,
+  // portability.h); the outputs decide the rest after the compile.
+  ctx.key_cwd = ApparentCwd(request.cwd, ctx.env.Get("PWD"));
+  ctx.base = BaseFor(ctx.settings->base_dir, ctx.key_cwd);
+  if (!ctx.base.empty()) ctx.base_unusable = BaseUnusable(plan, ctx.base);
+
   KeyInputs& key_inputs = ctx.key_inputs;
   key_inputs.plan = &ctx.plan;
+  key_inputs.base = ctx.base_unusable.empty() ? ctx.base : absl::string_view();
   key_inputs.named_inputs = ctx.named_inputs;
   key_inputs.compiler_id = ctx.compiler_id;
   key_inputs.compiler_key = compiler_key;
   key_inputs.key_namespace = ctx.settings->key_namespace;
   key_inputs.ignore_options = ctx.settings->ignore_options;
   key_inputs.compiler_name = util::Basename(request.argv[0]);
-  key_inputs.cwd = request.cwd;
+  key_inputs.cwd = ctx.key_cwd;
   key_inputs.color = color;
   key_inputs.env = [&ctx](absl::string_view name) { return ctx.env.Get(name); };
   return std::nullopt;
@@ -219,10 +232,11 @@ Engine::DirectAnswer Engine::TryDirect(Context& ctx) {
     if (ctx.audit) ctx.audit->Miss("direct", "recache");
   } else {
     DirectMode::Answer answer =
-        direct_->Lookup(*out.manifest_key, ctx.request->cwd, [&](const util::Digest& result_key) {
-          out.hit = Lookup(ctx, result_key, Counter::kDirectCacheHit);
-          return out.hit.has_value();
-        });
+        direct_->Lookup(*out.manifest_key, ctx.request->cwd, ctx.key_inputs.base,
+                        [&](const util::Digest& result_key) {
+                          out.hit = Lookup(ctx, result_key, Counter::kDirectCacheHit);
+                          return out.hit.has_value();
+                        });
     if (answer.hit) return out;
     out.use_preprocessor = answer.use_preprocessor;
     if (ctx.audit) ctx.audit->Miss("direct", answer.why);
@@ -231,7 +245,7 @@ Engine::DirectAnswer Engine::TryDirect(Context& ctx) {
   return out;
 }
 
-CompileResult Engine::RunAndStore(Context& ctx, const Preprocessed& cpp) {
+CompileResult Engine::RunAndStore(Context& ctx, const Preprocessed& cpp, Placement* placed) {
   absl::StatusOr<util::ProcessResult> ran =
       runner_->Run(CommandFor(*ctx.request, ctx.compile_argv, Shown::kOutput));
   if (!ran.ok()) return RunFailed(ran.status());
@@ -258,7 +272,8 @@ CompileResult Engine::RunAndStore(Context& ctx, const Preprocessed& cpp) {
     read.emplace_back(f, facts->digest.ToHex());
     time_macros |= (facts->flags & kUsesTimeMacros) != 0;
   }
-  RememberMiss(ctx, KeyRecord(ctx, "preprocessed", std::move(read)));
+  *placed = Place(ctx, cpp.key, *entry, files, cpp.text);
+  RememberMiss(ctx, KeyRecord(ctx, "preprocessed", std::move(read), placed->why));
   const bool verify = CheckFreshness(files, ctx.request->cwd, ctx.start) != Freshness::kOld ||
                       (time_macros && !ctx.plan.preprocessed_input);
   if (verify) {
@@ -270,14 +285,14 @@ CompileResult Engine::RunAndStore(Context& ctx, const Preprocessed& cpp) {
       return result;
     }
   }
-  Store(ctx, cpp.key, *entry, &result);
+  Store(ctx, placed->key, placed->EntryFor(*entry), &result);
   return result;
 }
 
 void Engine::Record(Context& ctx, const util::Digest& manifest_key, ManifestRecord record) {
   if (ctx.settings->readonly) return;
   // The result is stored either way; without its record it is found again only by compiling.
-  if (!direct_->Record(manifest_key, std::move(record))) {
+  if (!direct_->Record(manifest_key, std::move(record), ctx.key_inputs.base)) {
     store_->stats().Increment(Counter::kStoreFailed);
   }
 }
@@ -288,7 +303,9 @@ std::optional<CompileResult> Engine::Lookup(Context& ctx, const util::Digest& ke
   if (entry == nullptr) return std::nullopt;  // corrupt entries were counted
   std::optional<int32_t> exit_code = entry->ExitCode();
   // A bad entry restores nothing; the compile runs and the compiler reports real problems.
-  if (!exit_code || !RestoreOutputs(ctx.plan, ctx.request->cwd, *entry, ctx.request->umask).ok()) {
+  if (!exit_code ||
+      !RestoreOutputs(ctx.plan, ctx.request->cwd, *entry, ctx.request->umask, ctx.key_inputs.base)
+           .ok()) {
     return std::nullopt;
   }
   CompileResult result;

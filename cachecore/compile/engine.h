@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "cachecore/audit/compile_events.h"
 #include "cachecore/compile/arguments.h"
@@ -92,6 +93,11 @@ class Engine {
     util::Digest compiler_id;
     std::vector<std::string> compile_argv;
     std::vector<InputState> named_inputs;  // plan.input_files by content
+    std::string key_cwd;  // the directory as the compiler sees it (base_dir.h ApparentCwd)
+    // The base directory (base_dir.h) and, if the plan cannot use it, why (portability.h).
+    // key_inputs.base is `base` when the plan can use it, empty otherwise.
+    std::string base;
+    std::string base_unusable;
     KeyInputs key_inputs;
     bool dry_run = false;  // Explain: nothing is counted
   };
@@ -108,12 +114,18 @@ class Engine {
   // Classify → the request's plan, compiler identity and key inputs; or the passthrough result.
   std::optional<CompileResult> Prepare(Context& ctx);
   DirectAnswer TryDirect(Context& ctx);
-  // A miss in preprocessor mode: compile, then store under `cpp.key` if the compile can only
-  // have seen what the key says.
-  CompileResult RunAndStore(Context& ctx, const Preprocessed& cpp);
+  // A miss in preprocessor mode: compile, then store under `cpp.key` (or where Place puts it)
+  // if the compile can only have seen what the key says. `*placed`: the key and base stored
+  // under, for a manifest record.
+  struct Placement;  // below
+  CompileResult RunAndStore(Context& ctx, const Preprocessed& cpp, Placement* placed);
   // A stored result restored: the hit, or nullopt (nothing there, or nothing restorable).
   std::optional<CompileResult> Lookup(Context& ctx, const util::Digest& key,
                                       stats::Counter hit_counter);
+  // Lookup of a preprocessor-mode key: the result shared by every checkout, else the one bound
+  // to this compile's base (engine_base_dir.cc).
+  std::optional<CompileResult> LookupEitherPlace(Context& ctx, const util::Digest& key,
+                                                 stats::Counter hit_counter);
   // Adds a manifest record under `manifest_key` (nothing when read-only).
   void Record(Context& ctx, const util::Digest& manifest_key, ManifestRecord record);
 
@@ -135,10 +147,30 @@ class Engine {
                                const store::Entry& entry, const DirectMode::Observation& seen,
                                CompileResult* result);
 
+  // Base directories (engine_base_dir.cc). Where a miss's result is stored: under `key`, its .d
+  // with the base marked, when nothing of the base reached its outputs (portability.h); else
+  // under BoundToBase(key), in a record bound to the base. `files`: what it read; `cpp_text`:
+  // its preprocessed text when preprocessor mode ran (else it is run if __FILE__ may matter).
+  struct Placement {
+    util::Digest key;
+    std::optional<store::Entry> portable;  // the entry to store when shared
+    std::string bound_base;                // non-empty: bound to this base
+    std::string why;                       // why it is bound
+    const store::Entry& EntryFor(const store::Entry& entry) const {
+      return portable ? *portable : entry;
+    }
+  };
+  Placement Place(Context& ctx, const util::Digest& key, const store::Entry& entry,
+                  const std::vector<std::string>& files, absl::string_view cpp_text);
+  // The base directory of a compile in `cwd` under `setting`, memoised per directory.
+  std::string BaseFor(absl::string_view setting, const std::string& cwd);
+
   // Explaining misses (engine_explain.cc). The key inputs of the compile in `ctx`, in `mode`,
   // with `files` (path, hex digest) as the files it read.
+  // `bound_why`: why its result is bound to the base directory (Placement::why).
   ExplainRecord KeyRecord(const Context& ctx, absl::string_view mode,
-                          std::vector<std::pair<std::string, std::string>> files) const;
+                          std::vector<std::pair<std::string, std::string>> files,
+                          absl::string_view bound_why = {}) const;
   // Keeps `record` for a later Explain (best effort: a failure costs an explanation only).
   void RememberMiss(const Context& ctx, const ExplainRecord& record);
 
@@ -168,6 +200,8 @@ class Engine {
   InputFiles inputs_;
   std::unique_ptr<DirectMode> direct_;
   ResultCache results_;
+  std::mutex base_mu_;
+  absl::flat_hash_map<std::string, std::string> base_memo_;  // setting + '\0' + cwd -> base
 };
 
 }  // namespace zc::compile

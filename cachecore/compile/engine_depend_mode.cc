@@ -2,6 +2,7 @@
 // stored with a manifest record of what the compile read (engine.h).
 #include "cachecore/compile/dep_file.h"
 #include "cachecore/compile/engine.h"
+#include "cachecore/compile/line_markers.h"
 #include "cachecore/compile/outputs.h"
 #include "cachecore/util/atomic_file.h"
 #include "cachecore/util/file_io.h"
@@ -85,21 +86,26 @@ std::optional<CompileResult> Engine::RunDependMode(Context& ctx, const util::Dig
     }
   }
 
-  DirectMode::Observation seen =
-      direct_->Observe(*ctx.request, plan, ctx.compiler_id, files, fresh_before);
+  DirectMode::Observation seen = direct_->Observe(*ctx.request, plan, ctx.compiler_id, files,
+                                                  fresh_before, ctx.key_inputs.base);
   std::vector<std::pair<std::string, std::string>> read;
   for (const ManifestFile& f : seen.files) {
     if (!f.directory) read.emplace_back(f.path, f.digest.ToHex());
   }
-  RememberMiss(ctx, KeyRecord(ctx, "direct", std::move(read)));
   if (seen.unrecordable == "modified_input_file") {
+    RememberMiss(ctx, KeyRecord(ctx, "direct", std::move(read)));
     NotStored(ctx, Counter::kModifiedInputFile);
   } else if (!seen.unrecordable.empty()) {
+    RememberMiss(ctx, KeyRecord(ctx, "direct", std::move(read)));
     StoreInPreprocessorMode(ctx, manifest_key, *entry, seen, &result);
   } else {
-    const util::Digest key = DependModeResultKey(manifest_key, seen.digests, seen.pinned);
-    if (Store(ctx, key, *entry, &result)) {
-      Record(ctx, manifest_key, DirectMode::ResultRecord(std::move(seen), key));
+    const Placement placed =
+        Place(ctx, DependModeResultKey(manifest_key, seen.digests, seen.pinned), *entry, files,
+              /*cpp_text=*/{});
+    RememberMiss(ctx, KeyRecord(ctx, "direct", std::move(read), placed.why));
+    if (Store(ctx, placed.key, placed.EntryFor(*entry), &result)) {
+      Record(ctx, manifest_key,
+             DirectMode::ResultRecord(std::move(seen), placed.key, placed.bound_base));
     }
   }
   return result;
@@ -126,7 +132,7 @@ std::optional<int64_t> Engine::Recompile(Context& ctx, util::Command cmd,
   }
   if (same) return start.coarse_ns;
   // Leave the first compile's outputs, which go with the result the caller gets.
-  (void)RestoreOutputs(plan, cwd, first, ctx.request->umask);
+  (void)RestoreOutputs(plan, cwd, first, ctx.request->umask, ctx.key_inputs.base);
   return std::nullopt;
 }
 
@@ -147,8 +153,10 @@ void Engine::StoreInPreprocessorMode(Context& ctx, const util::Digest& manifest_
   const bool one_second = ctx.start.coarse_ns / 1'000'000'000 == clock_.RealNs() / 1'000'000'000;
   if (seen.time_macros && !one_second) {
     NotStored(ctx, Counter::kTimeMacrosUnstable);
-  } else if (!Store(ctx, cpp->key, entry, result)) {
-    return;
+  } else {
+    const Placement placed =
+        Place(ctx, cpp->key, entry, FilesFromLineMarkers(cpp->text), cpp->text);
+    if (!Store(ctx, placed.key, placed.EntryFor(entry), result)) return;
   }
   Record(ctx, manifest_key, DirectMode::PreprocessMarker());
 }

@@ -2,16 +2,19 @@
 // prepares a request as a compile would and compares (engine.h, explain.h).
 #include <sys/stat.h>
 
+#include "cachecore/compile/base_dir.h"
 #include "cachecore/compile/cache_key.h"
 #include "cachecore/compile/engine.h"
 #include "cachecore/compile/include_guard.h"
+#include "cachecore/compile/portability.h"
 #include "cachecore/compile/source_scan.h"
 #include "cachecore/util/file_io.h"
 
 namespace zc::compile {
 
 ExplainRecord Engine::KeyRecord(const Context& ctx, absl::string_view mode,
-                                std::vector<std::pair<std::string, std::string>> files) const {
+                                std::vector<std::pair<std::string, std::string>> files,
+                                absl::string_view bound_why) const {
   const CompileRequest& request = *ctx.request;
   const CompilePlan& plan = ctx.plan;
   ExplainRecord r;
@@ -22,20 +25,30 @@ ExplainRecord Engine::KeyRecord(const Context& ctx, absl::string_view mode,
   r.mode = std::string(mode);
   r.compiler = ctx.compiler_id.ToHex();
   r.compiler_key = ctx.key_inputs.compiler_key.ToHex();
-  for (const std::string& a : plan.hashed_args) {
-    if (!IgnoredOption(a, ctx.settings->ignore_options)) r.args.push_back(a);
-  }
-  for (const std::string& a : plan.dep_key_args) {
-    if (!IgnoredOption(a, ctx.settings->ignore_options)) r.dep_args.push_back(a);
-  }
+  // Paths under the base as "$BASE/...", even where the key keeps them absolute: base_note
+  // says why, and records of two checkouts line up.
+  const std::string& base = ctx.base;
+  r.base = base;
+  r.base_note = ctx.base_unusable.empty() ? std::string(bound_why) : ctx.base_unusable;
+  auto keyed = [&](const std::vector<std::string>& plain, std::vector<std::string>* out) {
+    const std::vector<std::string> relative = KeyArgs(plain, base);
+    for (size_t i = 0; i < plain.size(); ++i) {
+      if (!IgnoredOption(plain[i], ctx.settings->ignore_options)) {
+        out->push_back(ShowKeyPath(relative[i]));
+      }
+    }
+  };
+  keyed(plan.hashed_args, &r.args);
+  keyed(plan.dep_key_args, &r.dep_args);
   // Direct mode keys its manifests by the directory whatever the output embeds ("direct:" says
   // that is the only reason); preprocessor mode only when the output embeds it (cache_key.h).
   const bool embedded = CwdMatters(plan);
+  const std::string& cwd = ctx.key_cwd;
   if (mode == "direct") {
-    const bool mapped = embedded && CwdForKey(plan, request.cwd) != request.cwd;
-    r.cwd_in_key = absl::StrCat(embedded && !mapped ? "" : "direct:", request.cwd);
+    const bool mapped = embedded && CwdForKey(plan, cwd) != cwd;
+    r.cwd_in_key = absl::StrCat(embedded && !mapped ? "" : "direct:", ExplainPath(cwd, base));
   } else if (embedded) {
-    r.cwd_in_key = CwdForKey(plan, request.cwd);
+    r.cwd_in_key = ExplainPath(CwdForKey(plan, cwd), base);
   }
   r.key_namespace = ctx.settings->key_namespace;
   for (absl::string_view name : KeyEnvironment()) {
@@ -44,8 +57,9 @@ ExplainRecord Engine::KeyRecord(const Context& ctx, absl::string_view mode,
     }
   }
   for (const InputState& input : ctx.named_inputs) {
-    r.inputs.emplace_back(input.path, input.digest.ToHex());
+    r.inputs.emplace_back(ExplainPath(input.path, base), input.digest.ToHex());
   }
+  for (auto& [path, hex] : files) path = ExplainPath(path, base);
   r.files = std::move(files);
   return r;
 }
@@ -103,16 +117,20 @@ ExplainReport Engine::Explain(const CompileRequest& request) {
   if (direct) {
     report.mode = "direct";
     const util::Digest manifest_key = ManifestKey(ctx.key_inputs, source->digest);
-    DirectMode::Answer answer = direct_->Lookup(manifest_key, request.cwd, stored);
+    DirectMode::Answer answer =
+        direct_->Lookup(manifest_key, request.cwd, ctx.key_inputs.base, stored);
     hit = answer.hit;
     use_preprocessor = answer.use_preprocessor;
     guard_failed = answer.why == absl::string_view("inputs_changed");
-    if (guard_failed) shadowing = direct_->FirstGuardViolation(manifest_key, request.cwd);
+    if (guard_failed) {
+      shadowing = direct_->FirstGuardViolation(manifest_key, request.cwd, ctx.key_inputs.base);
+    }
   }
   if (!hit && use_preprocessor) {
     report.mode = "preprocessed";
     absl::StatusOr<Preprocessed> cpp = Preprocess(request, plan, ctx.key_inputs, preprocess_env());
-    hit = cpp.ok() && stored(cpp->key);
+    hit = cpp.ok() && (stored(cpp->key) || (!ctx.key_inputs.base.empty() &&
+                                            stored(BoundToBase(cpp->key, ctx.key_inputs.base))));
   }
   report.verdict = hit ? "hit" : "miss";
 
@@ -126,7 +144,7 @@ ExplainReport Engine::Explain(const CompileRequest& request) {
   if (!last) return report;
   std::vector<std::pair<std::string, std::string>> files_now;
   for (const auto& [path, hex] : last->files) {
-    absl::StatusOr<FileFacts> facts = inputs_.Facts(request.cwd, path);
+    absl::StatusOr<FileFacts> facts = inputs_.Facts(request.cwd, RealExplainPath(path, ctx.base));
     files_now.emplace_back(path, facts.ok() ? facts->digest.ToHex() : "");
   }
   report.differences =

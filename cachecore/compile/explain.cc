@@ -3,9 +3,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "cachecore/compile/base_dir.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/json.h"
 #include "cachecore/util/sha256.h"
@@ -44,6 +46,8 @@ std::string* SingleField(ExplainRecord& r, absl::string_view field) {
   if (field == "cwd_in_key") return &r.cwd_in_key;
   if (field == "namespace") return &r.key_namespace;
   if (field == "compared_with") return &r.compared_with;
+  if (field == "base") return &r.base;
+  if (field == "base_note") return &r.base_note;
   return nullptr;
 }
 
@@ -75,6 +79,8 @@ std::string EncodeExplainRecord(const ExplainRecord& r) {
   for (const auto& p : r.files) Pair(&out, "file", p);
   Line(&out, "source", r.source);
   Line(&out, "compared_with", r.compared_with);
+  Line(&out, "base", r.base);
+  Line(&out, "base_note", r.base_note);
   for (const auto& [kind, text] : r.why) {
     absl::StrAppend(&out, "why ", kind, " ", absl::CEscape(text), "\n");
   }
@@ -114,6 +120,16 @@ std::optional<ExplainRecord> DecodeExplainRecord(absl::string_view text) {
   }
   if (r.object.empty() || r.argv.empty()) return std::nullopt;
   return r;
+}
+
+std::string ExplainPath(absl::string_view path, absl::string_view base) {
+  if (!UnderBase(path, base)) return std::string(path);
+  return absl::StrCat("$BASE", path.substr(base.size()));
+}
+
+std::string RealExplainPath(absl::string_view path, absl::string_view base) {
+  if (base.empty() || !absl::ConsumePrefix(&path, "$BASE")) return std::string(path);
+  return absl::StrCat(base, path);
 }
 
 util::Digest ExplainRecordKey(const std::string& object) {
@@ -213,6 +229,19 @@ std::vector<Difference> CompareExplainRecords(const ExplainRecord& last, const E
   }
   if (out.size() == before_args && (last.args != now.args || last.dep_args != now.dep_args)) {
     add("argument_order", "", "", "", "the same arguments in another order");
+  }
+  if (last.base != now.base) {
+    const std::string& note = now.base_note.empty() ? last.base_note : now.base_note;
+    auto shown = [](const std::string& b) { return b.empty() ? std::string("none") : b; };
+    if (last.base.empty() || now.base.empty()) {
+      add("base_directory", now.base, last.base, now.base,
+          absl::StrCat("the base directory changed: ", shown(last.base), " -> ", shown(now.base),
+                       " (paths under it are keyed relative to it)"));
+    } else if (!note.empty()) {
+      add("directory_in_key", now.base, last.base, now.base,
+          absl::StrCat("the checkout moved (", last.base, " -> ", now.base,
+                       ") and its directory is in the key: ", note));
+    }
   }
   if (last.cwd_in_key != now.cwd_in_key) {
     absl::string_view was = last.cwd_in_key;

@@ -17,6 +17,10 @@
 //   arg <arg>                 dep_arg <arg>    cwd_in_key <dir or mapping>   namespace <text>
 //   env <NAME=value>          input <hex> <path>                 file <hex> <path>
 //   source <path>             compared_with <object>             why <kind> <text>
+//   base <dir>                base_note <why the base is not in the key, or the result bound>
+//
+// Paths under the base directory (base_dir.h) are written "$BASE/...", so records of two
+// checkouts compare as the keys do.
 //
 // Unknown lines are ignored, a wrong first line makes the record unreadable (no explanation).
 #ifndef ZCWRAP_CACHECORE_COMPILE_EXPLAIN_H_
@@ -56,7 +60,16 @@ struct ExplainRecord {
   // same compiler, source and output names: the same file in another checkout or directory).
   std::string compared_with;                             // its object; empty: none found
   std::vector<std::pair<std::string, std::string>> why;  // (kind, text)
+  std::string base;  // the base directory (base_dir.h); empty: none
+  // Why paths under `base` stay absolute in the key, or why the result is bound to `base`
+  // (portability.h); empty when the result is shared with other checkouts.
+  std::string base_note;
 };
+
+// `path` as explain records write it: "$BASE/..." when under `base`.
+std::string ExplainPath(absl::string_view path, absl::string_view base);
+// The inverse, for checking a recorded path now: "$BASE/..." made real under `base`.
+std::string RealExplainPath(absl::string_view path, absl::string_view base);
 
 std::string EncodeExplainRecord(const ExplainRecord& record);
 std::optional<ExplainRecord> DecodeExplainRecord(absl::string_view text);

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "cachecore/compile/base_dir.h"
 #include "cachecore/util/byte_io.h"
 
 namespace zc::compile {
@@ -21,6 +22,16 @@ absl::Status Corrupt(absl::string_view why) {
   return absl::DataLossError(absl::StrCat("corrupt manifest: ", why));
 }
 
+// A decoded path made real under `base`; left as it is (and the record marked) without one.
+void Expand(std::string* path, absl::string_view base, ManifestRecord* rec) {
+  std::optional<std::string> real = ExpandKeyPath(*path, base);
+  if (real) {
+    *path = std::move(*real);
+  } else {
+    rec->needs_base = true;
+  }
+}
+
 }  // namespace
 
 void Manifest::AddRecord(ManifestRecord record) {
@@ -34,7 +45,7 @@ void Manifest::AddRecord(ManifestRecord record) {
   if (records.size() > kMaxManifestRecords) records.resize(kMaxManifestRecords);
 }
 
-std::string EncodeManifest(const Manifest& manifest) {
+std::string EncodeManifest(const Manifest& manifest, absl::string_view base) {
   std::string out;
   util::ByteWriter w(&out);
   w.U32(kManifestVersion);
@@ -42,9 +53,10 @@ std::string EncodeManifest(const Manifest& manifest) {
   for (const ManifestRecord& rec : manifest.records) {
     w.U8(static_cast<uint8_t>(rec.kind));
     w.Bytes(rec.result_key.AsStringView());
+    w.String(rec.base);
     w.U32(static_cast<uint32_t>(rec.files.size()));
     for (const ManifestFile& f : rec.files) {
-      w.String(f.path);
+      w.String(rec.needs_base ? f.path : KeyPath(f.path, base));
       w.Bytes(f.digest.AsStringView());
       w.U64(f.signature.dev);
       w.U64(f.signature.ino);
@@ -56,7 +68,7 @@ std::string EncodeManifest(const Manifest& manifest) {
     }
     w.U32(static_cast<uint32_t>(rec.guard.size()));
     for (const DirWatch& d : rec.guard) {
-      w.String(d.dir);
+      w.String(rec.needs_base ? d.dir : KeyPath(d.dir, base));
       w.U64(d.signature.dev);
       w.U64(d.signature.ino);
       w.U64(static_cast<uint64_t>(d.signature.mtime_ns));
@@ -68,7 +80,7 @@ std::string EncodeManifest(const Manifest& manifest) {
   return out;
 }
 
-absl::StatusOr<Manifest> DecodeManifest(absl::string_view data) {
+absl::StatusOr<Manifest> DecodeManifest(absl::string_view data, absl::string_view base) {
   util::ByteReader r(data);
   uint32_t version = 0, count = 0;
   if (!r.U32(&version) || version != kManifestVersion) return Corrupt("unknown version");
@@ -78,7 +90,7 @@ absl::StatusOr<Manifest> DecodeManifest(absl::string_view data) {
     ManifestRecord rec;
     uint32_t files = 0, watches = 0;
     uint8_t kind = 0;
-    if (!r.U8(&kind) || !GetDigest(r, &rec.result_key) || !r.U32(&files)) {
+    if (!r.U8(&kind) || !GetDigest(r, &rec.result_key) || !r.String(&rec.base) || !r.U32(&files)) {
       return Corrupt("truncated record");
     }
     if (kind > static_cast<uint8_t>(RecordKind::kPreprocess)) return Corrupt("unknown record kind");
@@ -94,6 +106,7 @@ absl::StatusOr<Manifest> DecodeManifest(absl::string_view data) {
           !r.U8(&trust)) {
         return Corrupt("truncated file");
       }
+      Expand(&f.path, base, &rec);
       f.signature.size = static_cast<int64_t>(size);
       f.signature.mtime_ns = static_cast<int64_t>(mtime);
       f.signature.ctime_ns = static_cast<int64_t>(ctime);
@@ -113,6 +126,7 @@ absl::StatusOr<Manifest> DecodeManifest(absl::string_view data) {
       }
       // Names are parsed only when needed (DirWatch::Names); an empty list still has its count.
       if (d.encoded_names.size() < 4) return Corrupt("truncated watch names");
+      Expand(&d.dir, base, &rec);
       d.signature.mtime_ns = static_cast<int64_t>(mtime);
       d.signature.ctime_ns = static_cast<int64_t>(ctime);
       d.trust_signature = trust != 0;

@@ -15,12 +15,17 @@
 // Manifests travel inside a store entry of type kManifest (one kManifest payload), so they get the
 // entry format's versioning, compression and checksum. Payload grammar (little-endian):
 //   manifest := version:u32 record_count:u32 record*
-//   record   := kind:u8 result_key:u8[32] file_count:u32 file* watch_count:u32 watch*
+//   record   := kind:u8 result_key:u8[32] base_len:u32 base file_count:u32 file*
+//               watch_count:u32 watch*
 //   file     := path_len:u32 path digest:u8[32] dev:u64 ino:u64 size:i64 mtime_ns:i64
 //               ctime_ns:i64 flags:u8   (1: trust signature, 2: pin mtime, 4: directory)
 //   watch    := dir_len:u32 dir dev:u64 ino:u64 mtime_ns:i64 ctime_ns:i64 trust:u8
 //               names_len:u32 names          (names parsed lazily, see DirWatch::Names)
 //   names    := name_count:u32 (name_len:u32 name exists:u8)*
+// Paths (file paths, watch dirs) under the compile's base directory are stored relative to it,
+// the base replaced by a NUL byte (base_dir.h): EncodeManifest and DecodeManifest take the base
+// to use, so records made in one checkout are checked against another's files. `base` in a
+// record is empty when its result is the same in every checkout, and names the base otherwise.
 #ifndef ZCWRAP_CACHECORE_COMPILE_MANIFEST_H_
 #define ZCWRAP_CACHECORE_COMPILE_MANIFEST_H_
 
@@ -34,8 +39,9 @@
 
 namespace zc::compile {
 
-// Version history: 3 — records with files and guards; 4 — record kinds, file flags.
-inline constexpr uint32_t kManifestVersion = 4;
+// Version history: 3 — records with files and guards; 4 — record kinds, file flags; 5 — paths
+// relative to a base directory, the base a record is bound to.
+inline constexpr uint32_t kManifestVersion = 5;
 inline constexpr size_t kMaxManifestRecords = 16;
 
 // A file version as stat() sees it. When a file still has the signature it had at record time
@@ -69,6 +75,12 @@ enum class RecordKind : uint8_t {
 struct ManifestRecord {
   RecordKind kind = RecordKind::kResult;
   util::Digest result_key;
+  // Empty: the result is the same wherever the base directory is (portability.h). Otherwise the
+  // base the result was made in: only a compile with that base may use the record.
+  std::string base;
+  // Decoded without a base although its paths are relative to one: unusable here, and kept as
+  // it is when the manifest is written back.
+  bool needs_base = false;
   std::vector<ManifestFile> files;
   std::vector<DirWatch> guard;
 };
@@ -81,9 +93,10 @@ struct Manifest {
   void AddRecord(ManifestRecord record);
 };
 
-std::string EncodeManifest(const Manifest& manifest);
+// Paths under `base` are written relative to it; read back, they are made real under `base`.
+std::string EncodeManifest(const Manifest& manifest, absl::string_view base = {});
 // DataLoss for anything malformed or of another version.
-absl::StatusOr<Manifest> DecodeManifest(absl::string_view data);
+absl::StatusOr<Manifest> DecodeManifest(absl::string_view data, absl::string_view base = {});
 
 }  // namespace zc::compile
 

@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "cachecore/compile/base_dir.h"
 #include "cachecore/compile/dep_file.h"
 #include "cachecore/util/atomic_file.h"
 #include "cachecore/util/file_io.h"
@@ -21,6 +22,7 @@ namespace {
 using store::PayloadKind;
 
 constexpr absl::string_view kOutputMeta = "output=";
+constexpr absl::string_view kDepWrapMeta = "dep_wrap";  // a metadata payload's name
 
 // Reads a compiler output. NotFound if missing; FailedPrecondition if it is not a regular file
 // (e.g. -o /dev/null), which must never be stored: its "content" is not what a real file gets.
@@ -57,13 +59,37 @@ absl::Status WriteOutput(const std::string& path, absl::string_view data, int um
 // The .d as this plan wants it: the stored one, its target rewritten from the output it was
 // stored for to this plan's output (unless -MT/-MQ named the target).
 std::optional<std::string> DependencyFor(const CompilePlan& plan, const store::Entry& entry,
-                                         absl::string_view stored) {
-  if (plan.dep_target_explicit) return std::string(stored);
+                                         absl::string_view stored, absl::string_view base) {
+  // Stored with the base directory marked: this checkout's base goes in.
+  std::string expanded;
+  if (stored.find(kBaseMarker) != absl::string_view::npos) {
+    if (base.empty()) return std::nullopt;
+    expanded = ExpandBase(stored, base);
+    stored = expanded;
+  }
+  if (plan.dep_target_explicit && expanded.empty()) return std::string(stored);
+  if (plan.dep_target_explicit) {
+    const store::Payload* wrap = entry.Find(PayloadKind::kMetadata, kDepWrapMeta);
+    if (wrap == nullptr) return std::nullopt;
+    return RewrapDependencies(stored, ParseDepWrap(wrap->data));
+  }
   const store::Payload* meta = entry.Find(PayloadKind::kMetadata);
   if (meta == nullptr || !absl::StartsWith(meta->data, kOutputMeta)) return std::nullopt;
   absl::string_view stored_output = absl::string_view(meta->data).substr(kOutputMeta.size());
   if (absl::EndsWith(stored_output, "\n")) stored_output.remove_suffix(1);
-  return RewriteDepTarget(stored, stored_output, plan.output);
+  std::string output;
+  if (stored_output.find(kBaseMarker) != absl::string_view::npos) {
+    if (base.empty()) return std::nullopt;
+    output = ExpandBase(stored_output, base);
+    stored_output = output;
+  }
+  std::optional<std::string> rewritten = RewriteDepTarget(stored, stored_output, plan.output);
+  if (!rewritten || (expanded.empty() && stored_output.size() == plan.output.size())) {
+    return rewritten;  // nothing changed length: the compiler's line breaks still hold
+  }
+  const store::Payload* wrap = entry.Find(PayloadKind::kMetadata, kDepWrapMeta);
+  if (wrap == nullptr) return std::nullopt;  // cannot tell where the compiler would break lines
+  return RewrapDependencies(*rewritten, ParseDepWrap(wrap->data));
 }
 
 }  // namespace
@@ -98,12 +124,20 @@ absl::StatusOr<store::Entry> CollectOutputs(const CompilePlan& plan, const std::
   entry.Add(PayloadKind::kStdout, std::string(stdout_data));
   entry.Add(PayloadKind::kStderr, std::string(stderr_data));
   entry.Add(PayloadKind::kMetadata, absl::StrCat(kOutputMeta, plan.output, "\n"));
+  // How the compiler wraps the .d's lines: a restore that changes a path's length (another
+  // target, another checkout) writes it again the same way.
+  if (const store::Payload* dep = entry.Find(PayloadKind::kDependency)) {
+    const DepWrap wrap = DetectDepWrap(dep->data);
+    if (wrap != DepWrap::kNone) {
+      entry.Add(PayloadKind::kMetadata, std::string(DepWrapName(wrap)), std::string(kDepWrapMeta));
+    }
+  }
   entry.SetExitCode(0);
   return entry;
 }
 
 absl::Status RestoreOutputs(const CompilePlan& plan, const std::string& cwd,
-                            const store::Entry& entry, int umask) {
+                            const store::Entry& entry, int umask, absl::string_view base) {
   // Prepare everything before writing anything, so a bad entry leaves no partial outputs.
   struct Write {
     std::string path;
@@ -121,7 +155,7 @@ absl::Status RestoreOutputs(const CompilePlan& plan, const std::string& cwd,
     }
     Write w{util::JoinPath(cwd, f.path), &p->data, std::nullopt};
     if (f.kind == PayloadKind::kDependency) {
-      w.rewritten = DependencyFor(plan, entry, p->data);
+      w.rewritten = DependencyFor(plan, entry, p->data, base);
       if (!w.rewritten) return absl::DataLossError("unexpected dependency file target");
     }
     writes.push_back(std::move(w));

@@ -51,10 +51,12 @@ stats::Counter UncollectedCounter(const absl::Status& status);
 // Writes every output of `plan` stored in `entry` into `cwd`, each atomically (temporary file +
 // rename; devices such as /dev/null in place), the dependency file's target rewritten for
 // plan.output. `umask` >= 0: files get the mode a compiler running under it would give them.
-// DataLoss if the entry lacks a required output or cannot be restored for this plan; nothing is
-// written then.
+// A .d stored with its base directory marked (portability.h PortableEntry) gets `base` back.
+// DataLoss if the entry lacks a required output or cannot be restored for this plan (or has a
+// marked .d and there is no base); nothing is written then.
 [[nodiscard]] absl::Status RestoreOutputs(const CompilePlan& plan, const std::string& cwd,
-                                          const store::Entry& entry, int umask);
+                                          const store::Entry& entry, int umask,
+                                          absl::string_view base = {});
 
 }  // namespace zc::compile
 

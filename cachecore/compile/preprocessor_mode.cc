@@ -7,6 +7,7 @@
 #include "cachecore/compile/input_digest.h"
 #include "cachecore/compile/line_markers.h"
 #include "cachecore/compile/pch.h"
+#include "cachecore/compile/portability.h"
 #include "cachecore/compile/search_dirs.h"
 #include "cachecore/util/clock.h"
 #include "cachecore/util/file_io.h"
@@ -103,7 +104,11 @@ absl::StatusOr<Preprocessed> Preprocess(const CompileRequest& request, const Com
     }
   }
   KeyInputs in = key;
-  in.preprocessed = out.text;
+  // With a base directory, where the checkout is shows only in the line markers' file names;
+  // the key leaves it out there (anywhere else in the text it stays: portability.h).
+  std::string normalised;
+  if (!key.base.empty()) normalised = NormaliseLineMarkers(out.text, key.base);
+  in.preprocessed = key.base.empty() ? absl::string_view(out.text) : normalised;
   in.preprocessor_stderr = out.stderr_text;
   in.pch_files = pch_files;
   in.pinned = pinned;

@@ -9,6 +9,8 @@ namespace zc::compile {
 namespace {
 
 constexpr absl::string_view kTimeMacros[] = {"__DATE__", "__TIME__", "__TIMESTAMP__"};
+constexpr absl::string_view kFileMacros[] = {"__BASE_FILE__", "__FILE__", "__builtin_FILE",
+                                             "__builtin_source_location"};
 
 bool IsIdentChar(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
@@ -31,6 +33,9 @@ SourceScan ScanSource(absl::string_view text) {
     pos = at + ident_end;
     for (absl::string_view m : kTimeMacros) {
       if (ident == m) scan.flags |= kUsesTimeMacros;
+    }
+    for (absl::string_view m : kFileMacros) {
+      if (ident == m) scan.flags |= kUsesFileMacros;
     }
     if (ident != "__has_include" && ident != "__has_include_next") continue;
     // Expect ( <name> ) or ( "name" ), with optional white space.

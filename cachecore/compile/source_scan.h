@@ -1,6 +1,7 @@
 // Scanning source and header text for what direct mode must know before it trusts a manifest:
 // time macros (their value changes without any file changing) and __has_include probes (their
-// answer changes when a file appears, although nothing included changed).
+// answer changes when a file appears, although nothing included changed); and for what may put
+// a path into the output (__FILE__ and its kin), which base directories must know.
 //
 //   zc::compile::SourceScan scan = zc::compile::ScanSource(text);
 //   if (scan.flags & zc::compile::kUsesTimeMacros) { use preprocessor mode }
@@ -19,6 +20,9 @@ enum SourceScanFlags : uint32_t {
   kUsesTimeMacros = 1u << 0,        // __DATE__, __TIME__ or __TIMESTAMP__
   kUsesHasInclude = 1u << 1,        // __has_include / __has_include_next with literal names
   kUsesOpaqueHasInclude = 1u << 2,  // __has_include(MACRO): the probed name is unknown
+  // __FILE__, __BASE_FILE__, __builtin_FILE or __builtin_source_location: the output may hold
+  // a file's path (portability.h).
+  kUsesFileMacros = 1u << 3,
 };
 
 struct SourceScan {

@@ -44,7 +44,8 @@ struct FileFacts {
 
 class StatCache {
  public:
-  static constexpr uint32_t kVersion = 1;
+  // 2: flags gained kUsesFileMacros (an older table would say "no __FILE__" for every file).
+  static constexpr uint32_t kVersion = 2;
   static constexpr uint32_t kSlotCount = 1 << 16;
   static constexpr uint32_t kSlotSize = 96;
   static constexpr size_t kHeaderSize = 64;

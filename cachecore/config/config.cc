@@ -59,6 +59,17 @@ constexpr KeyInfo kKeys[] = {
        return absl::OkStatus();
      },
      [](const Config& c) { return c.audit_mode; }},
+    {"base_dir", "ZCWRAP_BASE_DIR", true,
+     [](absl::string_view v, Config* c) {
+       std::string dir(absl::StripAsciiWhitespace(v));
+       if (dir.empty()) dir = "none";  // ccache's meaning of an empty base_dir
+       if (dir != "auto" && dir != "none" && dir.front() != '/') {
+         return absl::InvalidArgumentError("expected auto, none or an absolute path");
+       }
+       c->base_dir = std::move(dir);
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return c.base_dir; }},
     {"cache_dir", "ZCWRAP_DIR", false,
      [](absl::string_view v, Config* c) {
        if (v.empty()) return absl::InvalidArgumentError("must not be empty");

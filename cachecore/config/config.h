@@ -32,6 +32,10 @@ absl::string_view OriginName(Origin origin);
 struct Config {
   std::string audit_file;             // JSON Lines audit events (docs/audit.md); empty = none
   std::string audit_mode = "normal";  // off | summary | normal | verbose
+  // Paths under it are keyed relative to it, so checkouts elsewhere share results where that is
+  // safe (compile/base_dir.h): auto (the top of the enclosing git/hg/svn checkout) | none | an
+  // absolute path.
+  std::string base_dir = "auto";
   std::string cache_dir;
   // The compiler's part of the key: content | mtime | none | string:VALUE | a command
   // (compile/compiler_check.h).

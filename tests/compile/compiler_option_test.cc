@@ -143,7 +143,7 @@ TEST(CompilerOptionTest, EveryFlagDoesWhatItSays) {
 TEST(CompilerOptionTest, EveryOptionHasAFlagThatDoesSomething) {
   for (const CompilerOption& opt : AllOptions()) {
     EXPECT_TRUE(opt.flags & (kTakesArg | kTakesConcatArg | kTooHard | kTooHardDirect | kSpecial |
-                             kInputFile | kWritesFile))
+                             kInputFile | kWritesFile | kPathArg | kPrefixMap | kHidesPaths))
         << opt.name << ": an option with nothing to do belongs out of the table";
     if ((opt.flags & kTakesConcatArg) && !(opt.flags & ~kTakesConcatArg)) {
       ADD_FAILURE() << opt.name << ": a joined form that nothing reads";

@@ -23,3 +23,42 @@ TEST(DepFileTest, RefusesUnexpectedContent) {
 
 }  // namespace
 }  // namespace zc::compile
+
+namespace zc::compile {
+namespace {
+
+// The first lines of what gcc 12 and clang 14 write for one source (-MD -MP -MT x.o).
+constexpr absl::string_view kGccDeps =
+    "x.o: /tmp/exp/d.c /usr/include/stdc-predef.h /usr/include/stdio.h \\\n"
+    " /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \\\n"
+    " /usr/include/features.h /usr/include/features-time64.h\n"
+    "/usr/include/stdc-predef.h:\n";
+constexpr absl::string_view kClangDeps =
+    "x.o: /tmp/exp/d.c /usr/include/stdio.h \\\n"
+    "  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \\\n"
+    "  /usr/include/features.h /usr/include/features-time64.h\n"
+    "\n/usr/include/stdio.h:\n";
+
+TEST(DepFileTest, LineBreaksAreTheCompilersOwn) {
+  EXPECT_EQ(DetectDepWrap(kGccDeps), DepWrap::kGcc);
+  EXPECT_EQ(DetectDepWrap(kClangDeps), DepWrap::kClang);
+  EXPECT_EQ(DetectDepWrap("x.o: a.c \\\n b.h\n"), DepWrap::kNone) << "a break neither makes";
+  EXPECT_EQ(DetectDepWrap("x.o: my\\ file.c\n"), DepWrap::kNone) << "escaped names";
+  EXPECT_EQ(RewrapDependencies(kGccDeps, DepWrap::kGcc), kGccDeps);
+  EXPECT_EQ(RewrapDependencies(kClangDeps, DepWrap::kClang), kClangDeps);
+}
+
+TEST(DepFileTest, ALongerPathMovesTheBreaksAsTheCompilerWould) {
+  // The source 20 characters longer: gcc's first line no longer holds stdio.h.
+  std::string longer(kGccDeps);
+  longer.replace(longer.find("/tmp/exp"), 8, "/tmp/exp/twenty-more-chars..");
+  EXPECT_EQ(RewrapDependencies(longer, DepWrap::kGcc),
+            "x.o: /tmp/exp/twenty-more-chars../d.c /usr/include/stdc-predef.h \\\n"
+            " /usr/include/stdio.h \\\n"
+            " /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \\\n"
+            " /usr/include/features.h /usr/include/features-time64.h\n"
+            "/usr/include/stdc-predef.h:\n");
+}
+
+}  // namespace
+}  // namespace zc::compile

@@ -53,12 +53,12 @@ class DirectModeUnitTest : public ::testing::Test {
   }
   DirectMode::Observation Observe(std::vector<std::string> files) {
     return direct_->Observe(request_, plan_, util::Sha256::Of("cc"), files,
-                            /*fresh_before=*/INT64_MAX);
+                            /*fresh_before=*/INT64_MAX, /*base=*/"");
   }
   // The result keys Lookup offers, in order, and its answer when none is taken.
   std::vector<util::Digest> Offered(DirectMode::Answer* answer) {
     std::vector<util::Digest> offered;
-    *answer = direct_->Lookup(manifest_key_, dir_.path(), [&](const util::Digest& k) {
+    *answer = direct_->Lookup(manifest_key_, dir_.path(), /*base=*/"", [&](const util::Digest& k) {
       offered.push_back(k);
       return false;
     });
@@ -87,8 +87,9 @@ TEST_F(DirectModeUnitTest, NoManifestIsAMissSayingSo) {
 TEST_F(DirectModeUnitTest, ARecordIsOfferedWhileWhatItReadHolds) {
   DirectMode::Observation seen = Observe({"a.c", "inc/h.h"});
   ASSERT_EQ(seen.unrecordable, "");
-  ASSERT_TRUE(direct_->Record(manifest_key_, DirectMode::ResultRecord(std::move(seen), result_)));
-  DirectMode::Answer answer = direct_->Lookup(manifest_key_, dir_.path(),
+  ASSERT_TRUE(
+      direct_->Record(manifest_key_, DirectMode::ResultRecord(std::move(seen), result_), ""));
+  DirectMode::Answer answer = direct_->Lookup(manifest_key_, dir_.path(), "",
                                               [&](const util::Digest& k) { return k == result_; });
   EXPECT_TRUE(answer.hit);
   Write("inc/h.h", "#define H 1\n");
@@ -97,9 +98,9 @@ TEST_F(DirectModeUnitTest, ARecordIsOfferedWhileWhatItReadHolds) {
 }
 
 TEST_F(DirectModeUnitTest, AMarkerSendsToPreprocessorModeOnlyAfterEveryRecord) {
-  ASSERT_TRUE(direct_->Record(manifest_key_, DirectMode::PreprocessMarker()));
+  ASSERT_TRUE(direct_->Record(manifest_key_, DirectMode::PreprocessMarker(), ""));
   ASSERT_TRUE(direct_->Record(manifest_key_,
-                              DirectMode::ResultRecord(Observe({"a.c", "inc/h.h"}), result_)));
+                              DirectMode::ResultRecord(Observe({"a.c", "inc/h.h"}), result_), ""));
   DirectMode::Answer answer;
   EXPECT_THAT(Offered(&answer), ElementsAre(result_));
   EXPECT_TRUE(answer.use_preprocessor);
@@ -109,7 +110,8 @@ TEST_F(DirectModeUnitTest, AMarkerSendsToPreprocessorModeOnlyAfterEveryRecord) {
 TEST_F(DirectModeUnitTest, PinnedFilesMissWhenTouchedEvenWithTheSameContent) {
   DirectMode::Observation seen = Observe({"a.c", "inc/h.h"});
   for (ManifestFile& f : seen.files) f.pin_mtime = true;
-  ASSERT_TRUE(direct_->Record(manifest_key_, DirectMode::ResultRecord(std::move(seen), result_)));
+  ASSERT_TRUE(
+      direct_->Record(manifest_key_, DirectMode::ResultRecord(std::move(seen), result_), ""));
   DirectMode::Answer answer;
   EXPECT_EQ(Offered(&answer).size(), 1u);
   test::SetFileTimes(dir_.Join("inc/h.h"), ::time(nullptr) - 50);
@@ -127,7 +129,8 @@ TEST_F(DirectModeUnitTest, APchBesideTheFirstIncludeIsRecordedAndOneAppearingLat
     }
   }
   EXPECT_TRUE(recorded);
-  ASSERT_TRUE(direct_->Record(manifest_key_, DirectMode::ResultRecord(std::move(seen), result_)));
+  ASSERT_TRUE(
+      direct_->Record(manifest_key_, DirectMode::ResultRecord(std::move(seen), result_), ""));
   DirectMode::Answer answer;
   EXPECT_EQ(Offered(&answer).size(), 1u);
   // gcc would look for h.h.gch in the source's directory before inc/.
@@ -148,7 +151,7 @@ TEST_F(DirectModeUnitTest, WhatDirectModeCannotRecordSaysWhy) {
   EXPECT_EQ(Observe({"a.c", "inc/h.h"}).unrecordable, "pch_unknown");
   EXPECT_EQ(direct_
                 ->Observe(request_, plan_, util::Sha256::Of("cc"), {"a.c", "inc/h.h"},
-                          /*fresh_before=*/0)
+                          /*fresh_before=*/0, /*base=*/"")
                 .unrecordable,
             "modified_input_file");
 }

@@ -112,7 +112,8 @@ TEST(ManifestTest, UnknownRecordKindOrFileFlagIsDataLoss) {
   bad_kind[8] = 7;  // after version and count
   EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(bad_kind).status()));
   // The flags byte of the only file sits just before the watch count.
-  const size_t flags_at = 8 + 1 + 32 + 4 + 4 + Record(1).files[0].path.size() + 32 + 40;
+  // (kind, result key, an empty base, the file count, the path, its digest and signature)
+  const size_t flags_at = 8 + 1 + 32 + 4 + 4 + 4 + Record(1).files[0].path.size() + 32 + 40;
   std::string bad_flags = data;
   ASSERT_EQ(bad_flags[flags_at], 1);
   bad_flags[flags_at] = static_cast<char>(0x80);
@@ -127,6 +128,48 @@ TEST(ManifestTest, MalformedLazyNamesFailTheGuardCheck) {
   std::vector<WatchedName> names;
   EXPECT_FALSE(w.Names(&names));
   EXPECT_FALSE(IncludeGuardHolds({w}, "/"));
+}
+
+}  // namespace
+}  // namespace zc::compile
+
+namespace zc::compile {
+namespace {
+
+TEST(ManifestTest, PathsUnderTheBaseAreStoredRelativeToIt) {
+  ManifestRecord rec = Record(1);
+  rec.files[0].path = "/ci/a/include/h.h";
+  ManifestFile system = rec.files[0];
+  system.path = "/usr/include/stdio.h";
+  rec.files.push_back(system);
+  rec.guard[0].dir = "/ci/a/include";
+  Manifest m;
+  m.AddRecord(rec);
+  ManifestRecord bound = Record(2);
+  bound.base = "/ci/a";
+  m.AddRecord(bound);
+  const std::string data = EncodeManifest(m, "/ci/a");
+  EXPECT_EQ(data.find("/ci/a/include"), std::string::npos) << "stored relative to the base";
+
+  absl::StatusOr<Manifest> there = DecodeManifest(data, "/home/b");
+  ASSERT_TRUE(there.ok()) << there.status();
+  const ManifestRecord& got = there->records[1];
+  EXPECT_EQ(got.files[0].path, "/home/b/include/h.h");
+  EXPECT_EQ(got.files[1].path, "/usr/include/stdio.h");
+  EXPECT_EQ(got.guard[0].dir, "/home/b/include");
+  EXPECT_FALSE(got.needs_base);
+  EXPECT_EQ(got.base, "");
+  EXPECT_EQ(there->records[0].base, "/ci/a") << "a bound record keeps its base";
+
+  // Without a base, marked paths cannot be placed: the record is unusable, and written back as
+  // it was, so a compile with a base still finds it.
+  absl::StatusOr<Manifest> nowhere = DecodeManifest(data);
+  ASSERT_TRUE(nowhere.ok()) << nowhere.status();
+  EXPECT_TRUE(nowhere->records[1].needs_base);
+  absl::StatusOr<Manifest> back = DecodeManifest(EncodeManifest(*nowhere), "/ci/a");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->records[1].files[0].path, "/ci/a/include/h.h");
+  EXPECT_FALSE(back->records[1].needs_base);
 }
 
 }  // namespace

@@ -230,6 +230,7 @@ TEST_F(ConfigTest, EveryKeyHasAWorkingEnvironmentVariable) {
   const std::map<std::string, std::string> values = {
       {"audit_file", "/tmp/a.jsonl"},
       {"audit_mode", "verbose"},
+      {"base_dir", "/src/checkout"},
       {"compiler_check", "string:gcc-12.2"},
       {"compression_level", "0"},
       {"daemon", "off"},
@@ -253,6 +254,7 @@ TEST_F(ConfigTest, EveryKeyHasAWorkingEnvironmentVariable) {
   }
   const Config config = LoadOrDie();
   EXPECT_EQ(config.audit_file, "/tmp/a.jsonl");
+  EXPECT_EQ(config.base_dir, "/src/checkout");
   EXPECT_EQ(config.audit_mode, "verbose");
   EXPECT_EQ(config.daemon, "off");
   EXPECT_EQ(config.daemon_idle_timeout, 7);
@@ -302,6 +304,15 @@ TEST_F(ConfigTest, KeySettingsRejectWhatCannotWork) {
   absl::StatusOr<Config> all = Load();
   ASSERT_FALSE(all.ok()) << "ignoring every option";
   EXPECT_TRUE(absl::StrContains(all.status().message(), "ignore_options")) << all.status();
+  env_.Set("ZCWRAP_IGNOREOPTIONS", "");
+  env_.Set("ZCWRAP_BASE_DIR", "relative/dir");
+  absl::StatusOr<Config> relative = Load();
+  ASSERT_FALSE(relative.ok()) << "a relative base_dir";
+  EXPECT_TRUE(absl::StrContains(relative.status().message(), "base_dir")) << relative.status();
+  env_.Set("ZCWRAP_BASE_DIR", "");
+  EXPECT_EQ(LoadOrDie().base_dir, "none") << "an empty base_dir is none, as in ccache";
+  env_.Unset("ZCWRAP_BASE_DIR");
+  EXPECT_EQ(LoadOrDie().base_dir, "auto");
 }
 
 TEST_F(ConfigTest, CommentsBlankLinesAndSurroundingSpacesAreIgnored) {

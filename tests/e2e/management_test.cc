@@ -138,3 +138,27 @@ TEST_F(ManagementTest, BadConfigValueDuringCompileIsCountedAndLoggedNeverPrinted
 
 }  // namespace
 }  // namespace zc::e2e
+
+namespace zc::e2e {
+namespace {
+
+TEST_F(ManagementTest, ShowConfigSaysWhichBaseDirectoryACompileHereGets) {
+  auto base_line = [this](const std::string& cwd, const std::vector<std::string>& env) {
+    const RunResult p = Zcwrap({"-p"}, cwd, env);
+    EXPECT_EQ(p.exit_code, 0) << ::testing::PrintToString(p);
+    for (absl::string_view line : absl::StrSplit(p.stdout_data, '\n')) {
+      if (absl::StrContains(line, "base_dir")) return std::string(line);
+    }
+    return std::string();
+  };
+  WriteFile(Path("checkout/.git/HEAD"), "ref: refs/heads/main\n");
+  WriteFile(Path("checkout/build/x"), "");
+  EXPECT_THAT(base_line(Path("checkout/build"), {}),
+              HasSubstr("base_dir = auto (here: " + Path("checkout") + ")"));
+  EXPECT_THAT(base_line(Path("checkout/build"), {"ZCWRAP_BASE_DIR=none"}),
+              HasSubstr("base_dir = none (here: none)"));
+  EXPECT_THAT(base_line(WrapPath(""), {}), HasSubstr("(here: none)"));
+}
+
+}  // namespace
+}  // namespace zc::e2e
