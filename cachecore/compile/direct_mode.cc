@@ -79,7 +79,7 @@ std::shared_ptr<const Manifest> DirectMode::LoadManifest(const util::Digest& key
 
 DirectMode::Answer DirectMode::Lookup(
     const util::Digest& manifest_key, const std::string& cwd, absl::string_view base,
-    absl::FunctionRef<bool(const util::Digest& result_key)> try_result) {
+    absl::FunctionRef<bool(const ManifestRecord& record)> try_result) {
   Answer answer;
   std::shared_ptr<const Manifest> manifest = LoadManifest(manifest_key, base);
   if (manifest == nullptr) {
@@ -97,7 +97,9 @@ DirectMode::Answer DirectMode::Lookup(
       continue;
     }
     // A result bound to another checkout's place, or paths this compile cannot place.
-    if (rec.needs_base || (!rec.base.empty() && rec.base != base)) continue;
+    if (rec.needs_base || (!rec.base.empty() && rec.base != base && !rec.verify_file_macros)) {
+      continue;
+    }
     std::string trust_key;
     bool holds = false;
     if (watcher_ != nullptr) {
@@ -109,7 +111,7 @@ DirectMode::Answer DirectMode::Lookup(
       if (holds && watcher_ != nullptr) Trust(cwd, rec, trust_key);
     }
     if (!holds) continue;
-    if (try_result(rec.result_key)) {
+    if (try_result(rec)) {
       answer.hit = true;
       return answer;
     }
@@ -349,11 +351,12 @@ DirectMode::Observation DirectMode::Observe(const CompileRequest& request, const
 }
 
 ManifestRecord DirectMode::ResultRecord(Observation seen, const util::Digest& result_key,
-                                        absl::string_view bound_base) {
+                                        absl::string_view bound_base, bool verify_file_macros) {
   ManifestRecord record;
   record.kind = RecordKind::kResult;
   record.result_key = result_key;
   record.base = std::string(bound_base);
+  record.verify_file_macros = verify_file_macros;
   record.files = std::move(seen.files);
   record.guard = std::move(seen.guard);
   return record;

@@ -56,11 +56,12 @@ class DirectMode {
     absl::string_view why;          // the audit's miss reason when !hit
   };
   // Checks the records of the manifest under `manifest_key` (newest first, markers last) that
-  // apply under `base` against the files as they are now in `cwd`, and offers each holding
-  // record's result key to `try_result` until it returns true.
+  // may apply under `base` against the files as they are now in `cwd`, and offers each holding
+  // record to `try_result` until it returns true. A record bound to another base is offered
+  // only when it says so (verify_file_macros): `try_result` checks what __FILE__ becomes here.
   [[nodiscard]] Answer Lookup(const util::Digest& manifest_key, const std::string& cwd,
                               absl::string_view base,
-                              absl::FunctionRef<bool(const util::Digest& result_key)> try_result);
+                              absl::FunctionRef<bool(const ManifestRecord& record)> try_result);
 
   // What a successful compile read, ready to become a manifest record, or why it cannot (then
   // preprocessor mode keeps the result).
@@ -81,9 +82,11 @@ class DirectMode {
                                     const std::vector<std::string>& files, int64_t fresh_before,
                                     absl::string_view base);
 
-  // `bound_base`: the base the result is bound to (empty: portable, see ManifestRecord::base).
+  // `bound_base`: the base the result is bound to (empty: portable, see ManifestRecord::base);
+  // `verify_file_macros`: bound only until another base checks __FILE__ (ManifestRecord).
   static ManifestRecord ResultRecord(Observation seen, const util::Digest& result_key,
-                                     absl::string_view bound_base = {});
+                                     absl::string_view bound_base = {},
+                                     bool verify_file_macros = false);
   static ManifestRecord PreprocessMarker();
   // Adds `record` to the manifest under `manifest_key` (read-modify-write: concurrent writers may
   // drop each other's record, which costs a later hit, never correctness). False if the manifest

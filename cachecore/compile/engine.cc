@@ -134,7 +134,8 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request, audit::Compi
                          ctx.start.coarse_ns, base);
     Record(ctx, *direct.manifest_key,
            seen.unrecordable.empty()
-               ? DirectMode::ResultRecord(std::move(seen), placed.key, placed.bound_base)
+               ? DirectMode::ResultRecord(std::move(seen), placed.key, placed.bound_base,
+                                          placed.verify_file_macros)
                : DirectMode::PreprocessMarker());
   }
   return result;
@@ -231,10 +232,19 @@ Engine::DirectAnswer Engine::TryDirect(Context& ctx) {
     store_->stats().Increment(Counter::kRecache);
     if (ctx.audit) ctx.audit->Miss("direct", "recache");
   } else {
+    std::optional<bool> file_macros_verdict;  // this compile's own check, run at most once
     DirectMode::Answer answer =
         direct_->Lookup(*out.manifest_key, ctx.request->cwd, ctx.key_inputs.base,
-                        [&](const util::Digest& result_key) {
-                          out.hit = Lookup(ctx, result_key, Counter::kDirectCacheHit);
+                        [&](const ManifestRecord& record) {
+                          if (!FileMacrosStayHome(ctx, record, &file_macros_verdict)) return false;
+                          out.hit = Lookup(ctx, record.result_key, Counter::kDirectCacheHit);
+                          if (out.hit && record.base != ctx.key_inputs.base) {
+                            // Checked here: the result is every checkout's from now on.
+                            ManifestRecord shared = record;
+                            shared.base.clear();
+                            shared.verify_file_macros = false;
+                            Record(ctx, *out.manifest_key, std::move(shared));
+                          }
                           return out.hit.has_value();
                         });
     if (answer.hit) return out;

@@ -156,12 +156,19 @@ class Engine {
     std::optional<store::Entry> portable;  // the entry to store when shared
     std::string bound_base;                // non-empty: bound to this base
     std::string why;                       // why it is bound
+    // Bound only because __FILE__ was not checked (a miss does not run the preprocessor for
+    // that): another base checks its own preprocessed text before it uses the result.
+    bool verify_file_macros = false;
     const store::Entry& EntryFor(const store::Entry& entry) const {
       return portable ? *portable : entry;
     }
   };
   Placement Place(Context& ctx, const util::Digest& key, const store::Entry& entry,
                   const std::vector<std::string>& files, absl::string_view cpp_text);
+  // May this compile use `record`, made under another base? Yes unless it is bound for a reason
+  // other than __FILE__, or this compile's preprocessed text names its base (run once per
+  // compile, `*verdict` keeps the answer).
+  bool FileMacrosStayHome(Context& ctx, const ManifestRecord& record, std::optional<bool>* verdict);
   // The base directory of a compile in `cwd` under `setting`, memoised per directory.
   std::string BaseFor(absl::string_view setting, const std::string& cwd);
 

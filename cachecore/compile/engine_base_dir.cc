@@ -51,24 +51,28 @@ Engine::Placement Engine::Place(Context& ctx, const util::Digest& key, const sto
       why = absl::StrCat(files[i], " names the base directory");
     }
   }
-  // __FILE__ and its kin: the preprocessed text shows what they became.
+  // __FILE__ and its kin: the preprocessed text shows what they became. A miss in depend mode
+  // has none, and running the preprocessor would cost every cold build; the result is bound to
+  // this base until another checkout checks its own text (FileMacrosStayHome).
+  bool unchecked_file_macros = false;
   if (why.empty() && file_macros && !MacroMapCovers(ctx.plan, base)) {
-    std::optional<Preprocessed> own;
     if (cpp_text.empty()) {
-      absl::StatusOr<Preprocessed> cpp =
-          Preprocess(*ctx.request, ctx.plan, ctx.key_inputs, preprocess_env());
-      if (cpp.ok()) {
-        own = std::move(*cpp);
-        cpp_text = own->text;
-      } else {
-        why = "the preprocessor could not show what __FILE__ became";
-      }
+      unchecked_file_macros = true;
+    } else {
+      why = PreprocessedMentionsBase(cpp_text, base);
     }
-    if (why.empty()) why = PreprocessedMentionsBase(cpp_text, base);
   }
   if (why.empty()) {
     placed.portable = PortableEntry(entry, base);
     if (!placed.portable) why = "the dependency file names the base directory inside a path";
+  }
+  if (why.empty() && unchecked_file_macros) {
+    // Stored shared (the .d marked) under the shared key, in a record bound to this base that
+    // another base may claim after its own check.
+    placed.bound_base = std::string(base);
+    placed.verify_file_macros = true;
+    placed.why = "__FILE__ is used, and no other checkout has checked what it becomes yet";
+    return placed;
   }
   if (!why.empty()) {
     placed.portable.reset();
@@ -77,6 +81,21 @@ Engine::Placement Engine::Place(Context& ctx, const util::Digest& key, const sto
     placed.why = std::move(why);
   }
   return placed;
+}
+
+bool Engine::FileMacrosStayHome(Context& ctx, const ManifestRecord& record,
+                                std::optional<bool>* verdict) {
+  const absl::string_view base = ctx.key_inputs.base;
+  if (record.base.empty() || record.base == base) return true;
+  if (!record.verify_file_macros || base.empty()) return false;
+  // The same sources with the same relative paths: what __FILE__ becomes names this base here
+  // exactly when it named the record's base there (portability.h).
+  if (!verdict->has_value()) {
+    absl::StatusOr<Preprocessed> cpp =
+        Preprocess(*ctx.request, ctx.plan, ctx.key_inputs, preprocess_env());
+    *verdict = cpp.ok() && PreprocessedMentionsBase(cpp->text, base).empty();
+  }
+  return **verdict;
 }
 
 std::optional<CompileResult> Engine::LookupEitherPlace(Context& ctx, const util::Digest& key,

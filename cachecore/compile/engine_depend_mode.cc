@@ -105,7 +105,8 @@ std::optional<CompileResult> Engine::RunDependMode(Context& ctx, const util::Dig
     RememberMiss(ctx, KeyRecord(ctx, "direct", std::move(read), placed.why));
     if (Store(ctx, placed.key, placed.EntryFor(*entry), &result)) {
       Record(ctx, manifest_key,
-             DirectMode::ResultRecord(std::move(seen), placed.key, placed.bound_base));
+             DirectMode::ResultRecord(std::move(seen), placed.key, placed.bound_base,
+                                      placed.verify_file_macros));
     }
   }
   return result;

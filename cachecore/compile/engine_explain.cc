@@ -117,8 +117,11 @@ ExplainReport Engine::Explain(const CompileRequest& request) {
   if (direct) {
     report.mode = "direct";
     const util::Digest manifest_key = ManifestKey(ctx.key_inputs, source->digest);
-    DirectMode::Answer answer =
-        direct_->Lookup(manifest_key, request.cwd, ctx.key_inputs.base, stored);
+    std::optional<bool> file_macros_verdict;
+    DirectMode::Answer answer = direct_->Lookup(
+        manifest_key, request.cwd, ctx.key_inputs.base, [&](const ManifestRecord& record) {
+          return FileMacrosStayHome(ctx, record, &file_macros_verdict) && stored(record.result_key);
+        });
     hit = answer.hit;
     use_preprocessor = answer.use_preprocessor;
     guard_failed = answer.why == absl::string_view("inputs_changed");

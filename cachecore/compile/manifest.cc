@@ -10,6 +10,7 @@ namespace zc::compile {
 namespace {
 
 constexpr uint8_t kFileTrust = 1, kFilePinMtime = 2, kFileDirectory = 4;
+constexpr uint8_t kRecordVerifyFileMacros = 1;
 
 bool GetDigest(util::ByteReader& r, util::Digest* d) {
   absl::string_view s;
@@ -52,6 +53,7 @@ std::string EncodeManifest(const Manifest& manifest, absl::string_view base) {
   w.U32(static_cast<uint32_t>(manifest.records.size()));
   for (const ManifestRecord& rec : manifest.records) {
     w.U8(static_cast<uint8_t>(rec.kind));
+    w.U8(rec.verify_file_macros ? kRecordVerifyFileMacros : 0);
     w.Bytes(rec.result_key.AsStringView());
     w.String(rec.base);
     w.U32(static_cast<uint32_t>(rec.files.size()));
@@ -90,9 +92,13 @@ absl::StatusOr<Manifest> DecodeManifest(absl::string_view data, absl::string_vie
     ManifestRecord rec;
     uint32_t files = 0, watches = 0;
     uint8_t kind = 0;
-    if (!r.U8(&kind) || !GetDigest(r, &rec.result_key) || !r.String(&rec.base) || !r.U32(&files)) {
+    uint8_t flags = 0;
+    if (!r.U8(&kind) || !r.U8(&flags) || !GetDigest(r, &rec.result_key) || !r.String(&rec.base) ||
+        !r.U32(&files)) {
       return Corrupt("truncated record");
     }
+    if (flags & ~kRecordVerifyFileMacros) return Corrupt("bad record flags");
+    rec.verify_file_macros = (flags & kRecordVerifyFileMacros) != 0;
     if (kind > static_cast<uint8_t>(RecordKind::kPreprocess)) return Corrupt("unknown record kind");
     rec.kind = static_cast<RecordKind>(kind);
     // Each file takes at least 77 bytes: bound the reservation by what is left.

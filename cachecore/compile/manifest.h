@@ -15,7 +15,7 @@
 // Manifests travel inside a store entry of type kManifest (one kManifest payload), so they get the
 // entry format's versioning, compression and checksum. Payload grammar (little-endian):
 //   manifest := version:u32 record_count:u32 record*
-//   record   := kind:u8 result_key:u8[32] base_len:u32 base file_count:u32 file*
+//   record   := kind:u8 flags:u8 result_key:u8[32] base_len:u32 base file_count:u32 file*
 //               watch_count:u32 watch*
 //   file     := path_len:u32 path digest:u8[32] dev:u64 ino:u64 size:i64 mtime_ns:i64
 //               ctime_ns:i64 flags:u8   (1: trust signature, 2: pin mtime, 4: directory)
@@ -26,6 +26,9 @@
 // the base replaced by a NUL byte (base_dir.h): EncodeManifest and DecodeManifest take the base
 // to use, so records made in one checkout are checked against another's files. `base` in a
 // record is empty when its result is the same in every checkout, and names the base otherwise.
+// Record flags: 1 — the result is bound to `base` only because no one has yet checked what
+// __FILE__ became: a compile with another base may use it once its own preprocessed text shows
+// that nothing names its base (portability.h).
 #ifndef ZCWRAP_CACHECORE_COMPILE_MANIFEST_H_
 #define ZCWRAP_CACHECORE_COMPILE_MANIFEST_H_
 
@@ -78,6 +81,8 @@ struct ManifestRecord {
   // Empty: the result is the same wherever the base directory is (portability.h). Otherwise the
   // base the result was made in: only a compile with that base may use the record.
   std::string base;
+  // `base` holds only because nobody has checked what __FILE__ became (record flag 1).
+  bool verify_file_macros = false;
   // Decoded without a base although its paths are relative to one: unusable here, and kept as
   // it is when the manifest is written back.
   bool needs_base = false;

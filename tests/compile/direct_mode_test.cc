@@ -58,10 +58,11 @@ class DirectModeUnitTest : public ::testing::Test {
   // The result keys Lookup offers, in order, and its answer when none is taken.
   std::vector<util::Digest> Offered(DirectMode::Answer* answer) {
     std::vector<util::Digest> offered;
-    *answer = direct_->Lookup(manifest_key_, dir_.path(), /*base=*/"", [&](const util::Digest& k) {
-      offered.push_back(k);
-      return false;
-    });
+    *answer =
+        direct_->Lookup(manifest_key_, dir_.path(), /*base=*/"", [&](const ManifestRecord& r) {
+          offered.push_back(r.result_key);
+          return false;
+        });
     return offered;
   }
 
@@ -89,8 +90,9 @@ TEST_F(DirectModeUnitTest, ARecordIsOfferedWhileWhatItReadHolds) {
   ASSERT_EQ(seen.unrecordable, "");
   ASSERT_TRUE(
       direct_->Record(manifest_key_, DirectMode::ResultRecord(std::move(seen), result_), ""));
-  DirectMode::Answer answer = direct_->Lookup(manifest_key_, dir_.path(), "",
-                                              [&](const util::Digest& k) { return k == result_; });
+  DirectMode::Answer answer =
+      direct_->Lookup(manifest_key_, dir_.path(), "",
+                      [&](const ManifestRecord& r) { return r.result_key == result_; });
   EXPECT_TRUE(answer.hit);
   Write("inc/h.h", "#define H 1\n");
   EXPECT_TRUE(Offered(&answer).empty());

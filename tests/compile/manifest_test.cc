@@ -110,10 +110,13 @@ TEST(ManifestTest, UnknownRecordKindOrFileFlagIsDataLoss) {
   std::string data = EncodeManifest(m);
   std::string bad_kind = data;
   bad_kind[8] = 7;  // after version and count
+  std::string bad_record_flags = data;
+  bad_record_flags[9] = 2;
+  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(bad_record_flags).status()));
   EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(bad_kind).status()));
   // The flags byte of the only file sits just before the watch count.
-  // (kind, result key, an empty base, the file count, the path, its digest and signature)
-  const size_t flags_at = 8 + 1 + 32 + 4 + 4 + 4 + Record(1).files[0].path.size() + 32 + 40;
+  // (kind, flags, result key, an empty base, the file count, the path, digest and signature)
+  const size_t flags_at = 8 + 1 + 1 + 32 + 4 + 4 + 4 + Record(1).files[0].path.size() + 32 + 40;
   std::string bad_flags = data;
   ASSERT_EQ(bad_flags[flags_at], 1);
   bad_flags[flags_at] = static_cast<char>(0x80);
@@ -147,6 +150,7 @@ TEST(ManifestTest, PathsUnderTheBaseAreStoredRelativeToIt) {
   m.AddRecord(rec);
   ManifestRecord bound = Record(2);
   bound.base = "/ci/a";
+  bound.verify_file_macros = true;
   m.AddRecord(bound);
   const std::string data = EncodeManifest(m, "/ci/a");
   EXPECT_EQ(data.find("/ci/a/include"), std::string::npos) << "stored relative to the base";
@@ -160,6 +164,8 @@ TEST(ManifestTest, PathsUnderTheBaseAreStoredRelativeToIt) {
   EXPECT_FALSE(got.needs_base);
   EXPECT_EQ(got.base, "");
   EXPECT_EQ(there->records[0].base, "/ci/a") << "a bound record keeps its base";
+  EXPECT_TRUE(there->records[0].verify_file_macros);
+  EXPECT_FALSE(got.verify_file_macros);
 
   // Without a base, marked paths cannot be placed: the record is unusable, and written back as
   // it was, so a compile with a base still finds it.

@@ -149,9 +149,23 @@ TEST_P(CheckoutTest, AssertFromASystemHeaderNamingTheCheckoutMisses) {
   WriteBoth("include/answer.h", std::string(kHeader));
   WriteBoth("src/x.c", "#include <assert.h>\nvoid check(int x) { assert(x > 0); }\n");
   ExpectB({"-O2"}, /*shared=*/false);
-  // With NDEBUG, assert expands to nothing: nothing names the checkout.
+  // With NDEBUG, assert expands to nothing: nothing names the checkout. (A miss does not run
+  // the preprocessor to see that; the second checkout does, hits, and shares the record.)
   std::filesystem::remove_all(cache_dir_);
   ExpectB({"-O2", "-DNDEBUG"}, /*shared=*/true);
+  EXPECT_EQ(Cached(a_, {"-O2", "-DNDEBUG"}).run.exit_code, 0);
+  EXPECT_TRUE(HasMissesAndHits(1, 2)) << "the first checkout still hits after the record is shared";
+}
+
+TEST_P(CheckoutTest, CxxWithTheStandardLibraryHits) {
+  // libstdc++'s <bits/c++config.h> uses __FILE__ (in __glibcxx_assert): every C++ source reads
+  // a file with it, and none of it names the checkout.
+  WriteBoth("include/answer.h", std::string(kHeader));
+  WriteBoth("src/x.c",
+            "#include <string>\n#include <vector>\n#include \"answer.h\"\n"
+            "std::string f(const std::vector<int>& v) { return std::to_string(v.size() + ANSWER); "
+            "}\n");
+  ExpectB({"-x", "c++", "-O2"}, /*shared=*/true);
 }
 
 TEST_P(CheckoutTest, DiagnosticNamingTheCheckoutMisses) {
