@@ -149,7 +149,8 @@ class Engine {
 
   // Base directories (engine_base_dir.cc). Where a miss's result is stored: under `key`, its .d
   // with the base marked, when nothing of the base reached its outputs (portability.h); else
-  // under BoundToBase(key), in a record bound to the base. `files`: what it read; `cpp_text`:
+  // under BoundToBase(key), in a record bound to the base (one another base may claim after
+  // its own check when only __FILE__ was left unchecked). `files`: what it read; `cpp_text`:
   // its preprocessed text when preprocessor mode ran (else it is run if __FILE__ may matter).
   struct Placement {
     util::Digest key;

@@ -66,18 +66,17 @@ Engine::Placement Engine::Place(Context& ctx, const util::Digest& key, const sto
     placed.portable = PortableEntry(entry, base);
     if (!placed.portable) why = "the dependency file names the base directory inside a path";
   }
-  if (why.empty() && unchecked_file_macros) {
-    // Stored shared (the .d marked) under the shared key, in a record bound to this base that
-    // another base may claim after its own check.
-    placed.bound_base = std::string(base);
+  if (why.empty() && !unchecked_file_macros) return placed;  // every checkout's
+  // Bound to this base, under its own key: another checkout's compile of the same sources
+  // stores under its own, never over this one. When only __FILE__ is unchecked, the entry is
+  // kept restorable elsewhere (the .d marked), for a checkout whose own check passes.
+  placed.key = BoundToBase(key, base);
+  placed.bound_base = std::string(base);
+  if (why.empty()) {
     placed.verify_file_macros = true;
     placed.why = "__FILE__ is used, and no other checkout has checked what it becomes yet";
-    return placed;
-  }
-  if (!why.empty()) {
+  } else {
     placed.portable.reset();
-    placed.key = BoundToBase(key, base);
-    placed.bound_base = std::string(base);
     placed.why = std::move(why);
   }
   return placed;

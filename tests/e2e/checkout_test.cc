@@ -143,6 +143,10 @@ TEST_P(CheckoutTest, FileMacroSeenOnlyThroughItsLengthMisses) {
   WriteBoth("include/answer.h", std::string(kHeader));
   WriteBoth("src/x.c", "unsigned long size(void) { return sizeof(__FILE__); }\n");
   ExpectB({"-O2"}, /*shared=*/false);
+  // Each checkout's result stays its own: the second's miss stored nothing over the first's.
+  const Built again = Cached(a_, {"-O2"});
+  EXPECT_TRUE(HasMissesAndHits(2, 1));
+  EXPECT_TRUE(SameBytes("object", PlainBuild(a_, {"-O2"}).object, again.object));
 }
 
 TEST_P(CheckoutTest, AssertFromASystemHeaderNamingTheCheckoutMisses) {
