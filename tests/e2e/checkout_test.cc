@@ -194,6 +194,33 @@ TEST_P(CheckoutTest, HeaderNamingTheFirstCheckoutIsNotTrustedInTheSecond) {
   EXPECT_EQ(Stat("cache_miss"), 2u);
 }
 
+TEST_P(CheckoutTest, AHeaderThatDiffersInTheOtherCheckoutMisses) {
+  WriteBoth("include/answer.h", std::string(kHeader));
+  WriteBoth("src/x.c", std::string(kSource));
+  WriteFile(b_ + "/include/answer.h", "#define ANSWER 43\n");
+  ExpectB({"-O2"}, /*shared=*/false);
+}
+
+TEST_P(CheckoutTest, DependencyFileNamedAfterAnAbsoluteObjectGetsThisCheckoutsTarget) {
+  // No -MT: the .d's target is the -o path as given, here absolute in each checkout.
+  WriteBoth("include/answer.h", std::string(kHeader));
+  WriteBoth("src/x.c", std::string(kSource));
+  auto command = [&](const std::string& top) {
+    return std::vector<std::string>{compiler_, "-I" + top + "/include", "-O2", "-MD",
+                                    "-o",      top + "/build/x.o",      "-c",  top + "/src/x.c"};
+  };
+  ASSERT_EQ(Zcwrap(command(a_), a_ + "/build").exit_code, 0);
+  const RunResult b = Zcwrap(command(b_), b_ + "/build");
+  ASSERT_EQ(b.exit_code, 0) << ::testing::PrintToString(b);
+  EXPECT_TRUE(HasMissesAndHits(1, 1));
+  const std::string deps = ReadFile(b_ + "/build/x.d").value_or("missing");
+  const std::string object = ReadFile(b_ + "/build/x.o").value_or("missing");
+  const RunResult plain = Plain(command(b_), b_ + "/build");
+  ExpectSameResult(plain, b);
+  EXPECT_TRUE(SameBytes(".d", ReadFile(b_ + "/build/x.d").value_or(""), deps));
+  EXPECT_TRUE(SameBytes("object", ReadFile(b_ + "/build/x.o").value_or(""), object));
+}
+
 TEST_P(CheckoutTest, BaseDirNoneKeepsCheckoutsApart) {
   WriteBoth("include/answer.h", std::string(kHeader));
   WriteBoth("src/x.c", std::string(kSource));
