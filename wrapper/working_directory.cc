@@ -1,22 +1,19 @@
 #include "wrapper/working_directory.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <optional>
+
+#include "cachecore/compile/base_dir.h"
 
 namespace zc::wrapper {
 
 std::string CompileDirectory() {
-  const char* pwd = std::getenv("PWD");
-  struct stat a, b;
-  if (pwd != nullptr && pwd[0] == '/' && ::stat(pwd, &a) == 0 && ::stat(".", &b) == 0 &&
-      a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-    return pwd;
-  }
   char buf[4096];
-  if (::getcwd(buf, sizeof(buf)) != nullptr) return buf;
-  return ".";
+  const std::string cwd = ::getcwd(buf, sizeof(buf)) != nullptr ? buf : ".";
+  const char* pwd = std::getenv("PWD");
+  return compile::ApparentCwd(cwd, pwd != nullptr ? std::optional<std::string>(pwd) : std::nullopt);
 }
 
 }  // namespace zc::wrapper

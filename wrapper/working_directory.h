@@ -3,7 +3,8 @@
 //   std::string cwd = zc::wrapper::CompileDirectory();
 //
 // $PWD when it names the current directory (gcc writes it into debug info, so a shell that
-// entered through a symlink keys and compiles with that path), else getcwd(). Every front-door
+// entered through a symlink keys and compiles with that path), else getcwd(): the engine's rule
+// (compile/base_dir.h ApparentCwd), applied to this process. Every front-door
 // command that reasons about a compile (compiling, --explain) must use this one, or their keys
 // disagree.
 #ifndef ZCWRAP_WRAPPER_WORKING_DIRECTORY_H_

@@ -56,8 +56,7 @@ std::string CwdForKey(const CompilePlan& plan, absl::string_view cwd) {
   for (const auto& [from, to] : plan.debug_prefix_maps) {
     absl::string_view old = from;
     while (old.size() > 1 && old.back() == '/') old.remove_suffix(1);
-    if (old.empty() || !absl::StartsWith(cwd, old)) continue;
-    if (cwd.size() != old.size() && cwd[old.size()] != '/' && old != "/") continue;
+    if (old != "/" && !UnderBase(cwd, old)) continue;
     absl::StrAppend(&mapped, to, cwd.substr(old.size()), "\n");
   }
   return mapped.empty() ? std::string(cwd) : absl::StrCat("mapped:\n", mapped);
