@@ -84,8 +84,9 @@ std::optional<std::string> DependencyFor(const CompilePlan& plan, const store::E
     stored_output = output;
   }
   std::optional<std::string> rewritten = RewriteDepTarget(stored, stored_output, plan.output);
-  if (!rewritten || (expanded.empty() && stored_output.size() == plan.output.size())) {
-    return rewritten;  // nothing changed length: the compiler's line breaks still hold
+  if (!rewritten || (expanded.empty() && EscapeMakeTarget(stored_output).size() ==
+                                             EscapeMakeTarget(plan.output).size())) {
+    return rewritten;  // nothing changed width: the compiler's line breaks still hold
   }
   const store::Payload* wrap = entry.Find(PayloadKind::kMetadata, kDepWrapMeta);
   if (wrap == nullptr) return std::nullopt;  // cannot tell where the compiler would break lines

@@ -74,6 +74,22 @@ TEST_F(OutputsIoTest, DependencyTargetFollowsTheNewOutput) {
   EXPECT_EQ(test::ReadTestFile(dir_.Join("b.d")), "b.o: a.c\n");
 }
 
+TEST_F(OutputsIoTest, ATargetOfAnotherWidthNeedsTheCompilersLineBreaks) {
+  // "a b.o" is written "a\ b.o": as wide as no 5-character name, and no known rule reproduces
+  // an escaped name, so a restore for "abc.o" cannot know where the compiler would break lines.
+  const CompilePlan stored = Plan({"-c", "a.c", "-o", "a b.o", "-MD", "-MF", "a.d"});
+  test::WriteTestFile(dir_.Join("a b.o"), "OBJECT");
+  test::WriteTestFile(dir_.Join("a.d"), "a\\ b.o: a.c\n");
+  absl::StatusOr<store::Entry> entry = CollectOutputs(stored, dir_.path(), "", "");
+  ASSERT_TRUE(entry.ok());
+  const CompilePlan other = Plan({"-c", "a.c", "-o", "abc.o", "-MD", "-MF", "a.d"});
+  EXPECT_TRUE(absl::IsDataLoss(RestoreOutputs(other, dir_.path(), *entry, -1)));
+  // The same width keeps the breaks: restored.
+  const CompilePlan same = Plan({"-c", "a.c", "-o", "c d.o", "-MD", "-MF", "a.d"});
+  ASSERT_TRUE(RestoreOutputs(same, dir_.path(), *entry, -1).ok());
+  EXPECT_EQ(test::ReadTestFile(dir_.Join("a.d")), "c\\ d.o: a.c\n");
+}
+
 TEST_F(OutputsIoTest, OptionalFilesMayBeMissingRequiredOnesMayNot) {
   const CompilePlan plan = Plan({"-c", "a.c", "-o", "a.o", "-gsplit-dwarf"});
   absl::StatusOr<store::Entry> none = CollectOutputs(plan, dir_.path(), "", "");
