@@ -11,11 +11,18 @@ packages=(
   g++ gcc clang clang-format make cmake git pkg-config python3 meson ninja-build
   libabsl-dev libssl-dev libzstd-dev libxxhash-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # remote tiers: hiredis (linked), libcurl (loaded at run time; its headers to build)
+  libhiredis-dev libcurl4-openssl-dev
+  # the real servers the remote-tier tests start (s3rver comes from npm, below)
+  redis-server nginx-light
   # the benchmark replayer (bench/replay) and the Rust host crate (shim/rust)
   nlohmann-json3-dev
   cargo rustc
   "$@"
 )
+
+# npm: Debian's, unless the machine already has one (a nodejs that bundles npm conflicts with it).
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -23,12 +30,35 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" != 0 ]; then
-  echo "install_packages.sh: missing packages (${missing[*]}); run as root or install them" >&2
-  exit 1
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install_packages.sh: missing packages (${missing[*]}); run as root or install them" >&2
+    exit 1
+  fi
+  echo "install_packages.sh: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  # Packaged servers (redis-server, nginx) must not start system-wide instances: tests start
+  # their own. policy-rc.d answering 101 tells invoke-rc.d not to start anything.
+  own_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    own_policy=1
+  fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ -n "$own_policy" ] && rm -f /usr/sbin/policy-rc.d
 fi
-echo "install_packages.sh: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# s3rver, the S3-compatible server the S3 tier's tests start: from npm, pinned. The Debian
+# packages above do not start servers (no init system in CI roots); the tests start their own.
+S3RVER_VERSION=3.7.1
+if ! command -v s3rver >/dev/null 2>&1 ||
+   [ "$(s3rver --version 2>/dev/null)" != "$S3RVER_VERSION" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install_packages.sh: s3rver $S3RVER_VERSION missing; run as root or npm install -g" >&2
+    exit 1
+  fi
+  echo "install_packages.sh: installing s3rver $S3RVER_VERSION from npm" >&2
+  npm install -g --silent --no-audit --no-fund "s3rver@$S3RVER_VERSION" >/dev/null
+fi

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cachecore/compile/base_dir.h"
+#include "cachecore/remote/remote_storage.h"
 #include "cachecore/stats/counter.h"
 #include "cachecore/store/local_store.h"
 #include "cachecore/util/size_format.h"
@@ -196,7 +197,20 @@ int RunManagement(const std::vector<std::string>& args, const config::EnvLookup&
     *out += ShowStats(*config, stats.Read());
   } else if (opt == "--print-stats") {
     if (json) {
-      absl::StrAppend(out, stats::NamedValuesJson(stats.Read()), "\n");
+      std::string counters = stats::NamedValuesJson(stats.Read());
+      absl::StatusOr<std::vector<remote::TierSpec>> tiers =
+          remote::ParseRemoteStorage(config->remote_storage);
+      if (tiers.ok() && !tiers->empty() && counters.size() >= 2 && counters.back() == '}') {
+        for (remote::TierSpec& t : *tiers)
+          (void)remote::ResolveCredentials(config::ProcessEnv(), &t);
+        const int64_t now_ms = util::SystemClock().RealNs() / 1'000'000;
+        counters.pop_back();
+        absl::StrAppend(
+            &counters, ", \"remote_tiers\": ",
+            remote::TierReportsJson(remote::ReadTierReports(*tiers, config->cache_dir, now_ms)),
+            "}");
+      }
+      absl::StrAppend(out, counters, "\n");
     } else {
       for (const auto& [name, value] : stats::NamedValues(stats.Read())) {
         absl::StrAppend(out, name, "\t", value, "\n");

@@ -129,10 +129,11 @@ void CompileEvents::Started(const std::vector<std::string>& argv, const std::str
   Emit(Begin("compile.started"), o.Take());
 }
 
-void CompileEvents::Hit(absl::string_view mode, absl::string_view key_hex) {
+void CompileEvents::Hit(absl::string_view mode, absl::string_view key_hex, absl::string_view tier) {
   if (mode_ < Mode::kNormal) return;
   util::JsonObject o;
   o.Add("mode", mode).Add("key", key_hex);
+  if (!tier.empty()) o.Add("remote", tier);
   Emit(Begin("cache.hit"), o.Take());
 }
 

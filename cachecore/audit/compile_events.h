@@ -45,7 +45,8 @@ class CompileEvents {
   void Started(const std::vector<std::string>& argv, const std::string& cwd,
                const std::optional<std::vector<std::string>>& env);
   // mode: "direct" or "preprocessed".
-  void Hit(absl::string_view mode, absl::string_view key_hex);
+  // `tier`: the remote tier that served it (shown without secrets); empty: the local store.
+  void Hit(absl::string_view mode, absl::string_view key_hex, absl::string_view tier = {});
   void Miss(absl::string_view mode, absl::string_view reason);
   void Stored(absl::string_view key_hex, uint64_t bytes);
   // A successful miss that was not stored; `reason` is the counter that says why

@@ -79,19 +79,50 @@ std::shared_ptr<const Manifest> DirectMode::LoadManifest(const util::Digest& key
 
 DirectMode::Answer DirectMode::Lookup(
     const util::Digest& manifest_key, const std::string& cwd, absl::string_view base,
-    absl::FunctionRef<bool(const ManifestRecord& record)> try_result) {
+    absl::FunctionRef<bool(const ManifestRecord& record)> try_result, remote::RemoteStorage* remote,
+    bool may_write) {
   Answer answer;
   std::shared_ptr<const Manifest> manifest = LoadManifest(manifest_key, base);
-  if (manifest == nullptr) {
+  if (manifest != nullptr) {
+    answer = Check(*manifest, manifest_key, cwd, base, try_result);
+  } else {
     answer.why = "no_manifest";
-    return answer;
   }
+  if (answer.hit || remote == nullptr) return answer;
+
+  // Every tier's records, after the local ones: a teammate's or CI's compile of this source.
+  Manifest merged = manifest != nullptr ? *manifest : Manifest{};
+  bool added = false;
+  for (const remote::Fetched& f : remote->GetAll(manifest_key, store::EntryType::kManifest)) {
+    const store::Payload* payload = f.opened.entry.Find(store::PayloadKind::kManifest);
+    if (payload == nullptr) continue;
+    absl::StatusOr<Manifest> theirs = DecodeManifest(payload->data, base);
+    if (!theirs.ok()) {
+      store_.stats().Increment(stats::Counter::kRemoteStorageBadEntry);
+      continue;
+    }
+    added |= merged.Merge(*theirs);
+  }
+  if (!added) return answer;
+  if (may_write) {
+    store::Entry entry;
+    entry.type = store::EntryType::kManifest;
+    entry.Add(store::PayloadKind::kManifest, EncodeManifest(merged, base));
+    (void)store_.Put(manifest_key, entry);  // a failure costs a later remote read, no more
+  }
+  return Check(merged, manifest_key, cwd, base, try_result);
+}
+
+DirectMode::Answer DirectMode::Check(
+    const Manifest& manifest, const util::Digest& manifest_key, const std::string& cwd,
+    absl::string_view base, absl::FunctionRef<bool(const ManifestRecord& record)> try_result) {
+  Answer answer;
   // Why nothing matched, for the audit: no record's inputs are as they were, or one's were but
   // its result is gone.
   answer.why = "inputs_changed";
   if (watcher_ != nullptr) watcher_->Sync();
   bool marker = false;
-  for (const ManifestRecord& rec : manifest->records) {
+  for (const ManifestRecord& rec : manifest.records) {
     if (rec.kind == RecordKind::kPreprocess) {
       marker = true;  // after every direct record: one of those may hit without the preprocessor
       continue;
@@ -369,14 +400,17 @@ ManifestRecord DirectMode::PreprocessMarker() {
 }
 
 bool DirectMode::Record(const util::Digest& manifest_key, ManifestRecord record,
-                        absl::string_view base) {
+                        absl::string_view base, remote::RemoteStorage* remote) {
   Manifest manifest;
   if (std::shared_ptr<const Manifest> old = LoadManifest(manifest_key, base)) manifest = *old;
   manifest.AddRecord(std::move(record));
   store::Entry entry;
   entry.type = store::EntryType::kManifest;
   entry.Add(store::PayloadKind::kManifest, EncodeManifest(manifest, base));
-  return store_.Put(manifest_key, entry).ok();
+  std::string encoded;
+  if (!store_.Put(manifest_key, entry, &encoded).ok()) return false;
+  if (remote != nullptr) remote->Put(manifest_key, store::EntryType::kManifest, encoded);
+  return true;
 }
 
 }  // namespace zc::compile

@@ -37,6 +37,7 @@
 #include "cachecore/compile/manifest.h"
 #include "cachecore/compile/memory_cache.h"
 #include "cachecore/compile/request.h"
+#include "cachecore/remote/remote_storage.h"
 #include "cachecore/store/local_store.h"
 #include "cachecore/util/clock.h"
 #include "cachecore/util/path_watch.h"
@@ -59,9 +60,14 @@ class DirectMode {
   // may apply under `base` against the files as they are now in `cwd`, and offers each holding
   // record to `try_result` until it returns true. A record bound to another base is offered
   // only when it says so (verify_file_macros): `try_result` checks what __FILE__ becomes here.
+  //
+  // With `remote` (may be null): when no local record hits, the manifests of every remote tier
+  // are merged with the local one and their records checked too; the merged manifest replaces
+  // the local one when `may_write`.
   [[nodiscard]] Answer Lookup(const util::Digest& manifest_key, const std::string& cwd,
                               absl::string_view base,
-                              absl::FunctionRef<bool(const ManifestRecord& record)> try_result);
+                              absl::FunctionRef<bool(const ManifestRecord& record)> try_result,
+                              remote::RemoteStorage* remote = nullptr, bool may_write = true);
 
   // What a successful compile read, ready to become a manifest record, or why it cannot (then
   // preprocessor mode keeps the result).
@@ -91,8 +97,9 @@ class DirectMode {
   // Adds `record` to the manifest under `manifest_key` (read-modify-write: concurrent writers may
   // drop each other's record, which costs a later hit, never correctness). False if the manifest
   // could not be written.
+  // The manifest goes to `remote`'s writable tiers too (may be null).
   [[nodiscard]] bool Record(const util::Digest& manifest_key, ManifestRecord record,
-                            absl::string_view base);
+                            absl::string_view base, remote::RemoteStorage* remote = nullptr);
 
   // For explanations: the first include-guard path of a record under `manifest_key` whose
   // existence changed in `cwd` (include_guard.h), or nullopt.
@@ -103,6 +110,10 @@ class DirectMode {
 
  private:
   std::shared_ptr<const Manifest> LoadManifest(const util::Digest& key, absl::string_view base);
+  // Lookup's walk over the records of one manifest.
+  Answer Check(const Manifest& manifest, const util::Digest& manifest_key, const std::string& cwd,
+               absl::string_view base,
+               absl::FunctionRef<bool(const ManifestRecord& record)> try_result);
   // Every file and include-guard directory of `rec` is as recorded (stat, hash if needed).
   bool RecordHolds(const std::string& cwd, const ManifestRecord& rec);
   // Long-lived engines: `rec` was checked and nothing it depends on changed since (inotify).

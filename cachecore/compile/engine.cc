@@ -32,7 +32,8 @@ Engine::Engine(config::Config config, std::unique_ptr<store::LocalStore> store,
       inputs_(util::JoinPath(config_.cache_dir, "statcache"), clock),
       direct_(std::make_unique<DirectMode>(*store_, inputs_, *runner_, clock_, config_.cache_dir,
                                            memory_cache_bytes / 4)),
-      results_(*store_, memory_cache_bytes - memory_cache_bytes / 4) {}
+      results_(*store_, memory_cache_bytes - memory_cache_bytes / 4),
+      remote_async_(memory_cache_bytes > 0) {}
 
 Engine::~Engine() = default;
 
@@ -94,8 +95,17 @@ CompileResult Engine::CompileOrThrow(const CompileRequest& request, audit::Compi
   ctx.settings = request.config != nullptr ? request.config : &config_;
   ctx.start = StartTime::Now(clock_);  // before any input is hashed
   ctx.env = EnvView(request.env);
+  CompileResult result = Steps(ctx);
+  if (ctx.remote != nullptr && result.outcome == Outcome::kMiss && !ctx.settings->recache) {
+    store_->stats().Increment(Counter::kRemoteStorageMiss);
+  }
+  return result;
+}
 
+CompileResult Engine::Steps(Context& ctx) {
+  const CompileRequest& request = *ctx.request;
   if (std::optional<CompileResult> not_cached = Prepare(ctx)) return std::move(*not_cached);
+  ctx.remote = RemoteFor(ctx);
   DirectAnswer direct = TryDirect(ctx);
   if (direct.hit) return std::move(*direct.hit);
   if (direct.manifest_key && !direct.use_preprocessor) {
@@ -233,20 +243,21 @@ Engine::DirectAnswer Engine::TryDirect(Context& ctx) {
     if (ctx.audit) ctx.audit->Miss("direct", "recache");
   } else {
     std::optional<bool> file_macros_verdict;  // this compile's own check, run at most once
-    DirectMode::Answer answer =
-        direct_->Lookup(*out.manifest_key, ctx.request->cwd, ctx.key_inputs.base,
-                        [&](const ManifestRecord& record) {
-                          if (!FileMacrosStayHome(ctx, record, &file_macros_verdict)) return false;
-                          out.hit = Lookup(ctx, record.result_key, Counter::kDirectCacheHit);
-                          if (out.hit && record.base != ctx.key_inputs.base) {
-                            // Checked here: the result is every checkout's from now on.
-                            ManifestRecord shared = record;
-                            shared.base.clear();
-                            shared.verify_file_macros = false;
-                            Record(ctx, *out.manifest_key, std::move(shared));
-                          }
-                          return out.hit.has_value();
-                        });
+    DirectMode::Answer answer = direct_->Lookup(
+        *out.manifest_key, ctx.request->cwd, ctx.key_inputs.base,
+        [&](const ManifestRecord& record) {
+          if (!FileMacrosStayHome(ctx, record, &file_macros_verdict)) return false;
+          out.hit = Lookup(ctx, record.result_key, Counter::kDirectCacheHit);
+          if (out.hit && record.base != ctx.key_inputs.base) {
+            // Checked here: the result is every checkout's from now on.
+            ManifestRecord shared = record;
+            shared.base.clear();
+            shared.verify_file_macros = false;
+            Record(ctx, *out.manifest_key, std::move(shared));
+          }
+          return out.hit.has_value();
+        },
+        ctx.remote, !ctx.settings->readonly);
     if (answer.hit) return out;
     out.use_preprocessor = answer.use_preprocessor;
     if (ctx.audit) ctx.audit->Miss("direct", answer.why);
@@ -302,14 +313,16 @@ CompileResult Engine::RunAndStore(Context& ctx, const Preprocessed& cpp, Placeme
 void Engine::Record(Context& ctx, const util::Digest& manifest_key, ManifestRecord record) {
   if (ctx.settings->readonly) return;
   // The result is stored either way; without its record it is found again only by compiling.
-  if (!direct_->Record(manifest_key, std::move(record), ctx.key_inputs.base)) {
+  if (!direct_->Record(manifest_key, std::move(record), ctx.key_inputs.base, ctx.remote)) {
     store_->stats().Increment(Counter::kStoreFailed);
   }
 }
 
 std::optional<CompileResult> Engine::Lookup(Context& ctx, const util::Digest& key,
                                             Counter hit_counter) {
-  std::shared_ptr<const store::Entry> entry = results_.Load(key);
+  std::string tier;
+  std::shared_ptr<const store::Entry> entry =
+      results_.Load(key, ctx.remote, !ctx.settings->readonly, &tier);
   if (entry == nullptr) return std::nullopt;  // corrupt entries were counted
   std::optional<int32_t> exit_code = entry->ExitCode();
   // A bad entry restores nothing; the compile runs and the compiler reports real problems.
@@ -326,9 +339,10 @@ std::optional<CompileResult> Engine::Lookup(Context& ctx, const util::Digest& ke
   if (const store::Payload* err = entry->Find(PayloadKind::kStderr)) result.stderr_data = err->data;
   result.key_hex = key.ToHex();
   store_->stats().Increment(hit_counter);
+  if (!tier.empty()) store_->stats().Increment(Counter::kRemoteStorageHit);
   if (ctx.audit) {
     ctx.audit->Hit(hit_counter == Counter::kDirectCacheHit ? "direct" : "preprocessed",
-                   result.key_hex);
+                   result.key_hex, tier);
   }
   if (const auto& show = ctx.request->on_output) {
     if (!result.stdout_data.empty()) show(1, result.stdout_data);

@@ -49,6 +49,7 @@
 #include "cachecore/compile/request.h"
 #include "cachecore/compile/result_cache.h"
 #include "cachecore/config/config.h"
+#include "cachecore/remote/remote_storage.h"
 #include "cachecore/stats/counter.h"
 #include "cachecore/store/local_store.h"
 #include "cachecore/util/clock.h"
@@ -100,6 +101,8 @@ class Engine {
     std::string base_unusable;
     KeyInputs key_inputs;
     bool dry_run = false;  // Explain: nothing is counted
+    // The remote tiers of the request's settings (engine_remote.cc); null: none, or dry run.
+    remote::RemoteStorage* remote = nullptr;
   };
   // What direct mode made of a request: a hit, or the manifest key the miss is recorded under
   // (none when direct mode does not apply) and whether its manifest sent it to preprocessor mode.
@@ -109,8 +112,9 @@ class Engine {
     bool use_preprocessor = false;
   };
 
-  // The steps of one compile, in the order CompileOrThrow takes them (engine.cc).
+  // The steps of one compile, in the order Steps takes them (engine.cc).
   CompileResult CompileOrThrow(const CompileRequest& request, audit::CompileEvents* audit);
+  CompileResult Steps(Context& ctx);
   // Classify → the request's plan, compiler identity and key inputs; or the passthrough result.
   std::optional<CompileResult> Prepare(Context& ctx);
   DirectAnswer TryDirect(Context& ctx);
@@ -199,6 +203,18 @@ class Engine {
   CompileResult RunPlainly(const CompileRequest& request, CompileResult plain);
   void Log(const CompileRequest& request, const CompileResult& result, int64_t micros);
 
+  // Remote tiers (engine_remote.cc). The RemoteStorage for `ctx`'s settings, made on first use
+  // and kept (connections open) in a long-lived engine; null without remote_storage, or when
+  // its secret cannot be read (counted as remote_storage_error, said in the audit).
+  remote::RemoteStorage* RemoteFor(const Context& ctx);
+
+ public:
+  // Waits for queued remote writes (the daemon's and the shim's flush and shutdown).
+  void FlushRemote();
+  // Each remote tier this engine has used: its counters, latencies and breaker.
+  std::vector<remote::TierReportLine> RemoteReport();
+
+ private:
   PreprocessEnv preprocess_env() { return {runner_, &inputs_, config_.cache_dir}; }
 
   config::Config config_;
@@ -210,6 +226,10 @@ class Engine {
   ResultCache results_;
   std::mutex base_mu_;
   absl::flat_hash_map<std::string, std::string> base_memo_;  // setting + '\0' + cwd -> base
+  const bool remote_async_;  // long-lived: remote writes queued (remote_storage.h)
+  std::mutex remote_mu_;
+  // By remote_storage, key file and credentials; never removed (a handful per daemon).
+  absl::flat_hash_map<std::string, std::unique_ptr<remote::RemoteStorage>> remotes_;
 };
 
 }  // namespace zc::compile

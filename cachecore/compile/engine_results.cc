@@ -20,7 +20,7 @@ bool Engine::Store(Context& ctx, const util::Digest& key, const store::Entry& en
     return false;
   }
   // A failed store costs a future hit, never this build.
-  if (!results_.Put(key, entry).ok()) {
+  if (!results_.Put(key, entry, ctx.remote).ok()) {
     NotStored(ctx, Counter::kStoreFailed);
     return false;
   }

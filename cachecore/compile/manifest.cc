@@ -46,6 +46,22 @@ void Manifest::AddRecord(ManifestRecord record) {
   if (records.size() > kMaxManifestRecords) records.resize(kMaxManifestRecords);
 }
 
+bool Manifest::Merge(const Manifest& other) {
+  bool added = false;
+  for (const ManifestRecord& rec : other.records) {
+    if (records.size() >= kMaxManifestRecords) break;
+    bool known = false;
+    for (const ManifestRecord& mine : records) {
+      known |= mine.kind == rec.kind && mine.result_key == rec.result_key && mine.base == rec.base;
+    }
+    if (!known) {
+      records.push_back(rec);
+      added = true;
+    }
+  }
+  return added;
+}
+
 std::string EncodeManifest(const Manifest& manifest, absl::string_view base) {
   std::string out;
   util::ByteWriter w(&out);

@@ -96,6 +96,9 @@ struct Manifest {
   // Puts `record` first, replacing a record of the same kind and result key, and drops the oldest
   // beyond kMaxManifestRecords.
   void AddRecord(ManifestRecord record);
+  // Adds, after this manifest's own, the records of `other` it lacks (another tier's manifest
+  // of the same key); false if there were none.
+  bool Merge(const Manifest& other);
 };
 
 // Paths under `base` are written relative to it; read back, they are made real under `base`.

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "cachecore/remote/tier_spec.h"
 #include "cachecore/util/atomic_file.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/size_format.h"
@@ -177,6 +178,27 @@ constexpr KeyInfo kKeys[] = {
     {"recache", "ZCWRAP_RECACHE", true,
      [](absl::string_view v, Config* c) { return ParseBool(v, &c->recache); },
      [](const Config& c) { return ShowBool(c.recache); }},
+    {"remote_key_file", "ZCWRAP_REMOTE_KEY_FILE", true,
+     [](absl::string_view v, Config* c) {
+       std::string path(absl::StripAsciiWhitespace(v));
+       if (!path.empty() && path.front() != '/') {
+         return absl::InvalidArgumentError("expected an absolute path");
+       }
+       c->remote_key_file = std::move(path);
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return c.remote_key_file; }},
+    {"remote_storage", "ZCWRAP_REMOTE_STORAGE", true,
+     [](absl::string_view v, Config* c) {
+       absl::StatusOr<std::vector<remote::TierSpec>> tiers = remote::ParseRemoteStorage(v);
+       if (!tiers.ok()) return tiers.status();
+       c->remote_storage = std::string(absl::StripAsciiWhitespace(v));
+       std::vector<std::string> shown;
+       for (const remote::TierSpec& t : *tiers) shown.push_back(t.shown);
+       c->remote_storage_shown = absl::StrJoin(shown, " ");
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return c.remote_storage_shown; }},
 };
 
 const KeyInfo* FindKey(absl::string_view name) {
@@ -188,6 +210,11 @@ const KeyInfo* FindKey(absl::string_view name) {
 
 absl::Status BadValue(const KeyInfo& key, absl::string_view value, absl::string_view where,
                       const absl::Status& why) {
+  // remote_storage may hold passwords: its parser's message names the URL with them redacted.
+  if (key.name == "remote_storage") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid value for ", key.name, " in ", where, ": ", why.message()));
+  }
   // Escaped, so that the message stays on one line whatever the value holds.
   return absl::InvalidArgumentError(absl::StrCat("invalid value \"", absl::CHexEscape(value),
                                                  "\" for ", key.name, " in ", where, ": ",

@@ -54,8 +54,15 @@ struct Config {
   // argument starting with PREFIX. The user's responsibility: the output must not depend on them.
   std::vector<std::string> ignore_options;
   bool readonly = false;  // use hits, never store
-  bool recache = false;   // never use hits, overwrite entries
-  std::string log_file;   // debug log; empty = none
+  // Remote tiers, asked after a local miss and written after a store (remote/tier_spec.h):
+  // space-separated URL|attribute=value... entries. May hold secrets: show remote_storage_shown.
+  std::string remote_storage;
+  std::string remote_storage_shown;  // the same with every secret as ***
+  // A file holding the shared secret remote values are signed and checked with (HMAC-SHA256;
+  // remote/remote_entry.h). Empty: values are not signed.
+  std::string remote_key_file;
+  bool recache = false;  // never use hits, overwrite entries
+  std::string log_file;  // debug log; empty = none
   // Mixed into every key: caches with different namespaces never share an entry in one store.
   std::string key_namespace;  // the "namespace" key
 

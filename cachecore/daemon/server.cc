@@ -188,6 +188,9 @@ void Server::Serve(util::ScopedFd conn) {
       case FrameType::kShutdownRequest:
         reply = FrameType::kPong;
         RequestStop();
+        // Answered once the queued remote writes are done: a CI job that stops the daemon
+        // before it ends has published everything it built.
+        if (std::shared_ptr<compile::Engine> engine = CurrentEngine()) engine->FlushRemote();
         break;
       case FrameType::kCompileRequest:
         reply = FrameType::kCompileResponse;
@@ -266,11 +269,12 @@ std::string Server::StatusJson() const {
       "{\"pid\": %d, \"version\": \"%s\", \"protocol\": %d, \"uptime_s\": %d, \"requests\": %d, "
       "\"rss_bytes\": %d, \"in_flight\": %d, \"max_parallel\": %d, \"idle_timeout_s\": %d, "
       "\"memory_manifests\": %d, \"memory_results\": %d, \"cache_dir\": \"%s\", "
-      "\"socket\": \"%s\"}",
+      "\"socket\": \"%s\", \"remote_tiers\": %s}",
       ::getpid(), kZcwrapVersion, kProtocolVersion, uptime, requests_.load(), RssBytes(),
       in_flight_.load(), options_.max_parallel, options_.idle_timeout_s, engine->memory_manifests(),
       engine->memory_results(), util::JsonEscape(options_.cache_dir),
-      util::JsonEscape(options_.endpoint.socket_path));
+      util::JsonEscape(options_.endpoint.socket_path),
+      remote::TierReportsJson(engine->RemoteReport()));
 }
 
 }  // namespace zc::daemon

@@ -62,6 +62,17 @@ enum class Counter : uint16_t {
   kRecompiledToVerify = 41,
   kBadInputFile = 42,
   kBadConfig = 43,
+  kRemoteStorageHit = 44,
+  kRemoteStorageMiss = 45,
+  kRemoteStorageReadHit = 46,
+  kRemoteStorageReadMiss = 47,
+  kRemoteStorageWrite = 48,
+  kRemoteStorageError = 49,
+  kRemoteStorageTimeout = 50,
+  kRemoteStorageBadEntry = 51,
+  kRemoteStorageBadSignature = 52,
+  kRemoteStorageSkipped = 53,
+  kRemoteStorageWriteDropped = 54,
 };
 inline constexpr uint16_t kCounterSlots = 128;  // room reserved in the stats file
 

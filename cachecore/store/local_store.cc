@@ -82,9 +82,15 @@ std::string LocalStore::PathFor(const Key& key, EntryType type) const {
   return path;
 }
 
-absl::Status LocalStore::Put(const Key& key, const Entry& entry) {
-  ZC_ASSIGN_OR_RETURN(const std::string encoded, EncodeEntry(entry, options_.compression_level));
-  const std::string path = PathFor(key, entry.type);
+absl::Status LocalStore::Put(const Key& key, const Entry& entry, std::string* encoded_out) {
+  ZC_ASSIGN_OR_RETURN(std::string encoded, EncodeEntry(entry, options_.compression_level));
+  ZC_RETURN_IF_ERROR(PutEncoded(key, entry.type, encoded));
+  if (encoded_out != nullptr) *encoded_out = std::move(encoded);
+  return absl::OkStatus();
+}
+
+absl::Status LocalStore::PutEncoded(const Key& key, EntryType type, absl::string_view encoded) {
+  const std::string path = PathFor(key, type);
 
   absl::StatusOr<util::AtomicFile> file = util::AtomicFile::Create(path);
   if (!file.ok() && absl::IsNotFound(file.status())) {

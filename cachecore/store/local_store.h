@@ -65,8 +65,10 @@ class LocalStore {
   static absl::StatusOr<std::unique_ptr<LocalStore>> Open(StoreOptions options);
 
   // Stores `entry` under `key` (its type picks the file suffix), then cleans the shard if it went
-  // over its limit.
-  absl::Status Put(const Key& key, const Entry& entry);
+  // over its limit. `encoded_out` (optional): the file's bytes, for a remote tier.
+  absl::Status Put(const Key& key, const Entry& entry, std::string* encoded_out = nullptr);
+  // Stores an already encoded entry of `type` (one a remote tier sent, verified by the caller).
+  absl::Status PutEncoded(const Key& key, EntryType type, absl::string_view encoded);
 
   // The entry stored under `key`, std::nullopt on a miss. A corrupt file reads as DataLoss; it is
   // counted (corrupt_cache_entry) and removed so the next miss rewrites it.

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "cachecore/compile/compiler_path.h"
 #include "cachecore/compile/front_door.h"
+#include "cachecore/remote/remote_storage.h"
 #include "cachecore/store/local_store.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/json.h"
@@ -250,6 +251,7 @@ ServiceStats Service::Stats() {
   s.queue_depth = slots_->waiting();
   util::JsonObject o;
   o.AddRaw("counters", stats::NamedValuesJson(snapshot));
+  o.AddRaw("remote_tiers", remote::TierReportsJson(engine_->RemoteReport()));
   o.Add("in_flight", s.in_flight).Add("queue_depth", s.queue_depth).Add("compiles", s.compiles);
   s.json = o.Take();
   return s;
@@ -257,6 +259,7 @@ ServiceStats Service::Stats() {
 
 absl::StatusOr<FlushReport> Service::Flush() {
   FlushReport report;
+  engine_->FlushRemote();  // queued remote writes are attempted before we report
   absl::Status st = engine_->store().stats().Sync();
   report.stats_synced = st.ok();
   if (audit_log_ != nullptr) {
