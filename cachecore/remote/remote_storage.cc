@@ -1,5 +1,7 @@
 #include "cachecore/remote/remote_storage.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_join.h"
 #include "cachecore/util/json.h"
 
@@ -83,15 +85,35 @@ void RemoteStorage::Failed(Tier& tier, const absl::Status& status, int64_t now_m
   tier.breaker->Failed(now_ms);
 }
 
+bool RemoteStorage::Admitted(Tier& tier) {
+  tier.Open();
+  switch (tier.breaker->Admit(NowMs())) {
+    case Gate::kGo: return true;
+    case Gate::kSkip:
+      Count(tier, TierCounter::kSkipped, Counter::kRemoteStorageSkipped);
+      return false;
+    case Gate::kProbe: break;
+  }
+  // Half-open: a tiny read with a short timeout decides, so a server still dead (or a black
+  // hole) costs a fraction of an operation timeout per cool-down, not a whole one.
+  TierSpec quick = tier.spec;
+  quick.operation_timeout_ms =
+      std::min(tier.spec.operation_timeout_ms, std::max(300, 3 * tier.spec.connect_timeout_ms));
+  std::unique_ptr<Backend> probe = options_.make_backend(quick);
+  absl::StatusOr<std::optional<std::string>> got = probe->Get(std::string(64, '0'), 4096);
+  if (got.ok() || absl::IsResourceExhausted(got.status())) {
+    tier.breaker->Succeeded();
+    return true;
+  }
+  Failed(tier, got.status(), NowMs());
+  Count(tier, TierCounter::kSkipped, Counter::kRemoteStorageSkipped);
+  return false;
+}
+
 RemoteStorage::ReadResult RemoteStorage::ReadOne(Tier& tier, const std::string& name,
                                                  store::EntryType type,
                                                  std::optional<Fetched>* out) {
-  tier.Open();
-  const int64_t start_ms = NowMs();
-  if (tier.breaker->Admit(start_ms) == Gate::kSkip) {
-    Count(tier, TierCounter::kSkipped, Counter::kRemoteStorageSkipped);
-    return ReadResult::kSkipped;
-  }
+  if (!Admitted(tier)) return ReadResult::kSkipped;
   const int64_t t0 = options_.clock->MonotonicNs();
   std::unique_ptr<Backend> backend = tier.Acquire(options_.make_backend);
   absl::StatusOr<std::optional<std::string>> got = backend->Get(name, options_.max_value_size);
@@ -143,12 +165,7 @@ std::vector<Fetched> RemoteStorage::GetAll(const util::Digest& key, store::Entry
 }
 
 void RemoteStorage::WriteOne(Tier& tier, const std::string& name, absl::string_view value) {
-  tier.Open();
-  const int64_t start_ms = NowMs();
-  if (tier.breaker->Admit(start_ms) == Gate::kSkip) {
-    Count(tier, TierCounter::kSkipped, Counter::kRemoteStorageSkipped);
-    return;
-  }
+  if (!Admitted(tier)) return;
   const int64_t t0 = options_.clock->MonotonicNs();
   std::unique_ptr<Backend> backend = tier.Acquire(options_.make_backend);
   const absl::Status put = backend->Put(name, value);

@@ -108,6 +108,8 @@ class RemoteStorage {
   };
   enum class ReadResult { kFound, kAbsent, kSkipped };
 
+  // The breaker lets this operation go (probing the tier first when half-open); counted if not.
+  bool Admitted(Tier& tier);
   ReadResult ReadOne(Tier& tier, const std::string& name, store::EntryType type,
                      std::optional<Fetched>* out);
   void WriteOne(Tier& tier, const std::string& name, absl::string_view value);

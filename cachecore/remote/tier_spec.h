@@ -35,7 +35,7 @@ enum class Scheme { kFile, kHttp, kS3, kRedis };
 enum class Layout { kSubdirs, kFlat, kBazel };
 
 inline constexpr int kDefaultConnectTimeoutMs = 100;
-inline constexpr int kDefaultOperationTimeoutMs = 2000;
+inline constexpr int kDefaultOperationTimeoutMs = 1000;
 inline constexpr int kDefaultCoolDownSeconds = 30;
 
 struct TierSpec {

@@ -153,13 +153,21 @@ TEST_F(RemoteStorageTest, ADeadTierCostsOneTryPerCoolDown) {
   (void)other->Get(key_, store::EntryType::kResult);
   EXPECT_EQ(Tiers()["http://dead/x"].gets, 0);
 
-  // After the cool-down one probe goes; it succeeds, and the tier is used again.
-  Tiers()["http://dead/x"].fail = absl::OkStatus();
+  // After the cool-down one probe goes; it fails, and the pause doubles.
+  clock_.Advance(31'000'000'000);
+  (void)remote->Get(key_, store::EntryType::kResult);
+  (void)remote->Get(key_, store::EntryType::kResult);
+  EXPECT_EQ(Tiers()["http://dead/x"].gets, 1);
   clock_.Advance(31'000'000'000);
   (void)remote->Get(key_, store::EntryType::kResult);
   EXPECT_EQ(Tiers()["http://dead/x"].gets, 1);
+  // The next probe succeeds: it and the read it let through, and the tier is used again.
+  Tiers()["http://dead/x"].fail = absl::OkStatus();
+  clock_.Advance(31'000'000'000);
   (void)remote->Get(key_, store::EntryType::kResult);
-  EXPECT_EQ(Tiers()["http://dead/x"].gets, 2);
+  EXPECT_EQ(Tiers()["http://dead/x"].gets, 3);
+  (void)remote->Get(key_, store::EntryType::kResult);
+  EXPECT_EQ(Tiers()["http://dead/x"].gets, 4);
   EXPECT_FALSE(remote->Report()[0].report.open);
 }
 
