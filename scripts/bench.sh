@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The one-command comparison (issue 7): micro-benchmarks, then /usr/src/googletest and a generated
 # project of a few hundred C and C++ files replayed through every backend (plain compiler, zcwrap
-# with the daemon off and on, the in-process shim, ccache, sccache), cold and warm. Writes raw JSON,
-# summary.md and SVG charts to bench/results/<date>/.
+# with the daemon off and on, the in-process shim, ccache, sccache), cold and warm; then warm builds
+# served by remote tiers (bench/remote_tiers.sh: zcwrap on Redis, HTTP and S3, ccache on the same
+# Redis and HTTP, against the local tier and the plain compiler). Writes raw JSON, summary.md and
+# SVG charts to bench/results/<date>/.
 #
-#   scripts/bench.sh                       # as root on Debian 12, from a clone; ~20 min on 2 cores
+#   scripts/bench.sh                       # as root on Debian 12, from a clone; ~25 min on 2 cores
 #   BENCH_ROUNDS=3 scripts/bench.sh        # medians of 3 replays per (backend, mode)
 #
 # Environment (all optional):
@@ -14,6 +16,7 @@
 #   BENCH_BACKENDS="plain zcwrap-off zcwrap-daemon shim ccache sccache"
 #   BENCH_MICRO=1         run the Google Benchmark micro-suite (0: skip it)
 #   BENCH_GTEST_TESTS=0   1: also replay googletest's own tests (85 compiles instead of 4; slow)
+#   BENCH_REMOTE=1        run bench/remote_tiers.sh (0: skip it)
 #   BENCH_NINJA_JOBS      ninja -j for building (default: ninja's own)
 #   BENCH_BUILD_DIR=build-bench, BENCH_WORK=/tmp/zcwrap-bench, BENCH_OUT=bench/results/<date>
 #
@@ -167,7 +170,21 @@ replay_project() {  # label database
 replay_project googletest "$work/googletest/compile_commands.json"
 replay_project genproj "$work/genproj/compile_commands.json"
 
-# --- (iv) Report ------------------------------------------------------------------------------------
+# --- (iv) Remote tiers: warm builds served by each tier, hit latency in the daemon and raw ----------
+if [ "${BENCH_REMOTE:-1}" = 1 ]; then
+  remote_cmd=(env "BENCH_ROUNDS=$rounds" "BENCH_JOBS=$jobs" "BENCH_FILES=$files"
+              bench/remote_tiers.sh "$zcwrap" "$out")
+  record "${remote_cmd[@]}"
+  log "remote tiers (bench/remote_tiers.sh)"
+  rc=0
+  "${remote_cmd[@]}" >"$out/remote-tiers.log" 2>&1 || rc=$?
+  if [ $rc -ne 0 ]; then
+    log "bench/remote_tiers.sh exited with $rc (see $out/remote-tiers.log)"
+    [ $rc -eq 130 ] && exit 130
+  fi
+fi
+
+# --- (v) Report -------------------------------------------------------------------------------------
 record python3 bench/render_report.py "$out"
 python3 bench/render_report.py "$out" >/dev/null
 log "results in $out (summary.md)"

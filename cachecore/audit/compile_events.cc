@@ -10,6 +10,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "cachecore/remote/tier_spec.h"
 #include "cachecore/util/json.h"
 
 namespace zc::audit {
@@ -46,6 +48,30 @@ bool LooksSecret(absl::string_view name) {
   return false;
 }
 
+// `value` with the password of every scheme://user:password@host in it as ***.
+std::string RedactUrlPasswords(absl::string_view value) {
+  std::string out;
+  size_t pos = 0;
+  while (true) {
+    const size_t scheme = value.find("://", pos);
+    if (scheme == absl::string_view::npos) break;
+    const size_t start = scheme + 3;
+    const size_t end = value.find_first_of("/ \t|", start);
+    const absl::string_view authority = value.substr(start, end - start);
+    const size_t at = authority.rfind('@');
+    const size_t colon = authority.find(':');
+    absl::StrAppend(&out, value.substr(pos, start - pos));
+    if (at != absl::string_view::npos && colon != absl::string_view::npos && colon < at) {
+      absl::StrAppend(&out, authority.substr(0, colon + 1), "***", authority.substr(at));
+    } else {
+      absl::StrAppend(&out, authority);
+    }
+    pos = end == absl::string_view::npos ? value.size() : end;
+  }
+  absl::StrAppend(&out, value.substr(pos));
+  return out;
+}
+
 }  // namespace
 
 std::string NewCompileId() {
@@ -61,10 +87,21 @@ std::vector<std::string> RedactEnvironment(const std::vector<std::string>& env) 
   for (const std::string& entry : env) {
     const size_t eq = entry.find('=');
     const absl::string_view name = absl::string_view(entry).substr(0, eq);
-    if (eq != std::string::npos && LooksSecret(name)) {
-      out.push_back(absl::StrCat(name, "=<redacted>"));
-    } else {
+    if (eq == std::string::npos) {
       out.push_back(entry);
+    } else if (LooksSecret(name)) {
+      out.push_back(absl::StrCat(name, "=<redacted>"));
+    } else if (name == "ZCWRAP_REMOTE_STORAGE") {
+      // Tokens and header values too, not only URL passwords: as `zcwrap -p` shows it.
+      absl::StatusOr<std::vector<remote::TierSpec>> tiers =
+          remote::ParseRemoteStorage(absl::string_view(entry).substr(eq + 1));
+      std::vector<std::string> shown;
+      if (tiers.ok()) {
+        for (const remote::TierSpec& t : *tiers) shown.push_back(t.shown);
+      }
+      out.push_back(absl::StrCat(name, "=", tiers.ok() ? absl::StrJoin(shown, " ") : "<redacted>"));
+    } else {
+      out.push_back(RedactUrlPasswords(entry));
     }
   }
   return out;

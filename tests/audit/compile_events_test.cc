@@ -113,6 +113,19 @@ TEST(RedactEnvironmentTest, RedactsNamesWithSecretWordsInAnyCase) {
                           "MONKEY=<redacted>", "NOEQUALS"));
 }
 
+TEST(RedactEnvironmentTest, RedactsCredentialsInUrlsAndRemoteStorage) {
+  EXPECT_THAT(
+      RedactEnvironment({"ZCWRAP_REMOTE_STORAGE=redis://:pw1@h:6379 http://h/c|bearer-token=tok9",
+                         "ZCWRAP_REMOTE_STORAGE=not a valid setting :pw2@",
+                         "CACHE_URL=https://ci:pw3@cache.example/x?y",
+                         "MIRRORS=http://a:b@one/ ftp://two/ redis://:pw4@three",
+                         "PLAIN=http://example/no-user", "USER_ONLY=http://me@host/"}),
+      ElementsAre("ZCWRAP_REMOTE_STORAGE=redis://:***@h:6379 http://h/c|bearer-token=***",
+                  "ZCWRAP_REMOTE_STORAGE=<redacted>", "CACHE_URL=https://ci:***@cache.example/x?y",
+                  "MIRRORS=http://a:***@one/ ftp://two/ redis://:***@three",
+                  "PLAIN=http://example/no-user", "USER_ONLY=http://me@host/"));
+}
+
 TEST(NewCompileIdTest, IdsAreUniqueAcrossThreads) {
   std::vector<std::vector<std::string>> ids(4);
   std::vector<std::thread> threads;

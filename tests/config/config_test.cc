@@ -209,6 +209,28 @@ TEST_F(ConfigTest, DaemonModeIsOneOfOffAutoOn) {
   EXPECT_FALSE(Load().ok());
 }
 
+TEST_F(ConfigTest, RemoteStorageIsCheckedAndShownWithoutSecrets) {
+  WriteConfigFile(
+      "remote_storage = redis://:file-secret@cache:6379 http://h/c|read-only\n"
+      "remote_key_file = /etc/zcwrap/team.key\n");
+  Config config = LoadOrDie();
+  EXPECT_EQ(config.remote_storage, "redis://:file-secret@cache:6379 http://h/c|read-only");
+  EXPECT_EQ(config.remote_key_file, "/etc/zcwrap/team.key");
+  const Config::Shown* shown = FindShown(config, "remote_storage");
+  ASSERT_NE(shown, nullptr);
+  EXPECT_EQ(shown->value, "redis://:***@cache:6379 http://h/c|read-only");
+
+  env_.Set("ZCWRAP_REMOTE_STORAGE", "redis://:env-secret@cache:notaport");
+  absl::Status bad = LoadError();
+  EXPECT_TRUE(absl::StrContains(bad.message(), "bad port")) << bad;
+  EXPECT_FALSE(absl::StrContains(bad.message(), "env-secret")) << bad;
+  EXPECT_TRUE(absl::StrContains(bad.message(), "ZCWRAP_REMOTE_STORAGE")) << bad;
+  env_.Set("ZCWRAP_REMOTE_STORAGE", "");
+  EXPECT_EQ(LoadOrDie().remote_storage, "");
+  env_.Set("ZCWRAP_REMOTE_KEY_FILE", "relative.key");
+  EXPECT_TRUE(absl::StrContains(LoadError().message(), "absolute path"));
+}
+
 TEST_F(ConfigTest, EnvironmentOverridesTheFile) {
   WriteConfigFile("max_size = 1G\nmax_files = 10\n");
   env_.Set("ZCWRAP_MAX_SIZE", "2G");
@@ -245,6 +267,8 @@ TEST_F(ConfigTest, EveryKeyHasAWorkingEnvironmentVariable) {
       {"namespace", "team-a"},
       {"readonly", "yes"},
       {"recache", "on"},
+      {"remote_key_file", "/etc/zcwrap/team.key"},
+      {"remote_storage", "redis://cache:6380|read-only"},
   };
   for (absl::string_view key : ConfigKeys()) {
     if (key == "cache_dir") continue;
@@ -261,6 +285,8 @@ TEST_F(ConfigTest, EveryKeyHasAWorkingEnvironmentVariable) {
   EXPECT_EQ(config.max_size, 12345u);
   EXPECT_EQ(config.max_files, 99u);
   EXPECT_EQ(config.compression_level, 0);
+  EXPECT_EQ(config.remote_key_file, "/etc/zcwrap/team.key");
+  EXPECT_EQ(config.remote_storage, "redis://cache:6380|read-only");
   EXPECT_TRUE(config.disable);
   EXPECT_TRUE(config.readonly);
   EXPECT_TRUE(config.recache);

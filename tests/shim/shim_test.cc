@@ -430,6 +430,31 @@ TEST_F(ShimApiTest, FlushSaysWhatItMadeDurable) {
   EXPECT_EQ(zc_service_flush(service_, nullptr), ZC_OK);
 }
 
+TEST_F(ShimApiTest, RemoteWritesAreQueuedFlushedAndServeAnotherService) {
+  ASSERT_TRUE(StartService());
+  std::vector<std::string> env = BaseEnv();
+  env.push_back(absl::StrCat("ZCWRAP_REMOTE_STORAGE=file://", Path("shared")));
+  ASSERT_EQ(Compile(kCompile, &env).outcome, ZC_OUTCOME_MISS);
+  ASSERT_EQ(zc_service_flush(service_, nullptr), ZC_OK);
+  // The result and its manifest, both on the tier once flush returns.
+  EXPECT_EQ(Counter("remote_storage_write"), 2u);
+  zc_stats* stats = nullptr;
+  ASSERT_EQ(zc_service_stats(service_, &stats), ZC_OK);
+  EXPECT_THAT(std::string(stats->json), HasSubstr("\"remote_tiers\":[{\"url\":\"file://"));
+  EXPECT_THAT(std::string(stats->json), HasSubstr("\"write\":2"));
+  zc_stats_free(stats);
+  ASSERT_EQ(zc_service_shutdown(service_, ZC_SHUTDOWN_GRACEFUL), ZC_OK);
+  zc_service_free(service_);
+  service_ = nullptr;
+
+  // Another host, another cache: a remote hit, restored and counted.
+  ASSERT_TRUE(StartService(DefaultConfig("cache-2")));
+  ::unlink(Path("src/a.o").c_str());
+  EXPECT_EQ(Compile(kCompile, &env).outcome, ZC_OUTCOME_HIT);
+  EXPECT_TRUE(test::FileExists(Path("src/a.o")));
+  EXPECT_EQ(Counter("remote_storage_hit"), 1u);
+}
+
 TEST_F(ShimApiTest, AuditEventsCarryTheHostIdentityAndTheRequestsIds) {
   zc_config config = DefaultConfig();
   config.audit_mode = ZC_AUDIT_VERBOSE;
