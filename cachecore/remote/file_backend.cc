@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "cachecore/remote/backend.h"
 #include "cachecore/util/atomic_file.h"
+#include "cachecore/util/file_io.h"
 #include "cachecore/util/scoped_fd.h"
 
 namespace zc::remote {
@@ -55,7 +56,11 @@ class FileBackend final : public Backend {
 
   absl::Status Put(absl::string_view name, absl::string_view value) override {
     const std::string sub = absl::StrCat(dir_, "/", name.substr(0, 2));
-    if (::mkdir(sub.c_str(), 0777) != 0 && errno != EEXIST) return Errno("cannot create", sub);
+    if (::mkdir(sub.c_str(), 0777) != 0 && errno != EEXIST) {
+      // The shared directory itself may not exist yet: made as ccache makes it, on first write.
+      if (errno != ENOENT) return Errno("cannot create", sub);
+      if (absl::Status made = util::CreateDirectories(sub); !made.ok()) return made;
+    }
     return util::WriteFileAtomically(PathFor(name), value);
   }
 
