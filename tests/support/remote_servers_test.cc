@@ -366,13 +366,13 @@ TEST(DavServerTest, RejectsAUserWithAColon) {
   EXPECT_TRUE(absl::IsInvalidArgument(DavServer::Start({.user = "a:b"}).status()));
 }
 
-TEST(DavServerTest, KillAndRestartKeepFiles) {
-  absl::StatusOr<std::unique_ptr<DavServer>> dav = DavServer::Start();
-  ASSERT_TRUE(dav.ok()) << dav.status();
-  DavServer& server = **dav;
+// Kill() twice, then Restart(): the same port, a new process, and what was PUT at `path` before
+// (answered with `created`) still there.
+template <typename Server>
+void ExpectKillAndRestartKeep(Server& server, const std::string& path, int created) {
   const int port = server.port();
   const pid_t old_pid = server.pid();
-  EXPECT_EQ(StatusOf(Http(port, "PUT", "/cache/k", "kept")), 201);
+  EXPECT_EQ(StatusOf(Http(port, "PUT", path, "kept")), created);
 
   server.Kill();
   server.Kill();
@@ -383,9 +383,15 @@ TEST(DavServerTest, KillAndRestartKeepFiles) {
   ASSERT_TRUE(restarted.ok()) << restarted;
   EXPECT_EQ(server.port(), port);
   EXPECT_NE(server.pid(), old_pid);
-  absl::StatusOr<HttpReply> got = Http(port, "GET", "/cache/k");
+  absl::StatusOr<HttpReply> got = Http(port, "GET", path);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->body, "kept");
+}
+
+TEST(DavServerTest, KillAndRestartKeepFiles) {
+  absl::StatusOr<std::unique_ptr<DavServer>> dav = DavServer::Start();
+  ASSERT_TRUE(dav.ok()) << dav.status();
+  ExpectKillAndRestartKeep(**dav, "/cache/k", 201);
 }
 
 // --- S3Server ---
@@ -452,23 +458,7 @@ TEST(S3ServerTest, RefusesAnUnknownAccessKeyButNotABadSignature) {
 TEST(S3ServerTest, KillAndRestartKeepObjects) {
   absl::StatusOr<std::unique_ptr<S3Server>> s3 = S3Server::Start();
   ASSERT_TRUE(s3.ok()) << s3.status();
-  S3Server& server = **s3;
-  const int port = server.port();
-  const pid_t old_pid = server.pid();
-  EXPECT_EQ(StatusOf(Http(port, "PUT", "/zcwrap/k", "kept")), 200);
-
-  server.Kill();
-  server.Kill();
-  EXPECT_EQ(server.pid(), -1);
-  EXPECT_TRUE(Refused(port));
-
-  absl::Status restarted = server.Restart();
-  ASSERT_TRUE(restarted.ok()) << restarted;
-  EXPECT_EQ(server.port(), port);
-  EXPECT_NE(server.pid(), old_pid);
-  absl::StatusOr<HttpReply> got = Http(port, "GET", "/zcwrap/k");
-  ASSERT_TRUE(got.ok()) << got.status();
-  EXPECT_EQ(got->body, "kept");
+  ExpectKillAndRestartKeep(**s3, "/zcwrap/k", 200);
 }
 
 // --- BlackHoleServer ---
