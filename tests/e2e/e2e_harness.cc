@@ -259,9 +259,11 @@ RunResult E2eTest::Zcwrap(const std::vector<std::string>& argv, const std::strin
   return Run(full, cwd.empty() ? wrap_dir_ : cwd, env, stdin_data);
 }
 
-std::map<std::string, uint64_t> E2eTest::Stats() const {
+std::map<std::string, uint64_t> E2eTest::Stats(const std::string& cache) const {
   std::map<std::string, uint64_t> stats;
-  RunResult r = Zcwrap({"--print-stats"}, root_);
+  RunResult r = Zcwrap(
+      {"--print-stats"}, root_,
+      cache.empty() ? std::vector<std::string>{} : std::vector<std::string>{"ZCWRAP_DIR=" + cache});
   if (r.exit_code != 0) {
     ADD_FAILURE() << "zcwrap --print-stats failed: " << ::testing::PrintToString(r);
     return stats;

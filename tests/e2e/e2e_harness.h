@@ -126,7 +126,8 @@ class E2eTest : public ::testing::Test {
                    const std::string& stdin_data = "") const;
 
   // `zcwrap --print-stats` parsed into name → value (empty, with a failure, if it did not work).
-  std::map<std::string, uint64_t> Stats() const;
+  // `cache` (default: the test's own cache directory) as another machine's would be read.
+  std::map<std::string, uint64_t> Stats(const std::string& cache = "") const;
   // One counter; fails the test if --print-stats does not list it.
   uint64_t Stat(const std::string& name) const;
 

@@ -4,9 +4,8 @@
 #include <chrono>
 #include <filesystem>
 
-#include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "tests/e2e/e2e_harness.h"
 #include "tests/support/remote_servers.h"
 
@@ -19,24 +18,7 @@ constexpr absl::string_view kHeader = "#define ANSWER 42\n";
 constexpr absl::string_view kSource =
     "#include \"answer.h\"\nint answer(void) { return ANSWER; }\n";
 
-// Counters of another cache directory ("machine") than the test's own.
-class RemoteE2eTest : public E2eTest {
- protected:
-  std::map<std::string, uint64_t> StatsOf(const std::string& cache) const {
-    std::map<std::string, uint64_t> stats;
-    RunResult r = Zcwrap({"--print-stats"}, root_, {"ZCWRAP_DIR=" + cache});
-    for (absl::string_view line : absl::StrSplit(r.stdout_data, '\n', absl::SkipEmpty())) {
-      std::vector<absl::string_view> parts = absl::StrSplit(line, '\t');
-      uint64_t value = 0;
-      if (parts.size() == 2 && absl::SimpleAtoi(parts[1], &value))
-        stats[std::string(parts[0])] = value;
-    }
-    return stats;
-  }
-};
-
-class RemoteTest : public RemoteE2eTest,
-                   public ::testing::WithParamInterface<std::tuple<Server, Mode>> {
+class RemoteTest : public E2eTest, public ::testing::WithParamInterface<std::tuple<Server, Mode>> {
  protected:
   RemoteTest() { mode_ = std::get<1>(GetParam()); }
 
@@ -127,7 +109,7 @@ class RemoteTest : public RemoteE2eTest,
 
 TEST_P(RemoteTest, SecondMachineHitsWhatTheFirstBuilt) {
   ASSERT_EQ(Compile(MachineA()).exit_code, 0);
-  std::map<std::string, uint64_t> a = StatsOf(MachineA());
+  std::map<std::string, uint64_t> a = Stats(MachineA());
   EXPECT_EQ(a["cache_miss"], 1u);
   EXPECT_EQ(a["remote_storage_miss"], 1u);
   // The result, and in direct mode its manifest.
@@ -136,7 +118,7 @@ TEST_P(RemoteTest, SecondMachineHitsWhatTheFirstBuilt) {
   std::filesystem::remove(WrapPath("a.o"));
   ASSERT_EQ(Compile(MachineB()).exit_code, 0);
   EXPECT_TRUE(SameFile("a.o"));
-  std::map<std::string, uint64_t> b = StatsOf(MachineB());
+  std::map<std::string, uint64_t> b = Stats(MachineB());
   EXPECT_EQ(b["cache_miss"], 0u);
   EXPECT_EQ(b[HitCounter()], 1u);
   EXPECT_EQ(b["remote_storage_hit"], 1u);
@@ -148,7 +130,7 @@ TEST_P(RemoteTest, SecondMachineHitsWhatTheFirstBuilt) {
   std::filesystem::remove(WrapPath("a.o"));
   ASSERT_EQ(Compile(MachineB()).exit_code, 0);
   EXPECT_TRUE(SameFile("a.o"));
-  b = StatsOf(MachineB());
+  b = Stats(MachineB());
   EXPECT_EQ(b[HitCounter()], 2u);
   EXPECT_EQ(b["remote_storage_hit"], 1u);
   EXPECT_EQ(b["remote_storage_read_hit"] + b["remote_storage_read_miss"],
@@ -161,7 +143,7 @@ TEST_P(RemoteTest, AChangedHeaderOnTheSecondMachineIsAMiss) {
   ASSERT_EQ(Plain({"gcc", "-c", "a.c", "-o", "a.o"}).exit_code, 0);
   ASSERT_EQ(Compile(MachineB()).exit_code, 0);
   EXPECT_TRUE(SameFile("a.o"));
-  std::map<std::string, uint64_t> b = StatsOf(MachineB());
+  std::map<std::string, uint64_t> b = Stats(MachineB());
   EXPECT_EQ(b["cache_miss"], 1u);
   EXPECT_EQ(b["remote_storage_hit"], 0u);
   EXPECT_EQ(b["remote_storage_miss"], 1u);
@@ -186,7 +168,7 @@ TEST_P(RemoteTest, BadValuesAreCountedMissesNeverHits) {
     RunResult r = Compile(b);
     EXPECT_EQ(r.exit_code, 0) << ::testing::PrintToString(r);
     EXPECT_TRUE(SameFile("a.o"));
-    std::map<std::string, uint64_t> s = StatsOf(b);
+    std::map<std::string, uint64_t> s = Stats(b);
     EXPECT_EQ(s["cache_miss"], 1u);
     EXPECT_EQ(s["remote_storage_hit"], 0u);
     EXPECT_GE(s["remote_storage_bad_entry"], 1u);
@@ -207,7 +189,7 @@ TEST_P(RemoteTest, ServerKilledMidBuildKeepsTheBuildGreen) {
     EXPECT_TRUE(SameFile(absl::StrCat("b", i, ".o")));
   }
   (void)Zcwrap({"--daemon-stop"}, root_, On(MachineA()));
-  std::map<std::string, uint64_t> a = StatsOf(MachineA());
+  std::map<std::string, uint64_t> a = Stats(MachineA());
   EXPECT_EQ(a["cache_miss"], 4u);
   EXPECT_GE(a["remote_storage_error"] + a["remote_storage_timeout"], 1u);
   // The breaker: one failure, then the tier is skipped for its cool-down.
@@ -228,7 +210,7 @@ INSTANTIATE_TEST_SUITE_P(Servers, RemoteTest,
                          RemoteName);
 
 // Faults that do not depend on the kind of server.
-class RemoteFaultTest : public RemoteE2eTest {
+class RemoteFaultTest : public E2eTest {
  protected:
   void SetUp() override {
     WriteBoth("a.c", kCleanC);
@@ -253,7 +235,7 @@ TEST_F(RemoteFaultTest, ABlackHoleCostsOneTimeoutForTheWholeBuild) {
   }
   const auto took = std::chrono::steady_clock::now() - start;
   (void)Zcwrap({"--daemon-stop"}, root_, {"ZCWRAP_REMOTE_STORAGE=" + remote});
-  std::map<std::string, uint64_t> s = StatsOf(cache_dir_);
+  std::map<std::string, uint64_t> s = Stats(cache_dir_);
   EXPECT_EQ(s["cache_miss"], 6u);
   EXPECT_EQ(s["remote_storage_timeout"], 1u);
   EXPECT_GE(s["remote_storage_skipped"], 11u);  // every later read and write
@@ -270,7 +252,7 @@ TEST_F(RemoteFaultTest, WrongPasswordIsCountedAndTheBuildIsGreen) {
   EXPECT_EQ(r.stderr_data, "");
   EXPECT_TRUE(SameFile("a.o"));
   (void)Zcwrap({"--daemon-stop"}, root_);
-  std::map<std::string, uint64_t> s = StatsOf(cache_dir_);
+  std::map<std::string, uint64_t> s = Stats(cache_dir_);
   EXPECT_EQ(s["remote_storage_error"], 1u);
   EXPECT_EQ(s["cache_miss"], 1u);
   EXPECT_TRUE((*redis)->Keys("*")->empty());
@@ -289,7 +271,7 @@ TEST_F(RemoteFaultTest, AReadOnlyTierIsNeverWritten) {
   ASSERT_EQ(Zcwrap({"gcc", "-c", "a.c"}, "", {"ZCWRAP_REMOTE_STORAGE=" + remote}).exit_code, 0);
   (void)Zcwrap({"--daemon-stop"}, root_);
   EXPECT_TRUE((*redis)->Keys("*")->empty());
-  std::map<std::string, uint64_t> s = StatsOf(cache_dir_);
+  std::map<std::string, uint64_t> s = Stats(cache_dir_);
   EXPECT_EQ(s["remote_storage_write"], 0u);
   EXPECT_EQ(s["remote_storage_read_miss"], 1u);  // the manifest; depend mode reads no result
 }
@@ -324,7 +306,7 @@ TEST_F(RemoteFaultTest, AnEntryForgedByAWriterWithoutTheKeyIsRejected) {
   EXPECT_EQ(r.exit_code, 0) << ::testing::PrintToString(r);
   EXPECT_TRUE(SameFile("a.o"));
   (void)Zcwrap({"--daemon-stop"}, root_, reader_env);
-  std::map<std::string, uint64_t> s = StatsOf(reader);
+  std::map<std::string, uint64_t> s = Stats(reader);
   EXPECT_EQ(s["remote_storage_hit"], 0u);
   EXPECT_GE(s["remote_storage_bad_signature"], 1u);
   EXPECT_EQ(s["cache_miss"], 1u);
@@ -341,7 +323,7 @@ TEST_F(RemoteFaultTest, AnUnreadableKeyFileMeansLocalOnlyAndIsCounted) {
   EXPECT_TRUE(SameFile("a.o"));
   (void)Zcwrap({"--daemon-stop"}, root_);
   EXPECT_TRUE((*redis)->Keys("*")->empty());  // nothing unsigned was written
-  EXPECT_EQ(StatsOf(cache_dir_)["remote_storage_error"], 1u);
+  EXPECT_EQ(Stats(cache_dir_)["remote_storage_error"], 1u);
 }
 
 TEST_F(RemoteFaultTest, BadRemoteSettingRunsUncachedWithAOneLineReasonAndNoSecret) {
