@@ -13,6 +13,7 @@
 #include "cachecore/daemon/endpoint.h"
 #include "cachecore/daemon/server.h"
 #include "cachecore/store/local_store.h"
+#include "cachecore/util/build_id.h"
 #include "cachecore/util/process_slots.h"
 #include "cachecore/util/status_macros.h"
 #include "wrapper/compiler_lookup.h"
@@ -56,6 +57,7 @@ int RunServer(const config::Config& config, const daemon::Endpoint& endpoint, st
   server_options.cache_dir = config.cache_dir;
   server_options.max_parallel = max_parallel;
   server_options.idle_timeout_s = config.daemon_idle_timeout;
+  server_options.build_id = util::ExecutableBuildId();
   absl::StatusOr<std::unique_ptr<daemon::Server>> server =
       daemon::Server::Start(server_options, std::move(make_engine));
   if (!server.ok()) {
@@ -100,7 +102,7 @@ int RunDaemonCommand(const std::vector<std::string>& args, const config::EnvLook
     absl::StrAppend(err, "zcwrap: ", endpoint.status().message(), "\n");
     return 1;
   }
-  daemon::Client client(*endpoint);
+  daemon::Client client(*endpoint, util::ExecutableBuildId());
 
   if (opt == "--daemon-run") return RunServer(*config, *endpoint, err);
   if (opt == "--daemon-start") {
@@ -140,7 +142,7 @@ absl::StatusOr<daemon::CompileResponseMessage> CompileThroughDaemon(
     bool stderr_is_tty) {
   ZC_ASSIGN_OR_RETURN(const daemon::Endpoint endpoint,
                       daemon::EndpointFor(config.cache_dir, config::ProcessEnv()));
-  daemon::Client client(endpoint);
+  daemon::Client client(endpoint, util::ExecutableBuildId());
   daemon::CompileRequestMessage request;
   request.argv = argv;
   request.cwd = cwd;

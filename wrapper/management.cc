@@ -9,8 +9,10 @@
 #include "cachecore/remote/remote_storage.h"
 #include "cachecore/stats/counter.h"
 #include "cachecore/store/local_store.h"
+#include "cachecore/util/build_id.h"
 #include "cachecore/util/size_format.h"
 #include "cachecore/version.h"
+#include "wrapper/usage.h"
 #include "wrapper/working_directory.h"
 
 namespace zc::wrapper {
@@ -99,35 +101,6 @@ absl::StatusOr<std::unique_ptr<store::LocalStore>> OpenStore(const config::Confi
 
 }  // namespace
 
-std::string UsageText() {
-  return absl::StrCat(
-      "Usage:\n"
-      "  zcwrap COMPILER [ARGS...]     compile through the cache\n"
-      "  COMPILER [ARGS...]            the same, via a symlink named after the compiler\n"
-      "  zcwrap OPTION\n"
-      "\n"
-      "Options:\n"
-      "  -s, --show-stats              show statistics as a table\n"
-      "      --print-stats [--json]    print every counter (name<TAB>value, or JSON)\n"
-      "  -z, --zero-stats              zero the statistics counters\n"
-      "  -C, --clear                   remove every cache entry\n"
-      "  -c, --cleanup                 bring the cache under its size and file limits\n"
-      "  -M, --max-size SIZE           set max_size in the config file (e.g. 500M, 5G; 0 = none)\n"
-      "  -p, --show-config             show every setting and where it came from\n"
-      "  -e, --explain [--json] OBJECT would the compile of OBJECT hit; if not, what changed\n"
-      "  -e, --explain [--json] -- COMPILER ARGS...  the same for this command\n"
-      "  -V, --version                 print the version\n"
-      "      --daemon-start            start the daemon for this cache directory\n"
-      "      --daemon-stop             stop it (in-flight compiles finish first)\n"
-      "      --daemon-status [--json]  pid, version, uptime, requests, memory\n"
-      "      --daemon-run              run the daemon in the foreground\n"
-      "  -h, --help                    print this help\n"
-      "\n"
-      "Environment: ZCWRAP_DIR (cache directory), ZCWRAP_MAX_SIZE, ZCWRAP_DISABLE=1,\n"
-      "ZCWRAP_RECACHE=1, ZCWRAP_READONLY=1, ZCWRAP_LOGFILE=path, ZCWRAP_DAEMON=off|auto|on;\n"
-      "see zcwrap --show-config and README.md for all settings.\n");
-}
-
 int RunManagement(const std::vector<std::string>& args, const config::EnvLookup& env,
                   std::string* out, std::string* err) {
   const std::string& opt = args.at(0);
@@ -141,6 +114,8 @@ int RunManagement(const std::vector<std::string>& args, const config::EnvLookup&
   }
   if (opt == "-V" || opt == "--version") {
     absl::StrAppend(out, "zcwrap version ", kZcwrapVersion, "\n");
+    const std::string& build = util::ExecutableBuildId();
+    absl::StrAppend(out, "Build id: ", build.empty() ? "none" : build, "\n");
     return 0;
   }
   static constexpr absl::string_view kKnown[] = {

@@ -17,8 +17,6 @@ namespace zc::wrapper {
 int RunManagement(const std::vector<std::string>& args, const config::EnvLookup& env,
                   std::string* out, std::string* err);
 
-std::string UsageText();
-
 }  // namespace zc::wrapper
 
 #endif  // ZCWRAP_WRAPPER_MANAGEMENT_H_

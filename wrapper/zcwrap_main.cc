@@ -23,6 +23,7 @@
 #include "wrapper/daemon_commands.h"
 #include "wrapper/explain_command.h"
 #include "wrapper/management.h"
+#include "wrapper/usage.h"
 #include "wrapper/working_directory.h"
 
 namespace zc::wrapper {

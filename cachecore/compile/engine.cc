@@ -40,6 +40,10 @@ Engine::~Engine() = default;
 CompileResult Engine::Compile(const CompileRequest& request) {
   const int64_t start_ns = clock_.MonotonicNs();
   const config::Config& settings = request.config != nullptr ? *request.config : config_;
+  // A long-lived engine (daemon, embedded service) follows the settings as they are now: `zcwrap
+  // -M` or an edited zcwrap.conf takes effect from the next compile, without a restart.
+  store_->SetLimits(settings.max_size, settings.max_files);
+  store_->SetCompressionLevel(settings.compression_level);
   // Audit events: the caller's, or the settings' file with the ids from the environment.
   audit::CompileEvents* events = request.audit;
   std::unique_ptr<audit::EventLog> own_log;

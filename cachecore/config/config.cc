@@ -38,6 +38,7 @@ struct KeyInfo {
   absl::string_view name;
   absl::string_view env;
   bool file_allowed;
+  absl::string_view description;  // for the man page (wrapper/zcwrap.1.in)
   absl::Status (*apply)(absl::string_view value, Config* config);
   std::string (*show)(const Config& config);
 };
@@ -45,12 +46,16 @@ struct KeyInfo {
 // Sorted by name (a unit test checks it). Adding a key: one row here, a field in Config.
 constexpr KeyInfo kKeys[] = {
     {"audit_file", "ZCWRAP_AUDIT_FILE", true,
+     "A file that receives one JSON line per event of every compile (start, hit, miss, fallback, "
+     "finish; docs/audit.md). Relative to the compile's directory. Empty: no audit events.",
      [](absl::string_view v, Config* c) {
        c->audit_file = std::string(v);
        return absl::OkStatus();
      },
      [](const Config& c) { return c.audit_file; }},
     {"audit_mode", "ZCWRAP_AUDIT_MODE", true,
+     "How much the audit events say: off, summary (one line per compile), normal, or verbose (adds "
+     "the environment, with secrets redacted).",
      [](absl::string_view v, Config* c) {
        std::string mode = absl::AsciiStrToLower(absl::StripAsciiWhitespace(v));
        if (mode != "off" && mode != "summary" && mode != "normal" && mode != "verbose") {
@@ -61,6 +66,9 @@ constexpr KeyInfo kKeys[] = {
      },
      [](const Config& c) { return c.audit_mode; }},
     {"base_dir", "ZCWRAP_BASE_DIR", true,
+     "Paths under this directory are keyed relative to it, so checkouts in different places share "
+     "results where that is provably safe: auto (the top of the enclosing git, hg or svn "
+     "checkout), none (or empty), or an absolute path.",
      [](absl::string_view v, Config* c) {
        std::string dir(absl::StripAsciiWhitespace(v));
        if (dir.empty()) dir = "none";  // ccache's meaning of an empty base_dir
@@ -72,6 +80,8 @@ constexpr KeyInfo kKeys[] = {
      },
      [](const Config& c) { return c.base_dir; }},
     {"cache_dir", "ZCWRAP_DIR", false,
+     "The cache directory, holding entries, statistics and zcwrap.conf. Set only by ZCWRAP_DIR, "
+     "never by the file inside it.",
      [](absl::string_view v, Config* c) {
        if (v.empty()) return absl::InvalidArgumentError("must not be empty");
        c->cache_dir = std::string(v);
@@ -79,6 +89,9 @@ constexpr KeyInfo kKeys[] = {
      },
      [](const Config& c) { return c.cache_dir; }},
     {"compiler_check", "ZCWRAP_COMPILERCHECK", true,
+     "How the compiler itself enters the key: content (a hash of the executable), mtime (size and "
+     "modification time), none, string:VALUE, or commands separated by ';' whose output identifies "
+     "the compiler, run on every compile (\"%compiler% -v\").",
      [](absl::string_view v, Config* c) {
        std::string check(absl::StripAsciiWhitespace(v));
        if (check.empty()) {
@@ -90,6 +103,7 @@ constexpr KeyInfo kKeys[] = {
      },
      [](const Config& c) { return c.compiler_check; }},
     {"compression_level", "ZCWRAP_COMPRESSION_LEVEL", true,
+     "The zstd level entries are stored with, from -5 to 19; 0 stores them uncompressed.",
      [](absl::string_view v, Config* c) {
        int level = 0;
        if (!absl::SimpleAtoi(v, &level) || level < -5 || level > 19) {
@@ -101,6 +115,8 @@ constexpr KeyInfo kKeys[] = {
      },
      [](const Config& c) { return absl::StrCat(c.compression_level); }},
     {"daemon", "ZCWRAP_DAEMON", true,
+     "Whether compiles go through the per-cache daemon: auto (start it on first use), on (the "
+     "same, and warn in the log if it cannot be used), or off (compile in-process).",
      [](absl::string_view v, Config* c) {
        std::string mode = absl::AsciiStrToLower(absl::StripAsciiWhitespace(v));
        if (mode != "off" && mode != "auto" && mode != "on") {
@@ -111,6 +127,7 @@ constexpr KeyInfo kKeys[] = {
      },
      [](const Config& c) { return c.daemon; }},
     {"daemon_idle_timeout", "ZCWRAP_DAEMON_IDLE_TIMEOUT", true,
+     "Seconds without requests after which the daemon exits; 0 keeps it running.",
      [](absl::string_view v, Config* c) {
        int seconds = 0;
        if (!absl::SimpleAtoi(v, &seconds) || seconds < 0) {
@@ -121,12 +138,17 @@ constexpr KeyInfo kKeys[] = {
      },
      [](const Config& c) { return absl::StrCat(c.daemon_idle_timeout); }},
     {"direct_mode", "ZCWRAP_DIRECT", true,
+     "Look results up by the source and the headers it read last time (manifests) before running "
+     "the preprocessor. false: preprocessor mode only.",
      [](absl::string_view v, Config* c) { return ParseBool(v, &c->direct_mode); },
      [](const Config& c) { return ShowBool(c.direct_mode); }},
     {"disable", "ZCWRAP_DISABLE", true,
+     "Run the compiler untouched, neither looking up nor storing anything.",
      [](absl::string_view v, Config* c) { return ParseBool(v, &c->disable); },
      [](const Config& c) { return ShowBool(c.disable); }},
     {"extra_files_to_hash", "ZCWRAP_EXTRAFILES", true,
+     "Files (separated by ':', relative to the compile's directory) whose content goes into every "
+     "key. A missing one is keyed as absent.",
      [](absl::string_view v, Config* c) {
        c->extra_files_to_hash.clear();
        for (absl::string_view path : absl::StrSplit(v, ':', absl::SkipWhitespace())) {
@@ -136,6 +158,8 @@ constexpr KeyInfo kKeys[] = {
      },
      [](const Config& c) { return absl::StrJoin(c.extra_files_to_hash, ":"); }},
     {"ignore_options", "ZCWRAP_IGNOREOPTIONS", true,
+     "Options left out of the key though still passed to the compiler, separated by spaces; "
+     "PREFIX* matches every option starting with PREFIX. The output must not depend on them.",
      [](absl::string_view v, Config* c) {
        c->ignore_options = absl::StrSplit(v, absl::ByAnyChar(" \t"), absl::SkipWhitespace());
        for (const std::string& option : c->ignore_options) {
@@ -145,12 +169,13 @@ constexpr KeyInfo kKeys[] = {
      },
      [](const Config& c) { return absl::StrJoin(c.ignore_options, " "); }},
     {"log_file", "ZCWRAP_LOGFILE", true,
+     "A debug log: one line per call with its outcome, timings and reasons. Empty: no log.",
      [](absl::string_view v, Config* c) {
        c->log_file = std::string(v);
        return absl::OkStatus();
      },
      [](const Config& c) { return c.log_file; }},
-    {"max_files", "ZCWRAP_MAX_FILES", true,
+    {"max_files", "ZCWRAP_MAX_FILES", true, "The most entries the cache keeps; 0 means no limit.",
      [](absl::string_view v, Config* c) {
        uint64_t n = 0;
        if (!absl::SimpleAtoi(v, &n)) return absl::InvalidArgumentError("expected a whole number");
@@ -159,6 +184,8 @@ constexpr KeyInfo kKeys[] = {
      },
      [](const Config& c) { return absl::StrCat(c.max_files); }},
     {"max_size", "ZCWRAP_MAX_SIZE", true,
+     "The most the cache may hold, with a suffix K, M, G or T (all powers of 1024; KB, KiB and Ki "
+     "mean the same as K); 0 means no limit. Cleanup removes the least recently used entries.",
      [](absl::string_view v, Config* c) {
        absl::StatusOr<uint64_t> size = util::ParseSize(v);
        if (!size.ok()) return absl::InvalidArgumentError("expected a size such as 500M or 5G");
@@ -167,18 +194,22 @@ constexpr KeyInfo kKeys[] = {
      },
      [](const Config& c) { return util::FormatSize(c.max_size); }},
     {"namespace", "ZCWRAP_NAMESPACE", true,
+     "Mixed into every key: caches with different namespaces never share an entry, even in one "
+     "directory or remote store.",
      [](absl::string_view v, Config* c) {
        c->key_namespace = std::string(v);
        return absl::OkStatus();
      },
      [](const Config& c) { return c.key_namespace; }},
-    {"readonly", "ZCWRAP_READONLY", true,
+    {"readonly", "ZCWRAP_READONLY", true, "Use hits but never store anything, locally or remotely.",
      [](absl::string_view v, Config* c) { return ParseBool(v, &c->readonly); },
      [](const Config& c) { return ShowBool(c.readonly); }},
-    {"recache", "ZCWRAP_RECACHE", true,
+    {"recache", "ZCWRAP_RECACHE", true, "Never use a hit: compile, then overwrite the entry.",
      [](absl::string_view v, Config* c) { return ParseBool(v, &c->recache); },
      [](const Config& c) { return ShowBool(c.recache); }},
     {"remote_key_file", "ZCWRAP_REMOTE_KEY_FILE", true,
+     "An absolute path to a file of at least 16 bytes: the team's secret. Remote values are signed "
+     "with it (HMAC-SHA256) and values without a valid signature are refused.",
      [](absl::string_view v, Config* c) {
        std::string path(absl::StripAsciiWhitespace(v));
        if (!path.empty() && path.front() != '/') {
@@ -189,6 +220,9 @@ constexpr KeyInfo kKeys[] = {
      },
      [](const Config& c) { return c.remote_key_file; }},
     {"remote_storage", "ZCWRAP_REMOTE_STORAGE", true,
+     "Remote tiers asked after a local miss and written after a store, separated by spaces, each "
+     "URL|attribute=value|...: redis://, redis+unix://, http(s)://, s3:// and file:// "
+     "(docs/remote.md). Secrets in it are shown as ***.",
      [](absl::string_view v, Config* c) {
        absl::StatusOr<std::vector<remote::TierSpec>> tiers = remote::ParseRemoteStorage(v);
        if (!tiers.ok()) return tiers.status();
@@ -280,6 +314,17 @@ std::vector<absl::string_view> ConfigKeys() {
   std::vector<absl::string_view> keys;
   for (const KeyInfo& k : kKeys) keys.push_back(k.name);
   return keys;
+}
+
+std::vector<KeyDoc> KeyDocs() {
+  const Config defaults;
+  std::vector<KeyDoc> docs;
+  for (const KeyInfo& k : kKeys) {
+    std::string value =
+        k.name == "cache_dir" ? "$XDG_CACHE_HOME/zcwrap, else ~/.cache/zcwrap" : k.show(defaults);
+    docs.push_back({k.name, k.env, k.file_allowed, std::move(value), k.description});
+  }
+  return docs;
 }
 
 absl::string_view EnvNameFor(absl::string_view key) {

@@ -100,6 +100,15 @@ absl::StatusOr<Config> LoadConfigKeepingGoing(const EnvLookup& env, absl::Status
 
 // Names of every config key, in order.
 std::vector<absl::string_view> ConfigKeys();
+// What the man page says about each key, in key order.
+struct KeyDoc {
+  absl::string_view name;
+  absl::string_view env;
+  bool file_allowed;          // false: only the environment variable sets it (cache_dir)
+  std::string default_value;  // as zcwrap -p shows it; empty = nothing
+  absl::string_view description;
+};
+std::vector<KeyDoc> KeyDocs();
 // The environment variable for `key`, or empty if `key` is unknown.
 absl::string_view EnvNameFor(absl::string_view key);
 

@@ -39,12 +39,27 @@ absl::StatusOr<Frame> RoundTrip(const std::string& socket_path, FrameType type,
   return reply;
 }
 
+// The daemon belongs to another build and is leaving (daemon/protocol.h): like no daemon at all,
+// so the caller starts one of its own build.
+absl::Status Retired(const Frame& reply) {
+  return absl::UnavailableError(absl::StrCat(
+      "the daemon was another build (", reply.payload.substr(0, kMaxBuildIdSize), ") and retired"));
+}
+
 }  // namespace
 
 absl::StatusOr<CompileResponseMessage> Client::Compile(const CompileRequestMessage& request) const {
+  CompileRequestMessage copy;
+  const CompileRequestMessage* sent = &request;
+  if (request.client_build.empty() && !build_id_.empty()) {
+    copy = request;
+    copy.client_build = build_id_;
+    sent = &copy;
+  }
   ZC_ASSIGN_OR_RETURN(const Frame reply,
                       RoundTrip(endpoint_.socket_path, FrameType::kCompileRequest,
-                                EncodeCompileRequest(request), -1));
+                                EncodeCompileRequest(*sent), -1));
+  if (reply.type == FrameType::kRetired) return Retired(reply);
   if (reply.type != FrameType::kCompileResponse) {
     return absl::InternalError("unexpected reply to a compile request");
   }
@@ -52,8 +67,9 @@ absl::StatusOr<CompileResponseMessage> Client::Compile(const CompileRequestMessa
 }
 
 absl::Status Client::Ping() const {
-  ZC_ASSIGN_OR_RETURN(const Frame reply,
-                      RoundTrip(endpoint_.socket_path, FrameType::kPing, "", kControlTimeoutMs));
+  ZC_ASSIGN_OR_RETURN(const Frame reply, RoundTrip(endpoint_.socket_path, FrameType::kPing,
+                                                   build_id_, kControlTimeoutMs));
+  if (reply.type == FrameType::kRetired) return Retired(reply);
   return reply.type == FrameType::kPong ? absl::OkStatus()
                                         : absl::InternalError("unexpected reply to a ping");
 }

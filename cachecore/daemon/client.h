@@ -26,12 +26,18 @@ namespace zc::daemon {
 
 class Client {
  public:
-  explicit Client(Endpoint endpoint) : endpoint_(std::move(endpoint)) {}
+  // `build_id`: this client's build (util/build_id.h), sent with compiles and pings so that a
+  // daemon of another build retires instead of serving it; empty: not checked.
+  explicit Client(Endpoint endpoint, std::string build_id = "")
+      : endpoint_(std::move(endpoint)), build_id_(std::move(build_id)) {}
 
-  // One compile: connect, one request, one response. Unavailable if no daemon listens;
-  // any other error means the daemon gave no verdict.
+  // One compile: connect, one request, one response. Unavailable if no daemon listens or it was
+  // another build's (it retired: start one with EnsureRunning and send again); any other error
+  // means the daemon gave no verdict.
   [[nodiscard]] absl::StatusOr<CompileResponseMessage> Compile(
       const CompileRequestMessage& request) const;
+  // OK if a daemon of this client's build answers; Unavailable if none does, or one of another
+  // build did (and retired).
   absl::Status Ping() const;
   // The daemon's status JSON.
   absl::StatusOr<std::string> Status() const;
@@ -51,6 +57,7 @@ class Client {
 
  private:
   Endpoint endpoint_;
+  std::string build_id_;
 };
 
 }  // namespace zc::daemon

@@ -67,7 +67,7 @@ absl::Status DecodeFrameHeader(absl::string_view bytes, FrameHeader* header) {
         "protocol version ", header->version, " (this side speaks ", kProtocolVersion, ")"));
   }
   if (type < static_cast<uint8_t>(FrameType::kCompileRequest) ||
-      type > static_cast<uint8_t>(FrameType::kError)) {
+      type > static_cast<uint8_t>(FrameType::kRetired)) {
     return Malformed(absl::StrCat("unknown frame type ", type));
   }
   header->type = static_cast<FrameType>(type);
@@ -92,6 +92,7 @@ std::string EncodeCompileRequest(const CompileRequestMessage& m) {
   w.String(m.stdin_data);
   w.U8(m.stderr_is_tty ? 1 : 0);
   w.U32(m.umask);
+  w.String(m.client_build);
   return out;
 }
 
@@ -100,7 +101,7 @@ absl::StatusOr<CompileRequestMessage> DecodeCompileRequest(absl::string_view pay
   CompileRequestMessage m;
   uint8_t tty = 0;
   if (!GetStrings(r, &m.argv) || !r.String(&m.cwd) || !GetStrings(r, &m.env) ||
-      !r.String(&m.stdin_data) || !r.U8(&tty) || !r.U32(&m.umask)) {
+      !r.String(&m.stdin_data) || !r.U8(&tty) || !r.U32(&m.umask) || !r.String(&m.client_build)) {
     return Malformed("truncated compile request");
   }
   if (r.remaining() != 0) return Malformed("trailing bytes in compile request");
@@ -108,6 +109,7 @@ absl::StatusOr<CompileRequestMessage> DecodeCompileRequest(absl::string_view pay
   if (m.cwd.empty() || m.cwd[0] != '/') return Malformed("compile request cwd is not absolute");
   if (tty > 1) return Malformed("bad stderr_is_tty flag");
   if (m.umask > 0777) return Malformed("bad umask");
+  if (m.client_build.size() > kMaxBuildIdSize) return Malformed("client build id too long");
   m.stderr_is_tty = tty != 0;
   return m;
 }

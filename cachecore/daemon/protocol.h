@@ -16,7 +16,14 @@
 // all) with a kError frame and the connection is closed, and the client falls back to compiling
 // on its own.
 //
-// Version history: 1 — first; 2 — the compile request carries the client's umask.
+// Version history: 1 — first; 2 — the compile request carries the client's umask; 3 — the
+// client's build id in compile requests and pings, and the kRetired answer.
+//
+// Build identity: a daemon serves only clients of its own build (util/build_id.h). A compile
+// request or ping from another build (same protocol version: an upgraded package, a rebuilt
+// tree) makes the daemon retire: it unlinks its socket at once, answers kRetired without doing
+// the work, finishes what is in flight and exits; the client starts a daemon of its own build
+// and sends the request again. An empty build id (tests, tools) is never checked.
 //
 // Decoders accept arbitrary bytes: every length is checked against what is left before anything
 // is allocated, so a hostile or corrupt frame yields InvalidArgument/DataLoss, never a crash and
@@ -37,7 +44,8 @@
 namespace zc::daemon {
 
 inline constexpr char kFrameMagic[4] = {'Z', 'C', 'W', 'P'};
-inline constexpr uint16_t kProtocolVersion = 2;
+inline constexpr uint16_t kProtocolVersion = 3;
+inline constexpr size_t kMaxBuildIdSize = 128;
 inline constexpr size_t kFrameHeaderSize = 16;
 inline constexpr uint32_t kMaxFrameSize = 64u << 20;
 
@@ -49,7 +57,8 @@ enum class FrameType : uint8_t {
   kStatusRequest = 5,
   kStatusResponse = 6,
   kShutdownRequest = 7,
-  kError = 8,  // payload: a UTF-8 message
+  kError = 8,    // payload: a UTF-8 message
+  kRetired = 9,  // payload: the daemon's build id; it is another build's and is leaving
 };
 
 struct FrameHeader {
@@ -72,7 +81,8 @@ struct CompileRequestMessage {
   std::vector<std::string> env;  // NAME=value, the client's whole environment
   std::string stdin_data;
   bool stderr_is_tty = false;
-  uint32_t umask = 022;  // the client's file-creation mask
+  uint32_t umask = 022;      // the client's file-creation mask
+  std::string client_build;  // the client's build id (util/build_id.h); empty: not checked
 };
 
 // A compile's outcome on the wire. The numbers are part of the protocol version: never reuse one.

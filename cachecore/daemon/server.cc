@@ -57,8 +57,39 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options,
     listener = ListenUnix(path);
   }
   if (!listener.ok()) return listener.status();
-  return std::unique_ptr<Server>(new Server(std::move(options), std::move(make_engine),
+  std::unique_ptr<Server> server(new Server(std::move(options), std::move(make_engine),
                                             std::move(engine), std::move(*listener)));
+  struct stat st;  // (`path` was moved into the server with the options)
+  if (::stat(server->options_.endpoint.socket_path.c_str(), &st) == 0) {
+    server->socket_dev_ = static_cast<uint64_t>(st.st_dev);
+    server->socket_ino_ = static_cast<uint64_t>(st.st_ino);
+  }
+  return server;
+}
+
+void Server::UnlinkOwnSocket() {
+  // Another daemon may have bound the path since (after this one retired): leave its file.
+  struct stat st;
+  const std::string& path = options_.endpoint.socket_path;
+  if (::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_dev) == socket_dev_ &&
+      static_cast<uint64_t>(st.st_ino) == socket_ino_) {
+    ::unlink(path.c_str());
+  }
+}
+
+bool Server::RetireIfOtherBuild(absl::string_view client_build) {
+  if (client_build.empty() || options_.build_id.empty() || client_build == options_.build_id) {
+    return false;
+  }
+  if (!retired_.exchange(true)) {
+    // The path is freed before the answer leaves, so the client's new daemon can bind it at
+    // once; compiles in flight here finish, then Run() returns.
+    UnlinkOwnSocket();
+    Log(absl::StrCat("retiring: a client of build ", client_build.substr(0, kMaxBuildIdSize),
+                     " arrived (this daemon is build ", options_.build_id, ")"));
+    RequestStop();
+  }
+  return true;
 }
 
 Server::Server(ServerOptions options, EngineFactory make_engine, EngineForDir engine,
@@ -156,7 +187,7 @@ void Server::Run() {
   stopping_ = true;
   // Stop taking connections (new clients fall back to compiling themselves), then let in-flight
   // requests finish.
-  ::unlink(options_.endpoint.socket_path.c_str());
+  UnlinkOwnSocket();
   listener_.Reset();
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [this] { return connections_ == 0; });
@@ -180,7 +211,10 @@ void Server::Serve(util::ScopedFd conn) {
     FrameType reply = FrameType::kError;
     std::string payload;
     switch (frame->type) {
-      case FrameType::kPing: reply = FrameType::kPong; break;
+      case FrameType::kPing:
+        reply = RetireIfOtherBuild(frame->payload) ? FrameType::kRetired : FrameType::kPong;
+        if (reply == FrameType::kRetired) payload = options_.build_id;
+        break;
       case FrameType::kStatusRequest:
         reply = FrameType::kStatusResponse;
         payload = StatusJson();
@@ -194,7 +228,7 @@ void Server::Serve(util::ScopedFd conn) {
         break;
       case FrameType::kCompileRequest:
         reply = FrameType::kCompileResponse;
-        payload = HandleCompile(frame->payload, conn.get());
+        payload = HandleCompile(frame->payload, conn.get(), &reply);
         break;
       default: payload = "unexpected frame type"; break;
     }
@@ -210,7 +244,7 @@ void Server::Serve(util::ScopedFd conn) {
   cv_.notify_all();
 }
 
-std::string Server::HandleCompile(const std::string& payload, int conn_fd) {
+std::string Server::HandleCompile(const std::string& payload, int conn_fd, FrameType* reply) {
   const int64_t start_ns = options_.clock->MonotonicNs();
   CompileResponseMessage response;
   absl::StatusOr<CompileRequestMessage> request = DecodeCompileRequest(payload);
@@ -218,6 +252,10 @@ std::string Server::HandleCompile(const std::string& payload, int conn_fd) {
     response.outcome = WireOutcome::kPassthrough;
     response.reason = static_cast<uint16_t>(stats::Counter::kInternalError);
     return EncodeCompileResponse(response);
+  }
+  if (RetireIfOtherBuild(request->client_build)) {
+    *reply = FrameType::kRetired;  // not served by another build's code
+    return options_.build_id;
   }
   // The client's settings (ZCWRAP_RECACHE, ...) apply to its compile; its cache must be ours.
   absl::StatusOr<std::shared_ptr<const config::Config>> config = settings_.For(request->env);
@@ -266,14 +304,15 @@ std::string Server::StatusJson() const {
   }
   const int64_t uptime = (options_.clock->MonotonicNs() - started_ns_) / 1'000'000'000;
   return absl::StrFormat(
-      "{\"pid\": %d, \"version\": \"%s\", \"protocol\": %d, \"uptime_s\": %d, \"requests\": %d, "
+      "{\"pid\": %d, \"version\": \"%s\", \"build_id\": \"%s\", \"protocol\": %d, "
+      "\"uptime_s\": %d, \"requests\": %d, "
       "\"rss_bytes\": %d, \"in_flight\": %d, \"max_parallel\": %d, \"idle_timeout_s\": %d, "
       "\"memory_manifests\": %d, \"memory_results\": %d, \"cache_dir\": \"%s\", "
       "\"socket\": \"%s\", \"remote_tiers\": %s}",
-      ::getpid(), kZcwrapVersion, kProtocolVersion, uptime, requests_.load(), RssBytes(),
-      in_flight_.load(), options_.max_parallel, options_.idle_timeout_s, engine->memory_manifests(),
-      engine->memory_results(), util::JsonEscape(options_.cache_dir),
-      util::JsonEscape(options_.endpoint.socket_path),
+      ::getpid(), kZcwrapVersion, util::JsonEscape(options_.build_id), kProtocolVersion, uptime,
+      requests_.load(), RssBytes(), in_flight_.load(), options_.max_parallel,
+      options_.idle_timeout_s, engine->memory_manifests(), engine->memory_results(),
+      util::JsonEscape(options_.cache_dir), util::JsonEscape(options_.endpoint.socket_path),
       remote::TierReportsJson(engine->RemoteReport()));
 }
 

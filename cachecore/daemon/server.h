@@ -29,6 +29,7 @@
 #include "cachecore/compile/engine.h"
 #include "cachecore/compile/front_door.h"
 #include "cachecore/daemon/endpoint.h"
+#include "cachecore/daemon/protocol.h"
 #include "cachecore/util/clock.h"
 #include "cachecore/util/scoped_fd.h"
 
@@ -46,6 +47,9 @@ struct ServerOptions {
   // Reads the idle time (tests pass a fake, and check it often). Must outlive the server.
   const util::Clock* clock = &util::SystemClock();
   int idle_check_ms = 1000;  // the longest Run() waits before reading the clock again
+  // This daemon's build (util/build_id.h). A compile or ping from a client of another build makes
+  // it retire (daemon/protocol.h). Empty: never checked.
+  std::string build_id;
 };
 
 class Server {
@@ -78,7 +82,14 @@ class Server {
   // The engine for the cache directory as it is now (a new one if it was replaced).
   std::shared_ptr<compile::Engine> CurrentEngine();
   void Serve(util::ScopedFd conn);
-  std::string HandleCompile(const std::string& payload, int conn_fd);
+  // The compile response; or, for a client of another build, the build id with *reply set to
+  // kRetired.
+  std::string HandleCompile(const std::string& payload, int conn_fd, FrameType* reply);
+  // True (and the daemon retires: socket unlinked, stop requested) if `client_build` is another
+  // build's.
+  bool RetireIfOtherBuild(absl::string_view client_build);
+  // Unlinks the socket path if it is still the file this daemon bound.
+  void UnlinkOwnSocket();
   void Log(const std::string& line) const;
   // How long Run() may wait for a connection before it must check the idle time again.
   int NextIdleCheckMs() const;
@@ -91,6 +102,8 @@ class Server {
   util::ScopedFd listener_;
   util::ScopedFd wake_read_, wake_write_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> retired_{false};
+  uint64_t socket_dev_ = 0, socket_ino_ = 0;  // the socket file this daemon bound
   std::atomic<uint64_t> requests_{0};
   std::atomic<int> in_flight_{0};
   std::atomic<int64_t> last_activity_ns_{0};  // options_.clock's MonotonicNs

@@ -57,6 +57,7 @@ LocalStore::LocalStore(StoreOptions options, std::unique_ptr<stats::StatsFile> s
     : options_(std::move(options)),
       max_size_(options_.max_size),
       max_files_(options_.max_files),
+      compression_level_(options_.compression_level),
       stats_(std::move(stats)) {}
 
 absl::StatusOr<std::unique_ptr<LocalStore>> LocalStore::Open(StoreOptions options) {
@@ -72,6 +73,10 @@ void LocalStore::SetLimits(uint64_t max_size, uint64_t max_files) {
   max_files_.store(max_files, std::memory_order_relaxed);
 }
 
+void LocalStore::SetCompressionLevel(int level) {
+  compression_level_.store(level, std::memory_order_relaxed);
+}
+
 std::string LocalStore::PathFor(const Key& key, EntryType type) const {
   std::string hex = key.ToHex();
   std::string path;
@@ -83,7 +88,8 @@ std::string LocalStore::PathFor(const Key& key, EntryType type) const {
 }
 
 absl::Status LocalStore::Put(const Key& key, const Entry& entry, std::string* encoded_out) {
-  ZC_ASSIGN_OR_RETURN(std::string encoded, EncodeEntry(entry, options_.compression_level));
+  ZC_ASSIGN_OR_RETURN(std::string encoded,
+                      EncodeEntry(entry, compression_level_.load(std::memory_order_relaxed)));
   ZC_RETURN_IF_ERROR(PutEncoded(key, entry.type, encoded));
   if (encoded_out != nullptr) *encoded_out = std::move(encoded);
   return absl::OkStatus();

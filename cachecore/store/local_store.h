@@ -85,6 +85,8 @@ class LocalStore {
 
   // Changes the limits used by later Puts and Cleanups. Thread-safe.
   void SetLimits(uint64_t max_size, uint64_t max_files);
+  // Changes the zstd level later Puts encode with. Thread-safe.
+  void SetCompressionLevel(int level);
 
   std::string PathFor(const Key& key, EntryType type) const;
   // For an entry served from a copy in memory (stat `st` of its file at `path`): marks it used
@@ -113,6 +115,7 @@ class LocalStore {
   StoreOptions options_;
   std::atomic<uint64_t> max_size_;
   std::atomic<uint64_t> max_files_;
+  std::atomic<int> compression_level_;
   std::unique_ptr<stats::StatsFile> stats_;
 };
 

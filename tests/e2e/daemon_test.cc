@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -48,6 +49,50 @@ class DaemonTest : public E2eTest {
     absl::string_view rest = absl::string_view(r.stdout_data).substr(at + key.size());
     rest = rest.substr(0, rest.find_first_of(",}"));
     return absl::SimpleAtoi(rest, &v) ? v : -3;
+  }
+
+  // `zcwrap` copied to `dir`/zcwrap with one byte of its GNU build id changed: another build of the
+  // same code and protocol, as an upgraded package or a rebuilt tree would be. Its build id, or "".
+  std::string AnotherBuildOfZcwrap(const std::string& dir) {
+    std::filesystem::create_directories(dir);
+    const std::string path = dir + "/zcwrap";  // named zcwrap, or it would be a masquerade
+    const std::string original = ZcwrapBinary();
+    std::string bytes = ReadFile(original).value_or("");
+    RunResult version = Run({original, "--version"}, "/");
+    const size_t at = version.stdout_data.find("Build id: ");
+    if (bytes.empty() || at == std::string::npos) {
+      ADD_FAILURE() << "no build id from " << ::testing::PrintToString(version);
+      return "";
+    }
+    const std::string id = std::string(
+        absl::StripAsciiWhitespace(absl::string_view(version.stdout_data).substr(at + 10)));
+    const std::string raw = absl::HexStringToBytes(id);
+    const size_t note = bytes.find(raw);
+    if (raw.empty() || note == std::string::npos ||
+        bytes.find(raw, note + 1) != std::string::npos) {
+      ADD_FAILURE() << "build id " << id << " is not in " << original << " exactly once";
+      return "";  // the id must be in the file exactly once: in its note
+    }
+    bytes[note + raw.size() - 1] ^= 0x5a;
+    WriteFile(path, bytes);
+    if (::chmod(path.c_str(), 0755) != 0) return "";
+    RunResult other = Run({path, "--version"}, "/");
+    const size_t other_at = other.stdout_data.find("Build id: ");
+    if (other_at == std::string::npos) ADD_FAILURE() << ::testing::PrintToString(other);
+    return other_at == std::string::npos
+               ? ""
+               : std::string(absl::StripAsciiWhitespace(
+                     absl::string_view(other.stdout_data).substr(other_at + 10)));
+  }
+
+  // A string field of --daemon-status --json, or "" if no daemon answers.
+  std::string StatusText(const std::string& field) {
+    RunResult r = Zcwrap({"--daemon-status", "--json"}, root_);
+    const std::string key = absl::StrCat("\"", field, "\": \"");
+    const size_t at = r.stdout_data.find(key);
+    if (r.exit_code != 0 || at == std::string::npos) return "";
+    const size_t start = at + key.size();
+    return r.stdout_data.substr(start, r.stdout_data.find('"', start) - start);
   }
 
   std::string LogFor(const std::string& socket_path) {
@@ -436,6 +481,78 @@ TEST_F(DaemonTest, IdleDaemonShutsItselfDown) {
   for (int i = 0; i < 500 && Exists(socket); ++i) ::usleep(10'000);
   EXPECT_FALSE(Exists(socket)) << "still listening 5 s after a 1 s idle timeout";
   EXPECT_EQ(StatusField("pid"), -1);
+}
+
+// After an upgrade (or any other build of zcwrap on the same cache), no compile is served by the
+// old daemon: the first client of the new build makes it retire, starts its own, and is served
+// by it; the old one exits. Nothing falls back to in-process, and the outputs stay identical.
+TEST_F(DaemonTest, ADaemonOfAnotherBuildIsReplaced) {
+  const std::string other = AnotherBuildOfZcwrap(root_ + "/other");
+  ASSERT_FALSE(other.empty()) << "could not make another build of zcwrap";
+  const std::string socket = Start();
+  const int64_t old_pid = StatusField("pid");
+  ASSERT_GT(old_pid, 0);
+  const std::string ours = StatusText("build_id");
+  ASSERT_FALSE(ours.empty());
+  ASSERT_NE(ours, other);
+
+  WriteBoth("a.c", kWarningC);
+  WriteBoth("b.c", kCleanC);
+  const std::vector<std::string> a = {"gcc", "-Wall", "-c", "a.c"};
+  const std::vector<std::string> b = {"gcc", "-c", "b.c"};
+  std::vector<std::string> via_other = {root_ + "/other/zcwrap"};
+  via_other.insert(via_other.end(), a.begin(), a.end());
+  ExpectSameResult(Plain(a), Run(via_other, wrap_dir_, {"ZCWRAP_DAEMON=on"}));
+  EXPECT_TRUE(SameFile("a.o"));
+
+  // The old daemon went (in-flight work done), and the one listening now is the other build's.
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    gone = ::kill(static_cast<pid_t>(old_pid), 0) != 0;
+    if (!gone) ::usleep(10'000);
+  }
+  EXPECT_TRUE(gone) << "the old daemon still runs 5 s after it retired";
+  EXPECT_EQ(StatusText("build_id"), other);
+  EXPECT_NE(StatusField("pid"), old_pid);
+  EXPECT_TRUE(absl::StrContains(LogFor(socket), "retiring: a client of build " + other));
+
+  // And back: this build's next compile replaces the other's daemon in turn.
+  ExpectSameResult(Plain(b), Zcwrap(b, "", {"ZCWRAP_DAEMON=on"}));
+  EXPECT_TRUE(SameFile("b.o"));
+  EXPECT_EQ(StatusText("build_id"), ours);
+  EXPECT_TRUE(HasCounters({{"cache_miss", 2}, {"daemon_fallback", 0}}));
+}
+
+// A setting changed while the daemon runs (zcwrap -M rewrites zcwrap.conf) applies from its next
+// compile: here the smaller limit makes the next stores clean up.
+TEST_F(DaemonTest, MaxSizeSetWhileTheDaemonRunsTakesEffect) {
+  Start();
+  // Objects of ~96 KiB of random bytes (zstd cannot shrink them): 12 are over 1 MiB.
+  uint32_t seed = 12345;
+  auto source = [&seed] {
+    std::string text = "const unsigned char data[98304] = {";
+    for (int i = 0; i < 98304; ++i) {
+      seed = seed * 1664525u + 1013904223u;
+      absl::StrAppend(&text, seed >> 24, ",");
+    }
+    return text + "};\n";
+  };
+  auto compile = [&](int i) {
+    const std::string name = absl::StrCat("big", i, ".c");
+    WriteBoth(name, source());
+    const std::vector<std::string> argv = {"gcc", "-c", name};
+    ExpectSameResult(Plain(argv), Zcwrap(argv, "", {"ZCWRAP_DAEMON=on"}));
+  };
+  for (int i = 0; i < 12; ++i) compile(i);
+  const uint64_t full_kib = Stat("cache_size_kibibyte");
+  EXPECT_GT(full_kib, 1024u);
+  EXPECT_EQ(Stat("cleanups_performed"), 0u);
+
+  ASSERT_EQ(Zcwrap({"-M", "1M"}, root_).exit_code, 0);
+  for (int i = 12; i < 24; ++i) compile(i);
+  EXPECT_GT(Stat("cleanups_performed"), 0u) << "the daemon kept the old limit";
+  EXPECT_LT(Stat("cache_size_kibibyte"), full_kib);
+  EXPECT_TRUE(HasCounters({{"cache_miss", 24}, {"daemon_fallback", 0}}));
 }
 
 }  // namespace

@@ -1,11 +1,19 @@
 // The management command line (zcwrap -s/-z/-C/-M/-p/-V/-h) and how a bad setting is reported.
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_harness.h"
@@ -135,7 +143,6 @@ TEST_F(ManagementTest, BadConfigValueDuringCompileIsCountedAndLoggedNeverPrinted
   EXPECT_THAT(shown.stderr_data, HasSubstr("max_size"));
   EXPECT_THAT(Manage({"--print-stats"}).stdout_data, HasSubstr("bad_config\t2"));
 }
-
 }  // namespace
 }  // namespace zc::e2e
 
@@ -158,6 +165,116 @@ TEST_F(ManagementTest, ShowConfigSaysWhichBaseDirectoryACompileHereGets) {
   EXPECT_THAT(base_line(Path("checkout/build"), {"ZCWRAP_BASE_DIR=none"}),
               HasSubstr("base_dir = none (here: none)"));
   EXPECT_THAT(base_line(WrapPath(""), {}), HasSubstr("(here: none)"));
+}
+
+// The man page as plain text: troff's escapes and font changes taken out.
+std::string ManPageText() {
+  const char* path = std::getenv("ZCWRAP_MANPAGE");
+  if (path == nullptr) return "";
+  std::string page = ReadFile(path).value_or("");
+  return absl::StrReplaceAll(page, {{"\\-", "-"},
+                                    {"\\e", "\\"},
+                                    {"\\fB", ""},
+                                    {"\\fI", ""},
+                                    {"\\fR", ""},
+                                    {"\\fP", ""},
+                                    {"\\&", ""}});
+}
+
+// The section of `page` under ".SH NAME", up to the next section.
+std::string Section(const std::string& page, const std::string& name) {
+  size_t start = page.find(".SH " + name + "\n");
+  if (start == std::string::npos) return "";
+  size_t end = page.find("\n.SH ", start + 1);
+  return page.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+// Whitespace runs as one space, none at the ends.
+std::string Squeeze(absl::string_view text) {
+  return absl::StrJoin(absl::StrSplit(text, absl::ByAnyChar(" \n"), absl::SkipEmpty()), " ");
+}
+
+// --help and the man page come from one table (wrapper/usage.cc): every --help row is an entry
+// of the page's OPTIONS (names, arguments, then the same words), and the page has no other.
+TEST_F(ManagementTest, HelpAndManPageListTheSameOptions) {
+  const std::string page = ManPageText();
+  ASSERT_FALSE(page.empty()) << "ZCWRAP_MANPAGE names no readable man page";
+  // Each entry: ".TP\n.B NAMES ARGS\nSUMMARY. DETAILS", squeezed to "NAMES ARGS SUMMARY. DETAILS".
+  std::vector<std::string> entries;
+  for (absl::string_view entry : absl::StrSplit(Section(page, "OPTIONS"), ".TP\n")) {
+    if (!absl::ConsumePrefix(&entry, ".B ")) continue;
+    entries.push_back(Squeeze(entry));
+  }
+  const RunResult help = Manage({"--help"});
+  ASSERT_EQ(help.exit_code, 0);
+  const size_t start = help.stdout_data.find("Options:\n");
+  ASSERT_NE(start, std::string::npos);
+  size_t rows = 0;
+  for (absl::string_view line : absl::StrSplit(help.stdout_data.substr(start), '\n')) {
+    if (!absl::StartsWith(line, "  -") && !absl::StartsWith(line, "      --")) continue;
+    const std::string row = Squeeze(line) + ".";
+    EXPECT_TRUE(std::any_of(entries.begin(), entries.end(),
+                            [&](const std::string& e) { return absl::StartsWith(e, row); }))
+        << "--help row missing from the man page: " << line;
+    ++rows;
+  }
+  EXPECT_GE(rows, 15u);
+  EXPECT_EQ(entries.size(), rows) << "the man page has options --help does not";
+}
+
+// Every setting zcwrap -p shows, and every ZCWRAP_ variable the engine and the wrapper read, is in
+// the man page with its default.
+TEST_F(ManagementTest, ManPageDocumentsEverySettingAndVariable) {
+  const std::string page = ManPageText();
+  ASSERT_FALSE(page.empty()) << "ZCWRAP_MANPAGE names no readable man page";
+  const std::string configuration = Section(page, "CONFIGURATION");
+  const std::string environment = Section(page, "ENVIRONMENT");
+  const RunResult shown = Manage({"-p"});
+  ASSERT_EQ(shown.exit_code, 0);
+  int keys = 0;
+  for (absl::string_view line : absl::StrSplit(shown.stdout_data, '\n', absl::SkipEmpty())) {
+    // "(default) max_size = 5.0 GiB"
+    const size_t close = line.find(") ");
+    const size_t eq = line.find(" = ");
+    ASSERT_NE(close, absl::string_view::npos);
+    ASSERT_NE(eq, absl::string_view::npos);
+    const std::string key(line.substr(close + 2, eq - close - 2));
+    const size_t at = configuration.find(".TP\n.B " + key + "\n");
+    ASSERT_NE(at, std::string::npos) << "setting not in CONFIGURATION: " << key;
+    const size_t next = configuration.find(".TP\n", at + 1);
+    EXPECT_THAT(configuration.substr(at, next - at), HasSubstr("Default: "))
+        << "no default for " << key;
+    ++keys;
+  }
+  EXPECT_GE(keys, 20);
+
+  // The variables the code reads, found in its sources (header guards aside).
+  const char* root = std::getenv("ZCWRAP_SOURCE_ROOT");
+  ASSERT_NE(root, nullptr);
+  std::set<std::string> variables;
+  const std::regex variable(R"re("(ZCWRAP_[A-Z0-9_]+)")re");
+  for (const char* dir : {"cachecore", "wrapper", "shim"}) {
+    for (const auto& file :
+         std::filesystem::recursive_directory_iterator(std::filesystem::path(root) / dir)) {
+      const std::string ext = file.path().extension().string();
+      if (ext != ".cc" && ext != ".h") continue;
+      std::ifstream in(file.path());
+      std::stringstream text;
+      text << in.rdbuf();
+      const std::string body = text.str();
+      for (std::sregex_iterator it(body.begin(), body.end(), variable), end; it != end; ++it) {
+        variables.insert((*it)[1].str());
+      }
+    }
+  }
+  EXPECT_GE(variables.size(), 20u);
+  for (const std::string& name : variables) {
+    const size_t at = environment.find(".TP\n.B " + name + "\n");
+    ASSERT_NE(at, std::string::npos) << "variable not in ENVIRONMENT: " << name;
+    const size_t next = environment.find(".TP\n", at + 1);
+    EXPECT_THAT(environment.substr(at, next - at), HasSubstr("Default: "))
+        << "no default for " << name;
+  }
 }
 
 }  // namespace
