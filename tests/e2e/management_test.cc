@@ -3,12 +3,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -252,7 +252,6 @@ TEST_F(ManagementTest, ManPageDocumentsEverySettingAndVariable) {
   const char* root = std::getenv("ZCWRAP_SOURCE_ROOT");
   ASSERT_NE(root, nullptr);
   std::set<std::string> variables;
-  const std::regex variable(R"re("(ZCWRAP_[A-Z0-9_]+)")re");
   for (const char* dir : {"cachecore", "wrapper", "shim"}) {
     for (const auto& file :
          std::filesystem::recursive_directory_iterator(std::filesystem::path(root) / dir)) {
@@ -262,8 +261,17 @@ TEST_F(ManagementTest, ManPageDocumentsEverySettingAndVariable) {
       std::stringstream text;
       text << in.rdbuf();
       const std::string body = text.str();
-      for (std::sregex_iterator it(body.begin(), body.end(), variable), end; it != end; ++it) {
-        variables.insert((*it)[1].str());
+      // String literals "ZCWRAP_NAME" (header guards are not quoted).
+      for (size_t at = body.find("\"ZCWRAP_"); at != std::string::npos;
+           at = body.find("\"ZCWRAP_", at + 1)) {
+        size_t end = at + 1;
+        while (end < body.size() && (absl::ascii_isupper(body[end]) ||
+                                     absl::ascii_isdigit(body[end]) || body[end] == '_')) {
+          ++end;
+        }
+        if (end > at + 8 && end < body.size() && body[end] == '"') {  // not the bare prefix
+          variables.insert(body.substr(at + 1, end - at - 1));
+        }
       }
     }
   }
