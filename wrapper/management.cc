@@ -119,15 +119,27 @@ int RunManagement(const std::vector<std::string>& args, const config::EnvLookup&
     return 0;
   }
   static constexpr absl::string_view kKnown[] = {
-      "-s",        "--show-stats", "--print-stats", "-z", "--zero-stats", "-C", "--clear", "-c",
-      "--cleanup", "-M",           "--max-size",    "-p", "--show-config"};
+      "-s",           "--show-stats", "--print-stats", "-z", "--zero-stats", "-C",
+      "--clear",      "-c",           "--cleanup",     "-M", "--max-size",   "-F",
+      "--max-files",  "-o",           "--set-config",  "-k", "--get-config", "-p",
+      "--show-config"};
   if (std::find(std::begin(kKnown), std::end(kKnown), opt) == std::end(kKnown)) {
     return usage_error(absl::StrCat("unknown option \"", opt, "\""));
   }
-  const bool takes_value = opt == "-M" || opt == "--max-size";
+  const bool max_size = opt == "-M" || opt == "--max-size";
+  const bool max_files = opt == "-F" || opt == "--max-files";
+  const bool set_config = opt == "-o" || opt == "--set-config";
+  const bool get_config = opt == "-k" || opt == "--get-config";
+  const bool takes_value = max_size || max_files || set_config || get_config;
   const bool json = opt == "--print-stats" && args.size() == 2 && args[1] == "--json";
   const size_t expected = takes_value || json ? 2 : 1;
-  if (takes_value && args.size() < 2) return usage_error(absl::StrCat(opt, " needs a SIZE"));
+  if (takes_value && args.size() < 2) {
+    return usage_error(absl::StrCat(opt, " needs ",
+                                    max_size     ? "a SIZE"
+                                    : max_files  ? "a NUMBER"
+                                    : get_config ? "a KEY"
+                                                 : "KEY=VALUE"));
+  }
   if (args.size() > expected) {
     return usage_error(absl::StrCat("unexpected argument \"", args[expected], "\" after ", opt));
   }
@@ -150,15 +162,37 @@ int RunManagement(const std::vector<std::string>& args, const config::EnvLookup&
     }
     return 0;
   }
+  if (get_config) {
+    for (const config::Config::Shown& row : config->shown) {
+      if (row.key == args[1]) {
+        absl::StrAppend(out, row.value, "\n");
+        return 0;
+      }
+    }
+    return usage_error(absl::StrCat("unknown config key \"", args[1], "\""));
+  }
   if (takes_value) {
-    absl::Status set = config::SetConfigValue(config->ConfigFilePath(), "max_size", args[1]);
+    std::string key = max_size ? "max_size" : "max_files";
+    std::string value = args[1];
+    if (set_config) {
+      const size_t eq = value.find('=');
+      if (eq == std::string::npos) return usage_error(absl::StrCat(opt, " needs KEY=VALUE"));
+      key = value.substr(0, eq);
+      value = value.substr(eq + 1);
+    }
+    absl::Status set = config::SetConfigValue(config->ConfigFilePath(), key, value);
     if (!set.ok()) {
       absl::StrAppend(err, "zcwrap: ", set.message(), "\n");
       return absl::IsInvalidArgument(set) ? 2 : 1;
     }
-    uint64_t size = util::ParseSize(args[1]).value_or(0);
-    absl::StrAppend(out, "Set cache size limit to ",
-                    size == 0 ? std::string("unlimited") : util::FormatSize(size), "\n");
+    if (max_size) {
+      uint64_t size = util::ParseSize(value).value_or(0);
+      absl::StrAppend(out, "Set cache size limit to ",
+                      size == 0 ? std::string("unlimited") : util::FormatSize(size), "\n");
+    } else if (max_files) {
+      absl::StrAppend(out, "Set cache files limit to ",
+                      value == "0" ? std::string("unlimited") : value, "\n");
+    }
     return 0;
   }
 

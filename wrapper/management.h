@@ -1,4 +1,4 @@
-// zcwrap's management commands (-s, --print-stats, -z, -C, -c, -M, -p, -V, -h).
+// zcwrap's management commands (-s, --print-stats, -z, -C, -c, -M, -F, -o, -k, -p, -V, -h).
 //
 //   int code = zc::wrapper::RunManagement(args, out, err);  // args exclude argv[0]
 //

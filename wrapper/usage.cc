@@ -23,6 +23,12 @@ constexpr OptionDoc kOptions[] = {
     {"-M, --max-size", "SIZE", "set max_size in the config file (e.g. 500M, 5G; 0 = none)",
      "Writes max_size to zcwrap.conf in the cache directory. A running daemon uses the new "
      "limit from its next request."},
+    {"-F, --max-files", "NUMBER", "set max_files in the config file (0 = none)",
+     "Writes max_files to zcwrap.conf in the cache directory, as -M does for max_size."},
+    {"-o, --set-config", "KEY=VALUE", "set a setting in the config file",
+     "Writes KEY = VALUE to zcwrap.conf in the cache directory, keeping its other lines; the "
+     "value is checked first. cache_dir cannot be set there (use ZCWRAP_DIR)."},
+    {"-k, --get-config", "KEY", "print the value of a setting", "As -p shows it."},
     {"-p, --show-config", "", "show every setting and where it came from",
      "One line per setting: its origin (default, file:LINE or the variable), name and value. "
      "Secrets in remote_storage are shown as ***."},

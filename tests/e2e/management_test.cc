@@ -101,6 +101,33 @@ TEST_F(ManagementTest, MaxSizeWithBadValueExitsTwoNamingTheValue) {
   EXPECT_FALSE(Exists(cache_dir_ + "/zcwrap.conf")) << "a rejected value must not be written";
 }
 
+// ccache's -F, -o and -k: the file gets the setting, -p and -k show it, a bad one is one line.
+TEST_F(ManagementTest, MaxFilesSetConfigAndGetConfig) {
+  const RunResult f = Manage({"-F", "1000"});
+  EXPECT_EQ(f.exit_code, 0) << ::testing::PrintToString(f);
+  EXPECT_EQ(f.stdout_data, "Set cache files limit to 1000\n");
+  const RunResult o = Manage({"-o", "compression_level=5"});
+  EXPECT_EQ(o.exit_code, 0) << ::testing::PrintToString(o);
+  EXPECT_EQ(Manage({"-k", "max_files"}).stdout_data, "1000\n");
+  EXPECT_EQ(Manage({"--get-config", "compression_level"}).stdout_data, "5\n");
+  const std::string file = ReadFile(cache_dir_ + "/zcwrap.conf").value_or("");
+  EXPECT_THAT(file, HasSubstr("max_files = 1000\n"));
+  EXPECT_THAT(file, HasSubstr("compression_level = 5\n"));
+
+  for (const std::vector<std::string>& bad :
+       std::vector<std::vector<std::string>>{{"-o", "no_such_key=1"},
+                                             {"-o", "compression_level=99"},
+                                             {"-o", "novalue"},
+                                             {"-F", "many"},
+                                             {"-k", "no_such_key"},
+                                             {"-k"}}) {
+    const RunResult r = Manage(bad);
+    EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(bad);
+    EXPECT_TRUE(IsOneLine(r.stderr_data)) << ::testing::PrintToString(bad);
+  }
+  EXPECT_EQ(Manage({"-k", "compression_level"}).stdout_data, "5\n") << "a bad -o changed nothing";
+}
+
 TEST_F(ManagementTest, VersionAndHelpExitZero) {
   const RunResult v = Manage({"-V"});
   EXPECT_EQ(v.exit_code, 0);
