@@ -5,6 +5,7 @@
 #
 #   zcwrap -<TAB>            the options
 #   zcwrap -M <TAB>          sizes (a number typed so far gets the K/M/G/T suffixes)
+#   zcwrap -o <TAB>, -k <TAB>  setting names (from zcwrap -p)
 #   zcwrap -e <TAB>          --json, --, or a file (the object to explain)
 #   zcwrap -e -- gcc <TAB>   as the compiler completes
 #   zcwrap <TAB>             compiler names (any command)
@@ -15,8 +16,9 @@ _zcwrap() {
   _init_completion || return
 
   local options='-s --show-stats --print-stats -z --zero-stats -C --clear -c --cleanup
-    -M --max-size -p --show-config -e --explain -V --version --daemon-start --daemon-stop
-    --daemon-status --daemon-run -h --help'
+    -M --max-size -F --max-files -o --set-config -k --get-config -p --show-config
+    -e --explain -V --version --daemon-start --daemon-stop --daemon-status --daemon-run
+    -h --help'
 
   if ((cword == 1)); then
     if [[ $cur == -* ]]; then
@@ -34,6 +36,24 @@ _zcwrap() {
           COMPREPLY=($(compgen -W "${cur}K ${cur}M ${cur}G ${cur}T" -- "$cur"))
         else
           COMPREPLY=($(compgen -W '0 500M 1G 2G 5G 10G 20G 50G' -- "$cur"))
+        fi
+      fi
+      return
+      ;;
+    -F | --max-files)
+      ((cword == 2)) && COMPREPLY=($(compgen -W '0 10000 100000 1000000' -- "$cur"))
+      return
+      ;;
+    -o | --set-config | -k | --get-config)
+      if ((cword == 2)) && [[ $cur != *=* ]]; then
+        # The setting names, as this zcwrap shows them: "(origin) key = value".
+        local keys
+        keys=$("${words[0]}" -p 2>/dev/null | sed -n 's/^([^)]*) \([a-z_]*\) = .*/\1/p')
+        if [[ ${words[1]} == -o || ${words[1]} == --set-config ]]; then
+          COMPREPLY=($(compgen -W "$keys" -S = -- "$cur"))
+          compopt -o nospace
+        else
+          COMPREPLY=($(compgen -W "$keys" -- "$cur"))
         fi
       fi
       return
