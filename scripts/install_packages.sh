@@ -15,6 +15,8 @@ packages=(
   libhiredis-dev libcurl4-openssl-dev
   # the real servers the remote-tier tests start (s3rver comes from npm, below)
   redis-server nginx-light
+  # the Debian packages (debian/) and scripts/package_check.sh: build, lint, a fresh root
+  debhelper dpkg-dev lintian debootstrap debian-archive-keyring
   # the benchmark replayer (bench/replay) and the Rust host crate (shim/rust)
   nlohmann-json3-dev
   cargo rustc
