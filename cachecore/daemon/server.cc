@@ -97,7 +97,8 @@ Server::Server(ServerOptions options, EngineFactory make_engine, EngineForDir en
     : options_(std::move(options)),
       make_engine_(std::move(make_engine)),
       engine_(std::move(engine)),
-      listener_(std::move(listener)) {
+      listener_(std::move(listener)),
+      idle_timeout_s_(options_.idle_timeout_s) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
     wake_read_.Reset(fds[0]);
@@ -142,15 +143,17 @@ std::shared_ptr<compile::Engine> Server::CurrentEngine() {
 }
 
 bool Server::IdleTimedOut() const {
-  if (options_.idle_timeout_s <= 0 || in_flight_ > 0) return false;
+  const int timeout_s = idle_timeout_s_.load();
+  if (timeout_s <= 0 || in_flight_ > 0) return false;
   const int64_t idle_ns = options_.clock->MonotonicNs() - last_activity_ns_;
-  return idle_ns >= int64_t{options_.idle_timeout_s} * 1'000'000'000;
+  return idle_ns >= int64_t{timeout_s} * 1'000'000'000;
 }
 
 int Server::NextIdleCheckMs() const {
-  if (options_.idle_timeout_s <= 0) return options_.idle_check_ms;
-  const int64_t due_ns = last_activity_ns_ + int64_t{options_.idle_timeout_s} * 1'000'000'000 -
-                         options_.clock->MonotonicNs();
+  const int timeout_s = idle_timeout_s_.load();
+  if (timeout_s <= 0) return options_.idle_check_ms;
+  const int64_t due_ns =
+      last_activity_ns_ + int64_t{timeout_s} * 1'000'000'000 - options_.clock->MonotonicNs();
   return static_cast<int>(std::clamp<int64_t>(due_ns / 1'000'000 + 1, 1, options_.idle_check_ms));
 }
 
@@ -265,6 +268,9 @@ std::string Server::HandleCompile(const std::string& payload, int conn_fd, Frame
     return EncodeCompileResponse(response);
   }
 
+  // The idle timeout follows the settings too (zcwrap -o daemon_idle_timeout=N while it runs).
+  idle_timeout_s_ = (*config)->daemon_idle_timeout;
+
   std::shared_ptr<compile::Engine> engine = CurrentEngine();
   if (engine == nullptr) {
     response.outcome = WireOutcome::kPassthrough;
@@ -311,7 +317,7 @@ std::string Server::StatusJson() const {
       "\"socket\": \"%s\", \"remote_tiers\": %s}",
       ::getpid(), kZcwrapVersion, util::JsonEscape(options_.build_id), kProtocolVersion, uptime,
       requests_.load(), RssBytes(), in_flight_.load(), options_.max_parallel,
-      options_.idle_timeout_s, engine->memory_manifests(), engine->memory_results(),
+      idle_timeout_s_.load(), engine->memory_manifests(), engine->memory_results(),
       util::JsonEscape(options_.cache_dir), util::JsonEscape(options_.endpoint.socket_path),
       remote::TierReportsJson(engine->RemoteReport()));
 }

@@ -42,8 +42,10 @@ using EngineFactory = std::function<absl::StatusOr<std::unique_ptr<compile::Engi
 struct ServerOptions {
   Endpoint endpoint;
   std::string cache_dir;
-  int max_parallel = 2;      // compiler processes at once (the engine's runner); reported
-  int idle_timeout_s = 900;  // shut down after this long without a request (0: never)
+  int max_parallel = 2;  // compiler processes at once (the engine's runner); reported
+  // Shut down after this long without a request (0: never); then each compile's settings
+  // (daemon_idle_timeout) set it, so a changed zcwrap.conf applies without a restart.
+  int idle_timeout_s = 900;
   // Reads the idle time (tests pass a fake, and check it often). Must outlive the server.
   const util::Clock* clock = &util::SystemClock();
   int idle_check_ms = 1000;  // the longest Run() waits before reading the clock again
@@ -103,6 +105,7 @@ class Server {
   util::ScopedFd wake_read_, wake_write_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> retired_{false};
+  std::atomic<int> idle_timeout_s_;
   uint64_t socket_dev_ = 0, socket_ino_ = 0;  // the socket file this daemon bound
   std::atomic<uint64_t> requests_{0};
   std::atomic<int> in_flight_{0};

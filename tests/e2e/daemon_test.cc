@@ -555,5 +555,17 @@ TEST_F(DaemonTest, MaxSizeSetWhileTheDaemonRunsTakesEffect) {
   EXPECT_TRUE(HasCounters({{"cache_miss", 24}, {"daemon_fallback", 0}}));
 }
 
+// So does the idle timeout: set to 1 s in zcwrap.conf after the start, it applies from the next
+// compile, and the daemon goes about a second later.
+TEST_F(DaemonTest, IdleTimeoutSetWhileTheDaemonRunsTakesEffect) {
+  const std::string socket = Start();
+  ASSERT_EQ(Zcwrap({"-o", "daemon_idle_timeout=1"}, root_).exit_code, 0);
+  WriteBoth("a.c", kCleanC);
+  const std::vector<std::string> a = {"gcc", "-c", "a.c"};
+  ExpectSameResult(Plain(a), Zcwrap(a, "", {"ZCWRAP_DAEMON=on"}));
+  for (int i = 0; i < 500 && Exists(socket); ++i) ::usleep(10'000);
+  EXPECT_FALSE(Exists(socket)) << "still listening 5 s after the timeout became 1 s";
+}
+
 }  // namespace
 }  // namespace zc::e2e
