@@ -16,7 +16,8 @@ packages=(
   # the real servers the remote-tier tests start (s3rver comes from npm, below)
   redis-server nginx-light
   # the Debian packages (debian/) and scripts/package_check.sh: build, lint, a fresh root
-  debhelper dpkg-dev lintian debootstrap debian-archive-keyring
+  # (dpkg-buildpackage checks for build-essential, which a minimal Debian lacks)
+  build-essential debhelper dpkg-dev lintian debootstrap debian-archive-keyring
   # the benchmark replayer (bench/replay) and the Rust host crate (shim/rust)
   nlohmann-json3-dev
   cargo rustc
