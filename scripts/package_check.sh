@@ -84,10 +84,20 @@ trap cleanup EXIT
 
 # Commands in the root run in their own mount and PID namespaces: /proc and the .deb cache are
 # mounted there only, and whatever they leave running (zcwrap's daemon) is killed with them.
+# Where / cannot be made private (this script run inside a chroot: its / is no mount point),
+# the namespace keeps the propagation it has, and the work directory is bind-mounted onto itself
+# and made private first, so nothing mounted under it reaches the parent namespace either way.
+propagation=private
+if ! unshare --mount --propagation private true 2>/dev/null; then
+  propagation=unchanged
+fi
+isolated() { # COMMAND ARGS... (in new mount and PID namespaces, $work private)
+  unshare --mount --pid --fork --propagation "$propagation" --kill-child \
+    sh -c 'mount --bind "$0" "$0" && mount --make-rprivate "$0" && exec "$@"' "$work" "$@"
+}
 # shellcheck disable=SC2016  # the sh -c script gets its values as arguments
 in_root() { # COMMAND ARGS... (run in the root, as root, with a clean environment)
-  unshare --mount --pid --fork --propagation private --kill-child \
-    sh -c 'root=$0 debs=$1 && shift &&
+  isolated sh -c 'root=$0 debs=$1 && shift &&
            mount -t proc proc "$root/proc" &&
            mount --bind "$debs" "$root/var/cache/apt/archives" &&
            exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
@@ -118,9 +128,9 @@ done
 # ---- 2. Lintian ------------------------------------------------------------------------------
 phase lintian
 mkdir -m 1777 "$work/lintian-tmp"
-# As nobody (lintian warns about root). Errors fail (E:, not overridden ones, O:); warnings and
-# the rest are printed.
-if ! setpriv --reuid=nobody --regid=nogroup --clear-groups \
+# As nobody (lintian warns about root), from a directory nobody may enter (a clone under /root
+# is not). Errors fail (E:, not overridden ones, O:); warnings and the rest are printed.
+if ! cd "$work" || ! setpriv --reuid=nobody --regid=nogroup --clear-groups \
   env HOME="$work/lintian-tmp" TMPDIR="$work/lintian-tmp" \
   lintian --fail-on none --display-info --pedantic --show-overrides --tag-display-limit 0 \
   "$work/zcwrap_${version}_"*.changes >"$work/lintian.log" 2>&1; then
@@ -187,8 +197,7 @@ if [ -n "$http_proxy_conf" ] && [ -z "${http_proxy:-}" ]; then
 fi
 echo "debootstrap --variant=minbase $suite from $mirror${http_proxy:+ (proxy $http_proxy)}"
 mkdir -p "$cache/partial"
-if ! unshare --mount --pid --fork --propagation private --kill-child \
-  debootstrap --variant=minbase --cache-dir="$cache" \
+if ! isolated debootstrap --variant=minbase --cache-dir="$cache" \
   --include=gcc,g++,make,pkg-config,man-db "$suite" "$root" "$mirror" \
   >"$work/debootstrap.log" 2>&1; then
   tail -n 30 "$work/debootstrap.log" >&2
