@@ -148,6 +148,7 @@ absl::StatusOr<daemon::CompileResponseMessage> CompileThroughDaemon(
   request.cwd = cwd;
   request.env = ProcessEnvironment();
   request.stderr_is_tty = stderr_is_tty;
+  request.client_build = util::ExecutableBuildId();  // set here: Client::Compile need not copy
   const mode_t mask = ::umask(0);
   ::umask(mask);
   request.umask = mask;
