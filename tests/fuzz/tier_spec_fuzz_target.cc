@@ -1,0 +1,90 @@
+#include "tests/fuzz/tier_spec_fuzz_target.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "cachecore/remote/tier_spec.h"
+#include "tests/fuzz/scratch_dir.h"
+
+namespace zc::fuzz {
+namespace {
+
+// Short secrets and ones made of the mask's own '*' may occur by chance; longer ones must not.
+bool Checkable(absl::string_view secret) {
+  return secret.size() >= 4 && secret.find('*') == absl::string_view::npos;
+}
+
+// The passwords of the URLs' user info as written (percent-encoded or not), each found only once
+// in the whole value: shown text holding one of them can only have copied it from there.
+std::vector<std::string> WrittenPasswords(absl::string_view value) {
+  std::vector<std::string> out;
+  for (absl::string_view item :
+       absl::StrSplit(value, absl::ByAnyChar(" \t\n"), absl::SkipEmpty())) {
+    absl::string_view url = item.substr(0, item.find('|'));
+    const size_t sep = url.find("://");
+    if (sep == absl::string_view::npos) continue;
+    absl::string_view authority = url.substr(sep + 3);
+    authority = authority.substr(0, authority.find('/'));
+    const size_t at = authority.rfind('@');
+    if (at == absl::string_view::npos) continue;
+    absl::string_view info = authority.substr(0, at);
+    const size_t colon = info.find(':');
+    if (colon == absl::string_view::npos) continue;
+    absl::string_view password = info.substr(colon + 1);
+    if (!Checkable(password)) continue;
+    const size_t first = value.find(password);
+    if (value.find(password, first + 1) != absl::string_view::npos) continue;
+    out.emplace_back(password);
+  }
+  return out;
+}
+
+void CheckShown(absl::string_view text, const std::vector<std::string>& secrets) {
+  for (const std::string& s : secrets) {
+    if (Checkable(s) && absl::StrContains(text, s)) __builtin_trap();
+  }
+}
+
+}  // namespace
+
+void FuzzTierSpecOnce(const uint8_t* data, size_t size) {
+  absl::string_view in(reinterpret_cast<const char*>(data), size);
+  const size_t nul = in.find('\0');
+  const absl::string_view value = in.substr(0, nul);
+  const absl::string_view credentials =
+      nul == absl::string_view::npos ? absl::string_view() : in.substr(nul + 1);
+  const std::vector<std::string> written = WrittenPasswords(value);
+
+  absl::StatusOr<std::vector<remote::TierSpec>> tiers = remote::ParseRemoteStorage(value);
+  if (!tiers.ok()) {
+    CheckShown(tiers.status().message(), written);
+    return;
+  }
+  const std::string credentials_path = ScratchDir() + "/credentials";
+  bool wrote = false;
+  for (remote::TierSpec& t : *tiers) {
+    CheckShown(t.shown, written);
+    CheckShown(t.shown, t.secrets);
+    CheckShown(t.identity, written);
+    if (t.scheme != remote::Scheme::kS3) continue;
+    if (!wrote) WriteScratchFile(credentials_path, credentials);
+    wrote = true;
+    t.credentials_file = credentials_path;
+    absl::Status s = remote::ResolveCredentials(remote::EnvLookup(), &t);
+    // The keys read from the file, unless the value or the file's path holds them anyway.
+    std::vector<std::string> all = written;
+    for (const std::string* k : {&t.secret_key, &t.session_token}) {
+      if (!absl::StrContains(value, *k) && !absl::StrContains(credentials_path, *k)) {
+        all.push_back(*k);
+      }
+    }
+    CheckShown(s.message(), all);
+    CheckShown(t.shown, all);
+    if (s.ok() && (t.access_key.empty() || t.base_url.empty())) __builtin_trap();
+  }
+}
+
+}  // namespace zc::fuzz
