@@ -8,7 +8,9 @@
 namespace zc::compile {
 namespace {
 
-constexpr absl::string_view kKeyVersion = "zcwrap-result-2";
+// 3: sources with .incbin/.include are no longer stored (results from before may hold a stale
+// assembled file).
+constexpr absl::string_view kKeyVersion = "zcwrap-result-3";
 
 constexpr absl::string_view kEnvironment[] = {
     "CCC_OVERRIDE_OPTIONS",  // clang: edits the command line

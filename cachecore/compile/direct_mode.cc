@@ -183,7 +183,10 @@ bool DirectMode::RecordHolds(const std::string& cwd, const ManifestRecord& rec) 
     // The common case: one stat, no read, no hash.
     if (f.trust_signature && stated && SignatureOf(st) == f.signature) continue;
     absl::StatusOr<FileFacts> now = inputs_.Facts(cwd, f.path);
-    if (!now.ok() || now->digest != f.digest || (now->flags & kUsesTimeMacros)) return false;
+    if (!now.ok() || now->digest != f.digest ||
+        (now->flags & (kUsesTimeMacros | kUsesAssemblerInclude))) {
+      return false;
+    }
   }
   return IncludeGuardHolds(rec.guard, cwd);
 }
@@ -269,6 +272,10 @@ DirectMode::Observation DirectMode::Observe(const CompileRequest& request, const
       if (seen.unrecordable.empty()) seen.unrecordable = "time_macros";
     }
     if (facts->flags & kUsesOpaqueHasInclude) seen.unrecordable = "opaque_has_include";
+    if (facts->flags & kUsesAssemblerInclude) {
+      seen.unrecordable = "unsupported_code_directive";  // the assembler reads an unnamed file
+      return seen;
+    }
     if (facts->flags & kUsesHasInclude) {
       absl::StatusOr<std::string> text = util::ReadFileToString(resolved);
       if (!text.ok()) {

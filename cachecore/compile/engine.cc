@@ -291,22 +291,33 @@ CompileResult Engine::RunAndStore(Context& ctx, const Preprocessed& cpp, Placeme
   const std::vector<std::string> files = FilesFromLineMarkers(cpp.text);
   std::vector<std::pair<std::string, std::string>> read;  // for --explain
   bool time_macros = false;
+  bool assembler_include = false;
   for (const std::string& f : files) {
     absl::StatusOr<FileFacts> facts = inputs_.Facts(ctx.request->cwd, f);
     if (!facts.ok()) continue;
     read.emplace_back(f, facts->digest.ToHex());
     time_macros |= (facts->flags & kUsesTimeMacros) != 0;
+    assembler_include |= (facts->flags & kUsesAssemblerInclude) != 0;
+  }
+  // .incbin/.include: the assembler reads a file the preprocessed text does not hold. The files
+  // read hold every directive, except in a preprocessed source (its text is all there is).
+  if (ctx.plan.preprocessed_input) {
+    assembler_include |= (ScanSource(cpp.text).flags & kUsesAssemblerInclude) != 0;
+  }
+  if (assembler_include) {
+    NotStored(ctx, Counter::kUnsupportedCodeDirective);
+    return result;
   }
   *placed = Place(ctx, cpp.key, *entry, files, cpp.text);
   RememberMiss(ctx, KeyRecord(ctx, "preprocessed", std::move(read), placed->why));
-  const bool verify = CheckFreshness(files, ctx.request->cwd, ctx.start) != Freshness::kOld ||
-                      (time_macros && !ctx.plan.preprocessed_input);
-  if (verify) {
+  const bool inputs_old = CheckFreshness(files, ctx.request->cwd, ctx.start) == Freshness::kOld;
+  if (!inputs_old || (time_macros && !ctx.plan.preprocessed_input)) {
     absl::StatusOr<Preprocessed> again =
         Preprocess(*ctx.request, ctx.plan, ctx.key_inputs, preprocess_env());
     if (!again.ok() || again->key != cpp.key) {
-      const bool time_macros = again.ok() && again->text != cpp.text;
-      NotStored(ctx, time_macros ? Counter::kTimeMacrosUnstable : Counter::kModifiedInputFile);
+      // Inputs written since the compile started explain a change; with none, the time did.
+      NotStored(ctx, inputs_old && time_macros ? Counter::kTimeMacrosUnstable
+                                               : Counter::kModifiedInputFile);
       return result;
     }
   }

@@ -14,6 +14,30 @@ constexpr absl::string_view kFileMacros[] = {"__BASE_FILE__", "__FILE__", "__bui
 
 bool IsIdentChar(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
+// ".incbin" or ".include" standing as a directive: not inside a longer name ("cfg.include_dirs")
+// unless after an escape ("\t.incbin"), and not followed by more of a name. A mention in a
+// comment counts too: a needless miss, never a false hit.
+bool UsesAssemblerInclude(absl::string_view text) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const void* hit = std::memchr(text.data() + pos, '.', text.size() - pos);
+    if (hit == nullptr) return false;
+    const size_t at = static_cast<size_t>(static_cast<const char*>(hit) - text.data());
+    pos = at + 1;
+    // "\t.incbin" in a string literal: the letter before the dot belongs to an escape.
+    if (at > 0 && IsIdentChar(text[at - 1]) && !(at > 1 && text[at - 2] == '\\')) continue;
+    for (absl::string_view directive :
+         {absl::string_view(".incbin"), absl::string_view(".include")}) {
+      const size_t end = at + directive.size();
+      if (end < text.size() && text.substr(at, directive.size()) == directive &&
+          !IsIdentChar(text[end])) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 SourceScan ScanSource(absl::string_view text) {
@@ -59,6 +83,7 @@ SourceScan ScanSource(absl::string_view text) {
     }
     scan.flags |= kUsesOpaqueHasInclude;
   }
+  if (UsesAssemblerInclude(text)) scan.flags |= kUsesAssemblerInclude;
   return scan;
 }
 

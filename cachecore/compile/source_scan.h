@@ -1,7 +1,8 @@
 // Scanning source and header text for what direct mode must know before it trusts a manifest:
 // time macros (their value changes without any file changing) and __has_include probes (their
 // answer changes when a file appears, although nothing included changed); and for what may put
-// a path into the output (__FILE__ and its kin), which base directories must know.
+// a path into the output (__FILE__ and its kin), which base directories must know; and for
+// assembler directives that read files no dependency list names (.incbin, .include).
 //
 //   zc::compile::SourceScan scan = zc::compile::ScanSource(text);
 //   if (scan.flags & zc::compile::kUsesTimeMacros) { use preprocessor mode }
@@ -23,6 +24,9 @@ enum SourceScanFlags : uint32_t {
   // __FILE__, __BASE_FILE__, __builtin_FILE or __builtin_source_location: the output may hold
   // a file's path (portability.h).
   kUsesFileMacros = 1u << 3,
+  // An assembler directive that reads a file (.incbin or .include, e.g. in inline asm): the
+  // assembler reads it, so no dependency list names it and no key could hold it.
+  kUsesAssemblerInclude = 1u << 4,
 };
 
 struct SourceScan {

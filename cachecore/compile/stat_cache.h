@@ -45,7 +45,7 @@ struct FileFacts {
 class StatCache {
  public:
   // 2: flags gained kUsesFileMacros (an older table would say "no __FILE__" for every file).
-  static constexpr uint32_t kVersion = 2;
+  static constexpr uint32_t kVersion = 3;  // 3: kUsesAssemblerInclude in the flags
   static constexpr uint32_t kSlotCount = 1 << 16;
   static constexpr uint32_t kSlotSize = 96;
   static constexpr size_t kHeaderSize = 64;

@@ -126,6 +126,25 @@ TEST_P(NamedInputTest, SanitizerIgnoreListIsKeyedByContent) {
   EXPECT_TRUE(HasMissesAndHits(2, 1));
 }
 
+// A file the assembler reads (.incbin or .include in inline asm, here from a header) is in no
+// dependency list, so no key can hold it: never stored, counted, and each compile is the
+// compiler's own (a stale object here would be a false hit).
+TEST_P(NamedInputTest, AssemblerIncludedFileIsNeverCached) {
+  WriteBoth("blob.h",
+            "__asm__(\".section .rodata\\n\\t.incbin \\\"blob.bin\\\"\\n\\t.previous\");\n");
+  WriteBoth("a.c", "#include \"blob.h\"\nint f(void) { return 1; }\n");
+  const std::vector<std::string> args = {"gcc", "-c", "a.c", "-o", "a.o"};
+  for (const char* content : {"first", "second", "second", "third!"}) {
+    SCOPED_TRACE(content);
+    WriteBoth("blob.bin", content);
+    ExpectSameResult(Plain(args), Zcwrap(args));
+    EXPECT_TRUE(SameFile("a.o"));
+  }
+  EXPECT_TRUE(HasCounters(
+      {{"unsupported_code_directive", 4}, {"direct_cache_hit", 0}, {"preprocessed_cache_hit", 0}}));
+  EXPECT_EQ(ResultEntryCount(), 0);
+}
+
 TEST_P(NamedInputTest, ProfileDataIsKeyedByContent) {
   WriteBoth("a.c",
             "int work(int n) { int s = 0; for (int i = 0; i < n; i++) { if (i % 3) s += i; "
