@@ -37,6 +37,7 @@ std::optional<CompileResult> Engine::RunDependMode(Context& ctx, const util::Dig
   if (!DependModeUsable(plan)) return std::nullopt;
   const std::string& cwd = ctx.request->cwd;
   util::Command cmd = CommandFor(*ctx.request, ctx.compile_argv, Shown::kOutput);
+  const util::Command users_cmd = cmd;  // without the private dependency file
   // The dependency list comes from the compile itself: the user's .d if they asked for one
   // (with -MD it lists everything), else a private one the user never sees.
   std::string dep_path;
@@ -45,8 +46,10 @@ std::optional<CompileResult> Engine::RunDependMode(Context& ctx, const util::Dig
     dep_path = util::JoinPath(cwd, plan.dep_file);
   } else {
     const std::string tmp_dir = util::JoinPath(config_.cache_dir, "tmp");
-    (void)util::CreateDirectories(tmp_dir);
-    absl::StatusOr<util::AtomicFile> tmp = util::AtomicFile::Create(util::JoinPath(tmp_dir, "dep"));
+    absl::StatusOr<util::AtomicFile> tmp =
+        util::CreateDirectoriesBelow(config_.cache_dir, "tmp").ok()  // never a planted link
+            ? util::AtomicFile::Create(util::JoinPath(tmp_dir, "dep"))
+            : absl::FailedPreconditionError(tmp_dir);
     if (!tmp.ok()) return std::nullopt;  // cannot learn the headers: preprocessor mode instead
     dep_path = tmp->temp_path();
     private_dep.emplace(std::move(*tmp));  // removed (unlinked) when this function returns
@@ -54,6 +57,14 @@ std::optional<CompileResult> Engine::RunDependMode(Context& ctx, const util::Dig
   }
   absl::StatusOr<util::ProcessResult> ran = runner_->Run(cmd);
   if (!ran.ok()) return RunFailed(ran.status());
+  if (ran->exit_code != 0 && private_dep && ran->stderr_data.find(dep_path) != std::string::npos) {
+    // The compiler could not write zcwrap's own dependency file (a full or read-only cache
+    // disk): the failure is ours, not the compile's. Run the user's command as it is.
+    NotStored(ctx, Counter::kStoreFailed);
+    ran = runner_->Run(users_cmd);
+    if (!ran.ok()) return RunFailed(ran.status());
+    return MissResult(*ran);
+  }
 
   CompileResult result = MissResult(*ran);
   if (result.exit_code != 0) return result;
@@ -95,6 +106,9 @@ std::optional<CompileResult> Engine::RunDependMode(Context& ctx, const util::Dig
   if (seen.unrecordable == "modified_input_file") {
     RememberMiss(ctx, KeyRecord(ctx, "direct", std::move(read)));
     NotStored(ctx, Counter::kModifiedInputFile);
+  } else if (seen.unrecordable == "unsupported_code_directive") {
+    RememberMiss(ctx, KeyRecord(ctx, "direct", std::move(read)));
+    NotStored(ctx, Counter::kUnsupportedCodeDirective);
   } else if (!seen.unrecordable.empty()) {
     RememberMiss(ctx, KeyRecord(ctx, "direct", std::move(read)));
     StoreInPreprocessorMode(ctx, manifest_key, *entry, seen, &result);

@@ -18,6 +18,16 @@
 namespace zc::util {
 namespace {
 
+// Every page backed by disk blocks: writing through the mapping into a hole of a sparse file on a
+// full disk raises SIGBUS, which would kill the compile (or the shim's host). A file that cannot
+// be fully allocated is not used.
+bool Allocated(int fd, size_t size) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return false;
+  if (static_cast<uint64_t>(st.st_blocks) * 512 >= size) return true;
+  return ::posix_fallocate(fd, 0, static_cast<off_t>(size)) == 0;
+}
+
 bool HeaderValid(int fd, absl::string_view header, size_t size) {
   struct stat st;
   if (::fstat(fd, &st) != 0 || static_cast<size_t>(st.st_size) != size) return false;
@@ -33,8 +43,13 @@ absl::Status PublishFresh(const std::string& path, absl::string_view header, siz
                           bool replace) {
   ZC_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(path));
   ZC_RETURN_IF_ERROR(file.Write(header));
-  if (::truncate(file.temp_path().c_str(), static_cast<off_t>(size)) != 0) {
-    return ErrnoToStatus(errno, file.temp_path());
+  {
+    // Allocated, not sparse: see Allocated().
+    ScopedFd fd(::open(file.temp_path().c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.valid()) return ErrnoToStatus(errno, file.temp_path());
+    if (const int err = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(size)); err != 0) {
+      return ErrnoToStatus(err, file.temp_path());
+    }
   }
   if (replace) return file.Commit();
   if (::link(file.temp_path().c_str(), path.c_str()) != 0 && errno != EEXIST) {
@@ -48,21 +63,44 @@ absl::Status PublishFresh(const std::string& path, absl::string_view header, siz
 absl::StatusOr<SharedTable> SharedTable::Open(const std::string& path, absl::string_view header,
                                               size_t size) {
   for (int attempt = 0; attempt < 4; ++attempt) {
-    ScopedFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
-    if (!fd.valid()) {
+    // Never through a symbolic link, never blocking on a FIFO: whatever was planted at the path
+    // is replaced (the rename replaces the link itself) like a table with a bad header.
+    ScopedFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+    if (!fd.valid() && (errno == EROFS || errno == EACCES)) return OpenReadOnly(path, header, size);
+    if (!fd.valid() && errno != ELOOP) {
       if (errno != ENOENT) return ErrnoToStatus(errno, path);
       ZC_RETURN_IF_ERROR(PublishFresh(path, header, size, /*replace=*/false));
       continue;
     }
-    if (!HeaderValid(fd.get(), header, size)) {
+    struct stat st;
+    if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        !HeaderValid(fd.get(), header, size)) {
       ZC_RETURN_IF_ERROR(PublishFresh(path, header, size, /*replace=*/true));
       continue;
+    }
+    if (!Allocated(fd.get(), size)) {
+      return absl::ResourceExhaustedError(absl::StrCat(path, ": cannot allocate its blocks"));
     }
     void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
     if (map == MAP_FAILED) return ErrnoToStatus(errno, absl::StrCat("mmap ", path));
     return SharedTable(map, size, path);
   }
   return absl::UnavailableError(absl::StrCat(path, ": could not open a valid table"));
+}
+
+// A table on a read-only disk (or not ours to write): its current values, with writes going to a
+// private copy (MAP_PRIVATE) that no one else sees and that is dropped at the end.
+absl::StatusOr<SharedTable> SharedTable::OpenReadOnly(const std::string& path,
+                                                      absl::string_view header, size_t size) {
+  ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd.valid()) return ErrnoToStatus(errno, path);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || !HeaderValid(fd.get(), header, size)) {
+    return absl::FailedPreconditionError(absl::StrCat(path, ": read-only and not a valid table"));
+  }
+  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd.get(), 0);
+  if (map == MAP_FAILED) return ErrnoToStatus(errno, absl::StrCat("mmap ", path));
+  return SharedTable(map, size, path);
 }
 
 absl::StatusOr<SharedTable> SharedTable::InMemory(absl::string_view header, size_t size) {
