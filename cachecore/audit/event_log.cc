@@ -46,12 +46,10 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path
   if (path.empty()) return absl::InvalidArgumentError("empty audit file name");
   const absl::string_view dir = util::Dirname(path);
   if (!dir.empty()) (void)util::CreateDirectories(std::string(dir));
-  util::ScopedFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-  if (!fd.valid()) {
-    return util::ErrnoToStatus(errno, absl::StrCat("cannot open audit file ", path));
-  }
-  std::unique_ptr<EventLog> log(new EventLog(path, fd.get()));
-  fd.Release();  // the log owns it now
+  absl::StatusOr<util::ScopedFd> fd = util::OpenForAppend(path, 0644);  // never waits on a FIFO
+  if (!fd.ok()) return util::Annotate(fd.status(), "cannot open audit file");
+  std::unique_ptr<EventLog> log(new EventLog(path, fd->get()));
+  fd->Release();  // the log owns it now
   return log;
 }
 

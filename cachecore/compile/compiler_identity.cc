@@ -31,7 +31,7 @@ absl::StatusOr<util::Digest> CompilerIdentity(const std::string& compiler_path,
       util::JoinPath(memo_dir, util::Sha256::Hex(compiler_path).substr(0, 32));
 
   // Memo file: "<signature> <hex digest>\n".
-  absl::StatusOr<std::string> memo = util::ReadFileToString(memo_path);
+  absl::StatusOr<std::string> memo = util::ReadFileToString(memo_path, util::Links::kRefuse);
   if (memo.ok()) {
     std::vector<absl::string_view> parts = absl::StrSplit(*memo, absl::ByAnyChar(" \n"));
     util::Digest d;
@@ -44,7 +44,8 @@ absl::StatusOr<util::Digest> CompilerIdentity(const std::string& compiler_path,
   // Only memoise if the file did not change while we hashed it.
   struct stat after;
   if (::stat(compiler_path.c_str(), &after) == 0 && StatSignature(after) == signature &&
-      util::CreateDirectories(memo_dir).ok()) {
+      util::CreateDirectoriesBelow(std::string(util::Dirname(memo_dir)), util::Basename(memo_dir))
+          .ok()) {
     (void)util::WriteFileAtomically(memo_path, absl::StrCat(signature, " ", digest.ToHex(), "\n"));
   }
   return digest;

@@ -107,8 +107,8 @@ void Engine::Log(const CompileRequest& request, const CompileResult& result, int
                    " cwd=", request.cwd, " argv=", absl::StrJoin(request.argv, " "));
   if (!request.fallback_note.empty()) absl::StrAppend(&line, " note=", request.fallback_note);
   line += "\n";
-  util::ScopedFd fd(::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666));
-  if (fd.valid()) (void)util::WriteAll(fd.get(), line);
+  absl::StatusOr<util::ScopedFd> fd = util::OpenForAppend(log_file, 0666);
+  if (fd.ok()) (void)util::WriteAll(fd->get(), line);
 }
 
 }  // namespace zc::compile

@@ -60,7 +60,8 @@ absl::StatusOr<std::vector<std::string>> SearchDirs(const SearchDirsInputs& in,
   }
   const std::string memo_path =
       util::JoinPath(memo_dir, "dirs-" + h.Finish().ToHex().substr(0, 32));
-  if (absl::StatusOr<std::string> memo = util::ReadFileToString(memo_path); memo.ok()) {
+  if (absl::StatusOr<std::string> memo = util::ReadFileToString(memo_path, util::Links::kRefuse);
+      memo.ok()) {
     absl::string_view text = *memo;
     if (text == "end\n") return std::vector<std::string>();
     if (absl::ConsumeSuffix(&text, "\nend\n")) {
@@ -78,7 +79,8 @@ absl::StatusOr<std::vector<std::string>> SearchDirs(const SearchDirsInputs& in,
   ZC_ASSIGN_OR_RETURN(const util::ProcessResult ran, runner.Run(cmd));
   if (ran.exit_code != 0) return absl::InternalError("compiler -v failed");
   std::vector<std::string> dirs = ParseSearchDirReport(ran.stderr_data);
-  if (util::CreateDirectories(memo_dir).ok()) {
+  if (util::CreateDirectoriesBelow(std::string(util::Dirname(memo_dir)), util::Basename(memo_dir))
+          .ok()) {
     std::string text = dirs.empty() ? "end\n" : absl::StrCat(absl::StrJoin(dirs, "\n"), "\nend\n");
     (void)util::WriteFileAtomically(memo_path, text);
   }

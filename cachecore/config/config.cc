@@ -454,7 +454,8 @@ absl::Status SetConfigValue(const std::string& path, absl::string_view key,
     }
   }
   if (!replaced) absl::StrAppend(&out, key, " = ", value, "\n");
-  ZC_RETURN_IF_ERROR(util::CreateDirectories(std::string(util::Dirname(path))));
+  // Private when zcwrap makes it, like the cache directory it usually is (store/local_store.cc).
+  ZC_RETURN_IF_ERROR(util::CreateDirectories(std::string(util::Dirname(path)), 0700));
   return util::WriteFileAtomically(path, out);
 }
 

@@ -100,7 +100,7 @@ absl::Status Client::EnsureRunning(const std::string& zcwrap_path,
   if (Ping().ok()) return absl::OkStatus();
   // A start that failed recently is not retried by every compile: they would all wait for it.
   struct stat failed;
-  if (::stat(endpoint_.failed_path.c_str(), &failed) == 0 &&
+  if (::lstat(endpoint_.failed_path.c_str(), &failed) == 0 &&
       ::time(nullptr) - failed.st_mtime < kRetryStartAfterSeconds) {
     return absl::UnavailableError("the daemon failed to start recently");
   }
@@ -192,8 +192,9 @@ absl::Status Client::EnsureRunning(const std::string& zcwrap_path,
     why = absl::StrCat("cannot run ", zcwrap_path, ": ", std::strerror(exec_errno));
   }
   // Remember the failure for a while.
-  util::ScopedFd marker(
-      ::open(endpoint_.failed_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  util::ScopedFd marker(::open(endpoint_.failed_path.c_str(),
+                               O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+                               0600));
   return absl::UnavailableError(why);
 }
 

@@ -58,6 +58,12 @@ absl::Status ReadExact(int fd, size_t n, int timeout_ms, std::string* out, bool*
 
 absl::StatusOr<util::ScopedFd> ConnectUnix(const std::string& path) {
   ZC_ASSIGN_OR_RETURN(const sockaddr_un addr, Address(path));
+  // connect(2) follows symbolic links: only a socket itself is used; anything else planted at
+  // the path counts as no daemon (a daemon that starts replaces it).
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode)) {
+    return absl::UnavailableError(absl::StrCat(path, ": not a socket, refused"));
+  }
   util::ScopedFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return util::ErrnoToStatus(errno, "socket");
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
@@ -66,6 +72,12 @@ absl::StatusOr<util::ScopedFd> ConnectUnix(const std::string& path) {
       return absl::UnavailableError(absl::StrCat(path, ": no daemon listening"));
     }
     return util::ErrnoToStatus(err, path);
+  }
+  // Compile requests carry the environment: only a daemon of this very user may see them.
+  ZC_ASSIGN_OR_RETURN(const uid_t server, PeerUid(fd.get()));
+  if (server != ::getuid()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(path, ": served by uid ", server, ", not this user; refused"));
   }
   return fd;
 }

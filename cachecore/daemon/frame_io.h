@@ -25,7 +25,9 @@ struct Frame {
   std::string payload;
 };
 
-// Connects to the socket at `path`. Unavailable if nobody listens (no file, refused).
+// Connects to the socket at `path`. Unavailable if nobody listens (no file, refused) or if what is
+// at `path` is not a socket itself (a symbolic link or FIFO is never followed); PermissionDenied if
+// the listening process runs as another user (a compile request carries the environment).
 absl::StatusOr<util::ScopedFd> ConnectUnix(const std::string& path);
 
 // Binds and listens at `path` with mode 0600 (a stale socket file there must have been removed).

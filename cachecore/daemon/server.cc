@@ -115,10 +115,10 @@ Server::~Server() {
 }
 
 void Server::Log(const std::string& line) const {
-  util::ScopedFd fd(
-      ::open(options_.endpoint.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-  if (fd.valid()) {
-    (void)util::WriteAll(fd.get(), absl::StrCat("zcwrap daemon[", ::getpid(), "] ", line, "\n"));
+  absl::StatusOr<util::ScopedFd> fd =
+      util::OpenForAppend(options_.endpoint.log_path, 0600, util::Links::kRefuse);
+  if (fd.ok()) {
+    (void)util::WriteAll(fd->get(), absl::StrCat("zcwrap daemon[", ::getpid(), "] ", line, "\n"));
   }
 }
 

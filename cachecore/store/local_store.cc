@@ -62,7 +62,9 @@ LocalStore::LocalStore(StoreOptions options, std::unique_ptr<stats::StatsFile> s
 
 absl::StatusOr<std::unique_ptr<LocalStore>> LocalStore::Open(StoreOptions options) {
   if (options.root.empty()) return absl::InvalidArgumentError("empty cache directory");
-  ZC_RETURN_IF_ERROR(util::CreateDirectories(options.root));
+  // A cache directory zcwrap creates is private (0700): its entries hold the user's compiled
+  // code. A shared cache is a directory made beforehand with the group's permissions.
+  ZC_RETURN_IF_ERROR(util::CreateDirectories(options.root, 0700));
   ZC_ASSIGN_OR_RETURN(std::unique_ptr<stats::StatsFile> stats,
                       stats::StatsFile::Open(util::JoinPath(options.root, "stats")));
   return std::unique_ptr<LocalStore>(new LocalStore(std::move(options), std::move(stats)));
@@ -97,12 +99,12 @@ absl::Status LocalStore::Put(const Key& key, const Entry& entry, std::string* en
 
 absl::Status LocalStore::PutEncoded(const Key& key, EntryType type, absl::string_view encoded) {
   const std::string path = PathFor(key, type);
-
+  // The shard directories, made if missing; a link planted in their place is refused, not
+  // written through.
+  const absl::string_view shard_dir = util::Dirname(path);
+  ZC_RETURN_IF_ERROR(
+      util::CreateDirectoriesBelow(options_.root, shard_dir.substr(options_.root.size())));
   absl::StatusOr<util::AtomicFile> file = util::AtomicFile::Create(path);
-  if (!file.ok() && absl::IsNotFound(file.status())) {
-    ZC_RETURN_IF_ERROR(util::CreateDirectories(std::string(util::Dirname(path))));
-    file = util::AtomicFile::Create(path);
-  }
   if (!file.ok()) return file.status();
   ZC_RETURN_IF_ERROR(file->Write(encoded));
 
@@ -126,11 +128,19 @@ absl::Status LocalStore::PutEncoded(const Key& key, EntryType type, absl::string
 
 absl::StatusOr<std::optional<Entry>> LocalStore::Get(const Key& key, EntryType type) {
   const std::string path = PathFor(key, type);
-  util::ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return std::optional<Entry>();
-    return util::ErrnoToStatus(errno, path);
+  absl::StatusOr<util::ScopedFd> opened = util::OpenRegularFile(path, util::Links::kRefuse);
+  if (!opened.ok()) {
+    if (absl::IsNotFound(opened.status())) return std::optional<Entry>();
+    if (absl::IsFailedPrecondition(opened.status())) {
+      // A symbolic link, FIFO or the like where an entry belongs: never followed or read, counted
+      // as corrupt and removed (unlink removes the link itself), so the next store can publish.
+      stats_->Increment(stats::Counter::kCorruptCacheEntry);
+      ::unlink(path.c_str());
+      return absl::DataLossError(opened.status().message());
+    }
+    return opened.status();
   }
+  const util::ScopedFd fd = std::move(*opened);
   absl::StatusOr<std::string> data = util::ReadAll(fd.get());
   if (!data.ok()) return util::Annotate(data.status(), path);
 
@@ -198,7 +208,9 @@ void LocalStore::MaybeCleanShard(int shard) {
 absl::StatusOr<CleanupResult> LocalStore::CleanShard(int shard, const ShardTarget& target,
                                                      bool wait_for_lock) {
   const std::string shard_dir = absl::StrCat(options_.root, "/", std::string(1, kHexDigits[shard]));
-  ZC_RETURN_IF_ERROR(util::CreateDirectories(shard_dir));
+  // Never a link: cleanup deletes what it finds there.
+  ZC_RETURN_IF_ERROR(
+      util::CreateDirectoriesBelow(options_.root, std::string(1, kHexDigits[shard])));
   const std::string lock_path = shard_dir + "/lock";
   std::optional<util::FileLock> lock;
   if (wait_for_lock) {

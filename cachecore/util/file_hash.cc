@@ -21,8 +21,7 @@ constexpr size_t kReadChunk = 128 * 1024;
 }  // namespace
 
 absl::Status HashFileInto(const std::string& path, Sha256& hasher) {
-  ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return ErrnoToStatus(errno, path);
+  ZC_ASSIGN_OR_RETURN(const ScopedFd fd, OpenRegularFile(path));  // a FIFO would block
   auto buf = std::make_unique_for_overwrite<char[]>(kReadChunk);
   for (;;) {
     ssize_t n = ::read(fd.get(), buf.get(), kReadChunk);

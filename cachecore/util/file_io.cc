@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "cachecore/util/scoped_fd.h"
 #include "cachecore/util/status_macros.h"
 
@@ -55,10 +56,51 @@ absl::StatusOr<std::string> ReadAll(int fd) {
   return out;
 }
 
-absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
-  ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return ErrnoToStatus(errno, path);
-  absl::StatusOr<std::string> data = ReadAll(fd.get());
+absl::StatusOr<ScopedFd> OpenRegularFile(const std::string& path, Links links) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it has no effect on regular files).
+  const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (links == Links::kRefuse ? O_NOFOLLOW : 0);
+  ScopedFd fd(::open(path.c_str(), flags));
+  if (!fd.valid()) {
+    if (errno == ELOOP && links == Links::kRefuse) {
+      return absl::FailedPreconditionError(absl::StrCat(path, ": a symbolic link, refused"));
+    }
+    return ErrnoToStatus(errno, path);
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoToStatus(errno, path);
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(path, ": not a regular file, refused"));
+  }
+  return fd;
+}
+
+absl::StatusOr<ScopedFd> OpenForAppend(const std::string& path, unsigned mode, Links links) {
+  const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK |
+                    (links == Links::kRefuse ? O_NOFOLLOW : 0);
+  ScopedFd fd(::open(path.c_str(), flags, mode));
+  if (!fd.valid()) {
+    if (errno == ELOOP && links == Links::kRefuse) {
+      return absl::FailedPreconditionError(absl::StrCat(path, ": a symbolic link, refused"));
+    }
+    return ErrnoToStatus(errno, path);
+  }
+  if (links == Links::kRefuse) {
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return ErrnoToStatus(errno, path);
+    if (!S_ISREG(st.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(path, ": not a regular file, refused"));
+    }
+  }
+  // Blocking writes from here on (a terminal or a pipe with a slow reader must not lose lines).
+  const int fl = ::fcntl(fd.get(), F_GETFL);
+  if (fl >= 0) ::fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK);
+  return fd;
+}
+
+absl::StatusOr<std::string> ReadFileToString(const std::string& path, Links links) {
+  absl::StatusOr<ScopedFd> fd = OpenRegularFile(path, links);
+  if (!fd.ok()) return fd.status();
+  absl::StatusOr<std::string> data = ReadAll(fd->get());
   if (!data.ok()) return Annotate(data.status(), path);
   return data;
 }
@@ -90,6 +132,25 @@ absl::Status CreateDirectories(const std::string& path, unsigned mode) {
   ZC_RETURN_IF_ERROR(CreateDirectories(std::string(parent), mode));
   if (::mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return absl::OkStatus();
   return ErrnoToStatus(errno, path);
+}
+
+absl::Status CreateDirectoriesBelow(const std::string& root, absl::string_view relative,
+                                    unsigned mode) {
+  std::string path = root;
+  for (absl::string_view part : absl::StrSplit(relative, '/', absl::SkipEmpty())) {
+    absl::StrAppend(&path, "/", part);
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) {
+      if (errno != ENOENT) return ErrnoToStatus(errno, path);
+      if (::mkdir(path.c_str(), mode) == 0) continue;
+      if (errno != EEXIST || ::lstat(path.c_str(), &st) != 0) return ErrnoToStatus(errno, path);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, S_ISLNK(st.st_mode) ? ": a symbolic link, refused" : ": not a directory"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RemoveFile(const std::string& path) {

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "cachecore/util/scoped_fd.h"
 
 namespace zc::util {
 
@@ -22,8 +23,26 @@ absl::Status ErrnoToStatus(int err, absl::string_view what);
 // Returns `status` with "<context>: " put in front of its message (OK stays OK).
 absl::Status Annotate(const absl::Status& status, absl::string_view context);
 
-// Reads the whole file. NotFound if it does not exist.
-absl::StatusOr<std::string> ReadFileToString(const std::string& path);
+// What OpenRegularFile and ReadFileToString do with a symbolic link at the path itself: follow it
+// (a user's input or config file), or refuse it (a file zcwrap wrote itself, e.g. in the cache,
+// where a link can only be planted).
+enum class Links { kFollow, kRefuse };
+
+// Opens `path` read-only, only if it is a regular file. Never blocks: a FIFO, socket or device is
+// refused (FailedPrecondition, "...: not a regular file") instead of waiting for a writer, and
+// with Links::kRefuse so is a symbolic link (FailedPrecondition, "...: a symbolic link"). NotFound
+// if nothing is there.
+absl::StatusOr<ScopedFd> OpenRegularFile(const std::string& path, Links links = Links::kFollow);
+
+// Opens a log-like file for appending (O_APPEND, created with `mode` less the umask). Never blocks
+// at open: a FIFO with no reader fails (ENXIO) instead of waiting; writes then block as usual. With
+// Links::kRefuse a symbolic link is refused (FailedPrecondition) and so is anything but a regular
+// file.
+absl::StatusOr<ScopedFd> OpenForAppend(const std::string& path, unsigned mode,
+                                       Links links = Links::kFollow);
+
+// Reads the whole file, opened with OpenRegularFile (same errors).
+absl::StatusOr<std::string> ReadFileToString(const std::string& path, Links links = Links::kFollow);
 
 // Reads from `fd` until end of file.
 absl::StatusOr<std::string> ReadAll(int fd);
@@ -33,6 +52,13 @@ absl::Status WriteAll(int fd, absl::string_view data);
 
 // Creates `path` and any missing parents with `mode`. OK if it already exists as a directory.
 absl::Status CreateDirectories(const std::string& path, unsigned mode = 0777);
+
+// Makes sure every directory of `relative` (e.g. "2/9") exists below `root`, creating missing ones
+// with `mode`. `root` itself may be a symbolic link (a cache moved to another disk); below it a
+// symbolic link or anything but a directory is refused (FailedPrecondition), so nothing zcwrap
+// writes into its own tree is ever redirected elsewhere.
+absl::Status CreateDirectoriesBelow(const std::string& root, absl::string_view relative,
+                                    unsigned mode = 0777);
 
 // Removes a file. OK if it does not exist.
 absl::Status RemoveFile(const std::string& path);
