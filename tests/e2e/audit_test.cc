@@ -156,6 +156,7 @@ TEST_F(AuditTest, VerboseModeRecordsTheCommandAndRedactsSecretLookingVariables) 
   env.push_back("MY_API_TOKEN=hunter2");
   env.push_back("DB_PASSWORD=swordfish");
   env.push_back("ORDINARY=visible");
+  env.push_back("HTTPS_PROXY=http://me:s3cret@proxy.example:3128");
   ASSERT_EQ(Zcwrap(kCompile, "", env).exit_code, 0);
   const std::vector<std::string> events = Events();
   ASSERT_FALSE(events.empty());
@@ -166,9 +167,11 @@ TEST_F(AuditTest, VerboseModeRecordsTheCommandAndRedactsSecretLookingVariables) 
   EXPECT_THAT(started, HasSubstr("\"MY_API_TOKEN=<redacted>\""));
   EXPECT_THAT(started, HasSubstr("\"DB_PASSWORD=<redacted>\""));
   EXPECT_THAT(started, HasSubstr("\"ORDINARY=visible\""));
+  EXPECT_THAT(started, HasSubstr("\"HTTPS_PROXY=http://me:***@proxy.example:3128\""));
   for (const std::string& e : events) {
     EXPECT_THAT(e, Not(HasSubstr("hunter2")));
     EXPECT_THAT(e, Not(HasSubstr("swordfish")));
+    EXPECT_THAT(e, Not(HasSubstr("s3cret")));
   }
 }
 
