@@ -90,9 +90,19 @@ bool SplitFirstRule(absl::string_view content, std::vector<absl::string_view>* t
   while (i < content.size() && !(content[i] == '\n' && (i == 0 || content[i - 1] != '\\'))) ++i;
   if (i == content.size()) return false;
   *end = i + 1;
+  // Words end at white space, except an escaped space ("\\ "), which is part of a name.
+  std::vector<absl::string_view> words;
+  const absl::string_view rule = content.substr(0, i);
+  size_t start = 0;
+  for (size_t j = 0; j <= rule.size(); ++j) {
+    const bool separator = j == rule.size() || rule[j] == '\t' || rule[j] == '\n' ||
+                           (rule[j] == ' ' && (j == 0 || rule[j - 1] != '\\'));
+    if (!separator) continue;
+    if (j > start) words.push_back(rule.substr(start, j - start));
+    start = j + 1;
+  }
   bool in_deps = false;
-  for (absl::string_view word :
-       absl::StrSplit(content.substr(0, i), absl::ByAnyChar(" \t\n"), absl::SkipEmpty())) {
+  for (absl::string_view word : words) {
     if (word == "\\") continue;  // a line continuation
     if (!in_deps) {
       if (absl::EndsWith(word, ":")) {

@@ -60,5 +60,17 @@ TEST(DepFileTest, ALongerPathMovesTheBreaksAsTheCompilerWould) {
             "/usr/include/stdc-predef.h:\n");
 }
 
+// Found by tests/fuzz/dep_file (corpus/dep_file/regress-escaped-space-in-target): a hit writing
+// the .d for an output whose name has a space must not split that name where it re-flows.
+TEST(DepFileTest, RewrapKeepsEscapedSpacesInNames) {
+  std::optional<std::string> moved = RewriteDepTarget("obj/a.o: a.c\n", "obj/a.o", "my out.o ");
+  ASSERT_TRUE(moved.has_value());
+  EXPECT_EQ(*moved, "my\\ out.o\\ : a.c\n");
+  for (DepWrap wrap : {DepWrap::kGcc, DepWrap::kClang}) {
+    EXPECT_EQ(RewrapDependencies(*moved, wrap), *moved) << DepWrapName(wrap);
+    EXPECT_EQ(ParseDependencies(RewrapDependencies(*moved, wrap)), std::vector<std::string>{"a.c"});
+  }
+}
+
 }  // namespace
 }  // namespace zc::compile
