@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, with apt-get, the Debian 12 packages zcwrap needs to build and test, plus any named
-# on the command line; only those missing. Used by bootstrap.sh and bench.sh.
+# on the command line; only those missing. Used by bootstrap.sh, bench.sh and fuzz.sh.
 #
 #   scripts/install_packages.sh                      # build and test packages
 #   scripts/install_packages.sh ccache sccache       # ... and these
@@ -11,6 +11,8 @@ packages=(
   g++ gcc clang clang-format make cmake git pkg-config python3 meson ninja-build
   libabsl-dev libssl-dev libzstd-dev libxxhash-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # libFuzzer, for scripts/fuzz.sh (clang only recommends it; we install without recommends)
+  libclang-rt-14-dev
   # remote tiers: hiredis (linked), libcurl (loaded at run time; its headers to build)
   libhiredis-dev libcurl4-openssl-dev
   # the real servers the remote-tier tests start (s3rver comes from npm, below)
