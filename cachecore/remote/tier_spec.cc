@@ -126,6 +126,17 @@ absl::Status ReadCredentialsFile(const std::string& path, const std::string& pro
   return absl::OkStatus();
 }
 
+// `url` as errors show it before its parts are known: a password in the user info as ***, as
+// written (a percent-encoded one is not the secret Redact knows).
+std::string MaskPassword(absl::string_view url, size_t sep) {
+  const size_t start = sep + 3;
+  const absl::string_view authority = url.substr(start, url.find('/', start) - start);
+  const size_t at = authority.rfind('@');
+  const size_t colon = authority.substr(0, at == absl::string_view::npos ? 0 : at).find(':');
+  if (colon == absl::string_view::npos) return std::string(url);
+  return absl::StrCat(url.substr(0, start + colon + 1), "***", url.substr(start + at));
+}
+
 absl::StatusOr<TierSpec> ParseOne(absl::string_view item) {
   std::vector<absl::string_view> parts = absl::StrSplit(item, '|');
   absl::string_view url = parts[0];
@@ -138,13 +149,14 @@ absl::StatusOr<TierSpec> ParseOne(absl::string_view item) {
         "remote_storage: an entry is not a URL (want scheme://..., e.g. redis://host)");
   }
   const std::string scheme = absl::AsciiStrToLower(url.substr(0, sep));
+  const std::string error_url = MaskPassword(url, sep);
   absl::string_view rest = url.substr(sep + 3);
   std::string s3_bucket_path;
   if (scheme == "file") {
     spec.scheme = Scheme::kFile;
-    if (!absl::StartsWith(rest, "/")) return Bad(spec, url, "file:// needs an absolute path");
+    if (!absl::StartsWith(rest, "/")) return Bad(spec, error_url, "file:// needs an absolute path");
     spec.path = std::string(absl::StripSuffix(rest, "/"));
-    if (spec.path.empty()) return Bad(spec, url, "file:/// is not a cache directory");
+    if (spec.path.empty()) return Bad(spec, error_url, "file:/// is not a cache directory");
     shown_url = std::string(url);
     spec.identity = absl::StrCat("file://", spec.path);
   } else if (scheme == "http" || scheme == "https") {
@@ -154,12 +166,12 @@ absl::StatusOr<TierSpec> ParseOne(absl::string_view item) {
     absl::string_view path = slash == absl::string_view::npos ? "" : rest.substr(slash);
     std::string shown_info;
     if (absl::Status s = SplitUserInfo(&authority, &spec, &shown_info); !s.ok()) {
-      return Bad(spec, url, s.message());
+      return Bad(spec, error_url, s.message());
     }
     std::string host;
     int port = 0;
     if (absl::Status s = SplitHostPort(authority, &host, &port); !s.ok()) {
-      return Bad(spec, url, s.message());
+      return Bad(spec, error_url, s.message());
     }
     spec.base_url = absl::StrCat(scheme, "://", authority, absl::StripSuffix(path, "/"));
     shown_url = absl::StrCat(scheme, "://", shown_info, authority, path);
@@ -168,7 +180,7 @@ absl::StatusOr<TierSpec> ParseOne(absl::string_view item) {
     spec.scheme = Scheme::kS3;
     s3_bucket_path = std::string(absl::StripSuffix(rest, "/"));
     if (s3_bucket_path.empty() || s3_bucket_path[0] == '/') {
-      return Bad(spec, url, "s3:// needs a bucket (s3://bucket/prefix)");
+      return Bad(spec, error_url, "s3:// needs a bucket (s3://bucket/prefix)");
     }
     shown_url = std::string(url);
   } else if (scheme == "redis" || scheme == "redis+unix") {
@@ -178,24 +190,24 @@ absl::StatusOr<TierSpec> ParseOne(absl::string_view item) {
       const size_t slash = rest.find('/');
       absl::string_view authority = rest.substr(0, slash);
       if (absl::Status s = SplitUserInfo(&authority, &spec, &shown_info); !s.ok()) {
-        return Bad(spec, url, s.message());
+        return Bad(spec, error_url, s.message());
       }
       if (absl::Status s = SplitHostPort(authority, &spec.host, &spec.port); !s.ok()) {
-        return Bad(spec, url, s.message());
+        return Bad(spec, error_url, s.message());
       }
       absl::string_view db = slash == absl::string_view::npos ? "" : rest.substr(slash + 1);
       if (!db.empty() && (!absl::SimpleAtoi(db, &spec.db) || spec.db < 0)) {
-        return Bad(spec, url, absl::StrCat("bad database number \"", db, "\""));
+        return Bad(spec, error_url, absl::StrCat("bad database number \"", db, "\""));
       }
       shown_url = absl::StrCat("redis://", shown_info, rest.substr(rest.rfind('@') + 1));
       spec.identity = absl::StrCat("redis://", spec.host, ":", spec.port, "/", spec.db);
     } else {
       // redis+unix://[[user:]password@]/path.sock[?db=N]
       const size_t slash = rest.find('/');
-      if (slash == absl::string_view::npos) return Bad(spec, url, "no socket path");
+      if (slash == absl::string_view::npos) return Bad(spec, error_url, "no socket path");
       absl::string_view authority = rest.substr(0, slash);
       if (absl::Status s = SplitUserInfo(&authority, &spec, &shown_info); !s.ok()) {
-        return Bad(spec, url, s.message());
+        return Bad(spec, error_url, s.message());
       }
       absl::string_view path = rest.substr(slash);
       const size_t q = path.find('?');
@@ -204,7 +216,7 @@ absl::StatusOr<TierSpec> ParseOne(absl::string_view item) {
         path = path.substr(0, q);
         if (!absl::ConsumePrefix(&query, "db=") || !absl::SimpleAtoi(query, &spec.db) ||
             spec.db < 0) {
-          return Bad(spec, url, "bad query (want ?db=N)");
+          return Bad(spec, error_url, "bad query (want ?db=N)");
         }
       }
       spec.path = std::string(path);

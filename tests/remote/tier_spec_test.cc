@@ -26,6 +26,21 @@ std::string Error(absl::string_view value) {
   return tiers.ok() ? "" : std::string(tiers.status().message());
 }
 
+// Found by tests/fuzz/tier_spec (corpus/tier_spec/regress-encoded-password-in-error): a URL that
+// fails after its user info was read showed the password as written (percent-encoded, so not
+// the secret Redact knows), or all of it when its %-escape was bad.
+TEST(TierSpecTest, ErrorsNeverShowAPasswordAsWritten) {
+  for (absl::string_view value :
+       {"redis://user:p%40ssw0rd@cache:99999", "redis://:p%zzssw0rd@cache",
+        "http://u:p%40ssw0rd@:80/x", "redis://:p%40ssw0rd@cache/x"}) {
+    absl::StatusOr<std::vector<TierSpec>> tiers = ParseRemoteStorage(value);
+    ASSERT_FALSE(tiers.ok()) << value;
+    EXPECT_THAT(std::string(tiers.status().message()),
+                ::testing::Not(::testing::HasSubstr("ssw0rd")));
+    EXPECT_THAT(std::string(tiers.status().message()), ::testing::HasSubstr(":***@")) << value;
+  }
+}
+
 TEST(TierSpecTest, EmptyMeansNoTiers) {
   EXPECT_TRUE(ParseRemoteStorage("")->empty());
   EXPECT_TRUE(ParseRemoteStorage("  \t ")->empty());
