@@ -7,8 +7,10 @@
 //
 // Mounting a tmpfs needs root (CI runs as root); elsewhere those tests skip and say so.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -108,12 +110,11 @@ class FaultTest : public E2eTest {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                     0644);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
     pid_t pid = -1;
-    const int rc = ::posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(),
-                                 envp.data());
+    const int rc =
+        ::posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) ADD_FAILURE() << "posix_spawn " << argv[0] << ": " << std::strerror(rc);
     return rc == 0 ? pid : -1;
@@ -200,42 +201,77 @@ TEST_F(FaultTest, ReadOnlyCacheServesHitsAndCompilesMisses) {
   EXPECT_TRUE(HasCounters({{"cache_miss", 1}, {"store_failed", 0}}));
 }
 
+// kill -9 of the process writing an entry: half the rounds are killed the moment a temporary
+// file appears in the cache (inotify: mid-store, between its creation and the rename that
+// publishes it), the others at a random point of the miss. After every round each entry file
+// decodes whole, and later compiles hit whole entries or miss, never corrupt.
 TEST_F(FaultTest, WritersKilledMidStoreNeverLeaveATornEntry) {
   if (!DaemonMode().empty()) GTEST_SKIP() << "the writer is the daemon: covered in-process";
-  // A 512 KiB object of incompressible constants: storing it takes a while.
+  // A 512 KiB object of incompressible constants: writing its entry takes a while.
   std::mt19937_64 random(42);
   std::string big = "const unsigned long long blob[] = {\n";
   for (int i = 0; i < 65536; ++i) absl::StrAppendFormat(&big, "0x%016xull,\n", random());
   big += "};\n";
   const std::vector<std::string> env = {"ZCWRAP_COMPRESSION_LEVEL=1"};
-  // How long a whole miss takes, to spread the kills over the compile and the store after it.
   WriteBoth("big.c", big + "int tag = -1;\n");
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_EQ(Zcwrap({"gcc", "-c", "big.c", "-o", "big.o"}, "", env).exit_code, 0);
-  const auto miss_us =
+  const int64_t miss_us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
           .count();
+  // Every shard directory exists and is watched for new files.
+  const int watch = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  ASSERT_GE(watch, 0);
+  for (const char* hex = "0123456789abcdef"; *hex != '\0'; ++hex) {
+    for (const char* hex2 = "0123456789abcdef"; *hex2 != '\0'; ++hex2) {
+      const std::string dir =
+          absl::StrCat(cache_dir_, "/", std::string(1, *hex), "/", std::string(1, *hex2));
+      fs::create_directories(dir);
+      ASSERT_GE(::inotify_add_watch(watch, dir.c_str(), IN_CREATE), 0);
+    }
+  }
   const std::string log = root_ + "/killed.log";
   constexpr int kRounds = 40;
-  int killed = 0;
+  int mid_store = 0;
   for (int i = 0; i < kRounds; ++i) {
-    // Each round a new key (tag), killed at a random point of its miss.
-    WriteFile(WrapPath("big.c"), big + absl::StrCat("int tag = ", i, ";\n"));
+    WriteFile(WrapPath("big.c"), big + absl::StrCat("int tag = ", i, ";\n"));  // a new key
     LetWritesSettle();
+    char events[4096];
+    while (::read(watch, events, sizeof(events)) > 0) {
+    }
     auto [argv, child_env] = ZcwrapCommand({"gcc", "-c", "big.c", "-o", "big.o"}, env);
     const pid_t pid = Start(argv, wrap_dir_, child_env, log);
     ASSERT_GT(pid, 0);
-    std::uniform_int_distribution<int64_t> when(miss_us / 2, miss_us * 11 / 10);
-    std::this_thread::sleep_for(std::chrono::microseconds(when(random)));
-    if (::kill(pid, SIGKILL) == 0) ++killed;
+    if (i % 2 == 0) {
+      // Kill at the first file made in the cache (or give up after a few misses' time).
+      bool seen = false;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (!seen && std::chrono::steady_clock::now() < deadline) {
+        pollfd p{watch, POLLIN, 0};
+        if (::poll(&p, 1, 100) <= 0) continue;
+        const ssize_t n = ::read(watch, events, sizeof(events));
+        for (ssize_t at = 0; at < n;) {
+          const auto* e = reinterpret_cast<const inotify_event*>(events + at);
+          if (e->len > 0) seen = true;  // a temporary file, unless entries are written in place
+          at += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
+        }
+      }
+      ::kill(pid, SIGKILL);
+      mid_store += seen ? 1 : 0;
+    } else {
+      std::uniform_int_distribution<int64_t> when(0, miss_us * 3 / 2);
+      std::this_thread::sleep_for(std::chrono::microseconds(when(random)));
+      ::kill(pid, SIGKILL);
+    }
     Wait(pid);
     ASSERT_TRUE(EveryEntryDecodes()) << "after round " << i;
   }
-  // Every round once more, complete: each is a hit of a whole entry or a miss, never corrupt.
+  ::close(watch);
+  EXPECT_GE(mid_store, kRounds / 4) << "too few kills landed inside a store to prove anything";
+  // Every fourth round once more, complete: a hit of a whole entry or a miss, never corrupt.
   for (int i = 0; i < kRounds; i += 4) {
     SCOPED_TRACE(absl::StrCat("round ", i));
-    const std::string src = big + absl::StrCat("int tag = ", i, ";\n");
-    WriteBoth("big.c", src);
+    WriteBoth("big.c", big + absl::StrCat("int tag = ", i, ";\n"));
     fs::remove(WrapPath("big.o"));
     const RunResult plain = Plain({"gcc", "-c", "big.c", "-o", "big.o"});
     ExpectSameResult(plain, Zcwrap({"gcc", "-c", "big.c", "-o", "big.o"}, "", env));
@@ -243,8 +279,8 @@ TEST_F(FaultTest, WritersKilledMidStoreNeverLeaveATornEntry) {
   }
   EXPECT_TRUE(HasCounters({{"corrupt_cache_entry", 0}}));
   EXPECT_TRUE(EveryEntryDecodes());
-  std::cout << "[ info ] " << killed << " of " << kRounds << " writers killed (a miss takes "
-            << miss_us / 1000 << " ms)\n";
+  std::cout << "[ info ] " << kRounds << " writers killed, " << mid_store
+            << " of them inside a store (a miss takes " << miss_us / 1000 << " ms)\n";
 }
 
 TEST_F(FaultTest, CleanupDuringAParallelBuildKeepsItGreen) {
@@ -284,9 +320,9 @@ TEST_F(FaultTest, CleanupDuringAParallelBuildKeepsItGreen) {
   const std::map<std::string, uint64_t> stats = Stats();
   EXPECT_GT(stats.at("cleanups_performed"), 0u);
   EXPECT_EQ(stats.at("corrupt_cache_entry"), 0u);
-  EXPECT_EQ(stats.at("cache_miss") + stats.at("direct_cache_hit") +
-                stats.at("preprocessed_cache_hit"),
-            3u * kSources);
+  EXPECT_EQ(
+      stats.at("cache_miss") + stats.at("direct_cache_hit") + stats.at("preprocessed_cache_hit"),
+      3u * kSources);
   EXPECT_TRUE(EveryEntryDecodes());
 }
 
@@ -320,7 +356,6 @@ TEST_P(ClockTest, InputsWithTimesFromAJumpingClockAreNeverServedStale) {
     }
   }
 }
-
 
 // The compiler (a script around gcc, as some toolchains are) rewrites a header right after it
 // read it: the result must not be stored under the new header's content.
@@ -367,7 +402,8 @@ TEST_F(FaultTest, OpenFileLimitOf64KeepsTheBuildGreen) {
     for (int i = 0; i < kSources; ++i) {
       const std::string obj = absl::StrCat("src", i, ".o");
       fs::remove(WrapPath(obj));
-      auto [argv, env] = ZcwrapCommand({"gcc", "-O2", "-c", absl::StrCat("src", i, ".c"), "-o", obj});
+      auto [argv, env] =
+          ZcwrapCommand({"gcc", "-O2", "-c", absl::StrCat("src", i, ".c"), "-o", obj});
       std::vector<std::string> limited = {"/bin/sh", "-c", "ulimit -n 64 && exec \"$@\"", "sh"};
       limited.insert(limited.end(), argv.begin(), argv.end());
       pids.push_back(Start(limited, wrap_dir_, env, absl::StrCat(root_, "/", obj, ".log")));
