@@ -35,8 +35,8 @@ struct Place {
   bool daemon = false;  // the place exists only when a daemon serves the cache
 };
 
-std::vector<std::string> WithSuffix(const std::string& cache, const std::vector<std::string>& entries,
-                                    char suffix) {
+std::vector<std::string> WithSuffix(const std::string& cache,
+                                    const std::vector<std::string>& entries, char suffix) {
   std::vector<std::string> out;
   for (const std::string& e : entries) {
     if (!e.empty() && e.back() == suffix) out.push_back(cache + "/" + e);
@@ -45,12 +45,10 @@ std::vector<std::string> WithSuffix(const std::string& cache, const std::vector<
 }
 
 const Place kPlaces[] = {
-    {"ResultEntry",
-     [](const std::string& c, const std::vector<std::string>& e,
-        const daemon::Endpoint&) { return WithSuffix(c, e, 'R'); }},
-    {"Manifest",
-     [](const std::string& c, const std::vector<std::string>& e,
-        const daemon::Endpoint&) { return WithSuffix(c, e, 'M'); }},
+    {"ResultEntry", [](const std::string& c, const std::vector<std::string>& e,
+                       const daemon::Endpoint&) { return WithSuffix(c, e, 'R'); }},
+    {"Manifest", [](const std::string& c, const std::vector<std::string>& e,
+                    const daemon::Endpoint&) { return WithSuffix(c, e, 'M'); }},
     {"Stats", [](const std::string& c, const std::vector<std::string>&,
                  const daemon::Endpoint&) { return std::vector<std::string>{c + "/stats"}; }},
     {"StatCache",
@@ -63,10 +61,8 @@ const Place kPlaces[] = {
        for (const auto& f : fs::directory_iterator(c + "/compilers")) out.push_back(f.path());
        return out;
      }},
-    {"TempDirectory",
-     [](const std::string& c, const std::vector<std::string>&, const daemon::Endpoint&) {
-       return std::vector<std::string>{c + "/tmp"};
-     }},
+    {"TempDirectory", [](const std::string& c, const std::vector<std::string>&,
+                         const daemon::Endpoint&) { return std::vector<std::string>{c + "/tmp"}; }},
     {"ShardDirectories",
      [](const std::string& c, const std::vector<std::string>& e, const daemon::Endpoint&) {
        std::vector<std::string> out;
@@ -80,8 +76,8 @@ const Place kPlaces[] = {
     {"CleanupLocks",
      [](const std::string& c, const std::vector<std::string>&, const daemon::Endpoint&) {
        std::vector<std::string> out;
-       for (const char* d : {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d",
-                             "e", "f"}) {
+       for (const char* d :
+            {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"}) {
          fs::create_directories(c + "/" + d);
          out.push_back(c + "/" + d + "/lock");
        }
@@ -140,7 +136,8 @@ TEST_P(PlantedPathTest, IsRefusedNotFollowedAndTheBuildStaysGreen) {
 
   // Links point at a file with content (read or overwritten if followed), or for the files that
   // are only ever written at a name that does not exist (created if followed).
-  const bool write_only = absl::StrContains(place.name, "Lock") || absl::StrContains(place.name, "Log");
+  const bool write_only =
+      absl::StrContains(place.name, "Lock") || absl::StrContains(place.name, "Log");
   const std::string victim = root_ + "/victim";
   const std::string absent = root_ + "/victim-absent";
   const std::string victim_dir = root_ + "/victim-dir";
@@ -181,14 +178,15 @@ TEST_P(PlantedPathTest, IsRefusedNotFollowedAndTheBuildStaysGreen) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Everywhere, PlantedPathTest,
-    ::testing::Combine(::testing::Values(Plant::kLink, Plant::kFifo),
-                       ::testing::Range(0, static_cast<int>(std::size(kPlaces)))),
-    [](const ::testing::TestParamInfo<std::tuple<Plant, int>>& info) {
-      return absl::StrCat(std::get<0>(info.param) == Plant::kLink ? "Link" : "Fifo", "At",
-                          kPlaces[std::get<1>(info.param)].name);
-    });
+INSTANTIATE_TEST_SUITE_P(Everywhere, PlantedPathTest,
+                         ::testing::Combine(::testing::Values(Plant::kLink, Plant::kFifo),
+                                            ::testing::Range(0,
+                                                             static_cast<int>(std::size(kPlaces)))),
+                         [](const ::testing::TestParamInfo<std::tuple<Plant, int>>& info) {
+                           return absl::StrCat(
+                               std::get<0>(info.param) == Plant::kLink ? "Link" : "Fifo", "At",
+                               kPlaces[std::get<1>(info.param)].name);
+                         });
 
 class OtherUserTest : public E2eTest {
  protected:
@@ -222,13 +220,13 @@ TEST_F(OtherUserTest, CannotReadOrPlantEntriesInAPrivateCache) {
   // Read an entry, list the cache, write into it: each must be refused.
   const std::string entry = cache_dir_ + "/" + entries.front();
   const std::string shard = cache_dir_ + "/" + entries.front().substr(0, 3);
-  const std::string script = absl::StrCat(
-      "import os,sys\nrefused=0\n",
-      "for attempt in (lambda: open('", entry, "','rb').read(), lambda: os.listdir('", cache_dir_,
-      "'),\n  lambda: open('", shard, "/planted','wb').write(b'x'), lambda: open('", cache_dir_,
-      "/zcwrap.conf','a').write('max_size = 1\\n')):\n",
-      "  try:\n    attempt()\n  except PermissionError:\n    refused+=1\n",
-      "sys.exit(0 if refused==4 else 3)\n");
+  const std::string script =
+      absl::StrCat("import os,sys\nrefused=0\n", "for attempt in (lambda: open('", entry,
+                   "','rb').read(), lambda: os.listdir('", cache_dir_, "'),\n  lambda: open('",
+                   shard, "/planted','wb').write(b'x'), lambda: open('", cache_dir_,
+                   "/zcwrap.conf','a').write('max_size = 1\\n')):\n",
+                   "  try:\n    attempt()\n  except PermissionError:\n    refused+=1\n",
+                   "sys.exit(0 if refused==4 else 3)\n");
   const RunResult probe = AsNobody({"/usr/bin/python3", "-c", script}, "/");
   EXPECT_EQ(probe.exit_code, 0) << ::testing::PrintToString(probe);
 
@@ -239,11 +237,10 @@ TEST_F(OtherUserTest, CannotReadOrPlantEntriesInAPrivateCache) {
   fs::permissions(root_, fs::perms::owner_all | fs::perms::others_exec | fs::perms::group_exec);
   fs::permissions(theirs, fs::perms::all);
   fs::permissions(theirs + "/a.c", fs::perms::all);
-  const RunResult compile =
-      AsNobody({"/usr/bin/env", "-i", "PATH=/usr/bin:/bin", "HOME=" + theirs,
-                "ZCWRAP_DIR=" + cache_dir_, "ZCWRAP_DAEMON=off", ZcwrapBinary(), "gcc", "-c",
-                "a.c", "-o", "a.o"},
-               theirs);
+  const RunResult compile = AsNobody(
+      {"/usr/bin/env", "-i", "PATH=/usr/bin:/bin", "HOME=" + theirs, "ZCWRAP_DIR=" + cache_dir_,
+       "ZCWRAP_DAEMON=off", ZcwrapBinary(), "gcc", "-c", "a.c", "-o", "a.o"},
+      theirs);
   EXPECT_EQ(compile.exit_code, 0) << ::testing::PrintToString(compile);
   EXPECT_EQ(compile.stdout_data + compile.stderr_data, "") << "zcwrap's own words go to its log";
   EXPECT_TRUE(FileHasBytes(theirs + "/a.o", ReadFile(WrapPath("a.o")).value_or("")));
