@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -28,6 +29,11 @@ std::vector<std::string> WrittenPasswords(absl::string_view value) {
     absl::string_view url = item.substr(0, item.find('|'));
     const size_t sep = url.find("://");
     if (sep == absl::string_view::npos) continue;
+    // Only these schemes take user info; in s3:// and file:// URLs it is part of the path.
+    const std::string scheme = absl::AsciiStrToLower(url.substr(0, sep));
+    if (scheme != "redis" && scheme != "redis+unix" && scheme != "http" && scheme != "https") {
+      continue;
+    }
     absl::string_view authority = url.substr(sep + 3);
     authority = authority.substr(0, authority.find('/'));
     const size_t at = authority.rfind('@');
@@ -94,10 +100,15 @@ void FuzzTierSpecOnce(const uint8_t* data, size_t size) {
     wrote = true;
     t.credentials_file = credentials_path;
     absl::Status s = remote::ResolveCredentials(remote::EnvLookup(), &t);
-    // The keys read from the file, unless the value or the file's path holds them anyway.
+    // The keys read from the file, unless the value, the file's path or the message's fixed
+    // words (what an unreadable file gives) hold them anyway.
+    remote::TierSpec unread = t;
+    unread.credentials_file = ScratchDir() + "/no-such-credentials";
+    const std::string fixed(remote::ResolveCredentials(remote::EnvLookup(), &unread).message());
     std::vector<std::string> all;
     for (const std::string* k : {&t.secret_key, &t.session_token}) {
-      if (!absl::StrContains(value, *k) && !absl::StrContains(credentials_path, *k)) {
+      if (!absl::StrContains(value, *k) && !absl::StrContains(credentials_path, *k) &&
+          !absl::StrContains(fixed, *k)) {
         all.push_back(*k);
       }
     }
