@@ -31,6 +31,26 @@ uint64_t Load64(const unsigned char* p) {
 }
 void Store64(unsigned char* p, uint64_t v) { std::memcpy(p, &v, 8); }
 
+// The table is shared by threads (the daemon's, the shim's) as well as processes, so slots in it
+// are read and written a word at a time, atomically (relaxed: a slot is a value checked by its
+// checksum, not a publication of other data; plain copies would be a data race). Slots are 8-byte
+// aligned: the mapping is page-aligned, the header and slot sizes are multiples of 8.
+std::atomic_ref<uint64_t> SharedWord(const unsigned char* p) {
+  return std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(const_cast<unsigned char*>(p)));
+}
+uint64_t LoadShared64(const unsigned char* p) {
+  return SharedWord(p).load(std::memory_order_relaxed);
+}
+void CopyFromShared(unsigned char* to, const unsigned char* slot) {
+  for (size_t i = 0; i < StatCache::kSlotSize; i += 8) Store64(to + i, LoadShared64(slot + i));
+}
+void CopyToShared(unsigned char* slot, const unsigned char* from) {
+  for (size_t i = 0; i < StatCache::kSlotSize; i += 8) {
+    SharedWord(slot + i).store(Load64(from + i), std::memory_order_relaxed);
+  }
+}
+static_assert(StatCache::kSlotSize % 8 == 0 && StatCache::kHeaderSize % 8 == 0);
+
 std::string FreshHeader() {
   std::string h;
   util::ByteWriter w(&h);
@@ -94,10 +114,9 @@ bool Matches(const unsigned char* slot, const struct stat& st) {
 std::optional<FileFacts> StatCache::Lookup(const struct stat& st) const {
   const size_t home = HomeSlot(st);
   for (int i = 0; i < kProbes; ++i) {
-    // Copy first: another process may be rewriting the slot while we look.
+    // Copy first: another thread or process may be rewriting the slot while we look.
     unsigned char copy[kSlotSize];
-    std::atomic_thread_fence(std::memory_order_acquire);
-    std::memcpy(copy, SlotAt(home + static_cast<size_t>(i)), kSlotSize);
+    CopyFromShared(copy, SlotAt(home + static_cast<size_t>(i)));
     if (Load64(copy + kChecksum) != XXH3_64bits(copy, kChecksum)) continue;
     if (!Matches(copy, st)) continue;
     FileFacts facts;
@@ -119,9 +138,9 @@ bool StatCache::Insert(const struct stat& st, const FileFacts& facts, int64_t no
   size_t target = home;
   for (int i = 0; i < kProbes; ++i) {
     unsigned char* slot = SlotAt(home + static_cast<size_t>(i));
-    const bool empty = Load64(slot + kChecksum) == 0;
-    const bool same_inode = Load64(slot + kDev) == static_cast<uint64_t>(st.st_dev) &&
-                            Load64(slot + kIno) == static_cast<uint64_t>(st.st_ino);
+    const bool empty = LoadShared64(slot + kChecksum) == 0;
+    const bool same_inode = LoadShared64(slot + kDev) == static_cast<uint64_t>(st.st_dev) &&
+                            LoadShared64(slot + kIno) == static_cast<uint64_t>(st.st_ino);
     if (same_inode || empty) {
       target = home + static_cast<size_t>(i);
       break;
@@ -129,8 +148,7 @@ bool StatCache::Insert(const struct stat& st, const FileFacts& facts, int64_t no
   }
   unsigned char encoded[kSlotSize] = {};
   Encode(st, facts, encoded);
-  std::memcpy(SlotAt(target), encoded, kSlotSize);
-  std::atomic_thread_fence(std::memory_order_release);
+  CopyToShared(SlotAt(target), encoded);
   return true;
 }
 
