@@ -115,7 +115,7 @@ absl::Status ReadCredentialsFile(const std::string& path, const std::string& pro
     std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(l, absl::MaxSplits('=', 1));
     const std::string key = absl::AsciiStrToLower(absl::StripAsciiWhitespace(kv.first));
     const std::string value(absl::StripAsciiWhitespace(kv.second));
-    if (key == "aws_access_key_id") spec->access_key = value, found = true;
+    if (key == "aws_access_key_id") spec->access_key = value, found = !value.empty();
     if (key == "aws_secret_access_key") spec->secret_key = value;
     if (key == "aws_session_token") spec->session_token = value;
   }

@@ -150,6 +150,18 @@ TEST(TierSpecTest, S3CredentialsFromFileAndDefaultEndpoint) {
   EXPECT_THAT(std::string(st.message()), HasSubstr("AWS_ACCESS_KEY_ID"));
 }
 
+// Found by tests/fuzz/tier_spec (corpus/tier_spec/regress-empty-access-key): a profile whose
+// access key line has no value is no credentials, not an empty key every request fails with.
+TEST(TierSpecTest, AnEmptyAccessKeyIsNoCredentials) {
+  test::TempDir dir;
+  const std::string file = dir.path() + "/credentials";
+  std::ofstream(file) << "[default]\naws_access_key_id\naws_secret_access_key = B\n";
+  TierSpec t = One("s3://b|credentials-file=" + file);
+  absl::Status st = ResolveCredentials([](absl::string_view) { return std::nullopt; }, &t);
+  EXPECT_FALSE(st.ok());
+  EXPECT_THAT(std::string(st.message()), HasSubstr("no aws_access_key_id"));
+}
+
 TEST(TierSpecTest, BadInputIsOneLineWithoutSecrets) {
   EXPECT_THAT(Error("ftp://h/x"), HasSubstr("unknown scheme \"ftp\""));
   EXPECT_THAT(Error("host:6379"), HasSubstr("not a URL"));
