@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -147,6 +148,17 @@ absl::Status Client::EnsureRunning(const std::string& zcwrap_path,
       ::fcntl(kReadyFd, F_SETFD, 0);  // keep it across the exec
     } else {
       ::dup2(ready[1], kReadyFd);  // the copy is not close-on-exec
+    }
+    // Nothing else the starter had open reaches the daemon: it outlives its starter by minutes,
+    // and a pipe it kept (make's jobserver, a CI runner's output) would never see end of file.
+    if (::close_range(kReadyFd + 1, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+      struct rlimit limit;
+      const rlim_t top = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < 65536
+                             ? limit.rlim_cur
+                             : 65536;
+      for (int fd = kReadyFd + 1; fd < static_cast<int>(top); ++fd) {
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+      }
     }
     if (::chdir("/") != 0) ::_exit(127);
     ::execve(argv[0], argv.data(), envp.data());

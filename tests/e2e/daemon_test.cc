@@ -1,7 +1,9 @@
 // The daemon end to end: lifecycle, sharing one cache with the in-process path, single-flight
 // start, kill -9 in the middle of a build, stale sockets, protocol mismatch, foreign uids, idle
 // shutdown. (The whole drop-in suite also runs through the daemon: meson test e2e_wrapper_daemon.)
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -445,6 +447,39 @@ TEST_F(DaemonTest, ConnectionFromAnotherUidIsRefusedAndLogged) {
   EXPECT_EQ(r.exit_code, 0) << "the other user must get no answer: " << ::testing::PrintToString(r);
   EXPECT_TRUE(absl::StrContains(LogFor(socket), "refused a connection from uid 65534"));
   EXPECT_GT(StatusField("pid"), 0);
+}
+
+// A daemon started by a compile outlives it by minutes: it must not keep anything the compile
+// inherited, or a pipe its starter's parent waits on (make's jobserver, a CI runner reading the
+// build's output) would never see end of file.
+TEST_F(DaemonTest, TheDaemonKeepsNoDescriptorItsStarterInherited) {
+  WriteBoth("a.c", kCleanC);
+  int watched[2];
+  ASSERT_EQ(::pipe(watched), 0);  // not close-on-exec: zcwrap inherits the write end
+  std::vector<std::string> env = Environment(wrap_dir_, {"ZCWRAP_DAEMON=on"});
+  std::vector<std::string> argv = {ZcwrapBinary(), "gcc", "-c", "a.c", "-o", "a.o"};
+  std::vector<char*> args, envp;
+  for (std::string& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addchdir_np(&actions, wrap_dir_.c_str());
+  posix_spawn_file_actions_addclose(&actions, watched[0]);
+  pid_t pid = -1;
+  ASSERT_EQ(::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data()), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(watched[1]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_GT(StatusField("pid"), 0) << "the compile started a daemon";
+  pollfd p = {watched[0], POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 5000), 1) << "the daemon still holds the starter's pipe";
+  char byte;
+  EXPECT_EQ(::read(watched[0], &byte, 1), 0);
+  ::close(watched[0]);
 }
 
 TEST_F(DaemonTest, ADaemonThatCannotStartIsNotWaitedForAgain) {
