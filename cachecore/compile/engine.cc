@@ -173,16 +173,18 @@ std::optional<CompileResult> Engine::Prepare(Context& ctx) {
   // The compiler: its content identifies it for zcwrap's own memos (search directories), and
   // compiler_check says what identifies it in the key (its content, by default).
   const std::string memo_dir = util::JoinPath(config_.cache_dir, "compilers");
-  absl::StatusOr<util::Digest> compiler_id = CompilerIdentity(request.argv[0], memo_dir);
+  // A relative compiler ("./cc", "bin/gcc") is relative to the compile's directory, which is not
+  // this process's in the daemon or a host.
+  const std::string compiler_path = util::JoinPath(request.cwd, request.argv[0]);
+  absl::StatusOr<util::Digest> compiler_id = CompilerIdentity(compiler_path, memo_dir);
   if (!compiler_id.ok()) return NotCached(ctx, Counter::kCouldNotFindCompiler);
   ctx.compiler_id = *compiler_id;
   util::Digest compiler_key = ctx.compiler_id;
   if (ctx.settings->compiler_check != "content") {
-    absl::StatusOr<util::Digest> checked =
-        CompilerCheckDigest(ctx.settings->compiler_check, request.argv[0], memo_dir,
-                            [&](std::vector<std::string> argv) {
-                              return runner_->Run(CommandFor(request, argv, Shown::kNo));
-                            });
+    absl::StatusOr<util::Digest> checked = CompilerCheckDigest(
+        ctx.settings->compiler_check, compiler_path, memo_dir, [&](std::vector<std::string> argv) {
+          return runner_->Run(CommandFor(request, argv, Shown::kNo));
+        });
     if (!checked.ok()) {
       if (absl::IsCancelled(checked.status())) return RunFailed(checked.status());
       return NotCached(ctx, Counter::kCompilerCheckFailed);
