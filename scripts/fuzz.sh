@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, -Dfuzzers=enabled, in build-fuzz/) and runs each for a
-# while on a scratch copy of its checked-in seed corpus. docs/reliability-fuzzing.md lists the
+# while on a scratch copy of its checked-in seed corpus. docs/reliability.md lists the
 # targets; tests/fuzz/README.md says how to add one.
 #
 #   scripts/fuzz.sh                      # every target, 10 s each (what CI runs)

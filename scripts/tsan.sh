@@ -8,7 +8,7 @@
 # Debian's Abseil is not instrumented: cachecore/util/tsan_absl_mutex.cc (linked into every
 # binary of this build) announces absl::Mutex operations to TSan, and the check below makes sure
 # the binaries use no absl/synchronization entry point it does not cover. Set ZCWRAP_WERROR=1
-# (CI does) to turn warnings into errors. Details: docs/reliability-load.md.
+# (CI does) to turn warnings into errors. Details: docs/reliability.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,7 +55,7 @@ fi
 [ "$build_only" = 1 ] && exit 0
 
 # halt_on_error: the first report fails the test (a daemon that halts fails daemon_load too).
-# No suppressions: every report so far was ours and fixed (docs/reliability-load.md); a foreign
+# No suppressions: every report so far was ours and fixed (docs/reliability.md); a foreign
 # false positive would go in a suppressions file here, each line with its reason.
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=4"
 meson test -C "$build_dir" --no-rebuild --print-errorlogs --num-processes 1 \
