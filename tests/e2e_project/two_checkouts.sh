@@ -17,12 +17,14 @@
 #                                            the object does not keep) and hits on the others
 #                                            (every compile of the generated project).
 #
-#   two_checkouts.sh /path/to/zcwrap gcc|clang on|off|auto
+#   two_checkouts.sh /path/to/zcwrap gcc|clang on|off|auto [FILES]
+#   (FILES: sources of the generated project, 300 by default)
 #   (KEEP=1: keep the work directory)
 set -euo pipefail
 zcwrap=$1
 compiler=$2
 daemon=$3
+files=${4:-300}
 here=$(cd "$(dirname "$0")" && pwd)
 gen_project=$(cd "$here/../.." && pwd)/bench/gen_project.py
 if ! command -v cmake >/dev/null || ! command -v git >/dev/null ||
@@ -74,10 +76,10 @@ make_checkouts "$gt_a" "$gt_b"
 
 gp_a=$work/a/proj
 gp_b=$work/other/place/b/proj-clone
-python3 "$gen_project" --out "$gp_a" --files 300 --cc "$CC" --cxx "$CXX" 2>/dev/null
+python3 "$gen_project" --out "$gp_a" --files "$files" --cc "$CC" --cxx "$CXX" 2>/dev/null
 make_checkouts "$gp_a" "$gp_b"
 # B's own compilation database (absolute paths under B); only compile_commands.json changes.
-python3 "$gen_project" --out "$gp_b" --files 300 --cc "$CC" --cxx "$CXX" 2>/dev/null
+python3 "$gen_project" --out "$gp_b" --files "$files" --cc "$CC" --cxx "$CXX" 2>/dev/null
 ! grep -q -F -- "$gp_a" "$gp_b/compile_commands.json" || fail "B's compile_commands.json names A"
 
 # The generated project compiled "CMake-style": from <checkout>/build, the object at
