@@ -237,9 +237,14 @@ TEST_F(OtherUserTest, CannotReadOrPlantEntriesInAPrivateCache) {
   fs::permissions(root_, fs::perms::owner_all | fs::perms::others_exec | fs::perms::group_exec);
   fs::permissions(theirs, fs::perms::all);
   fs::permissions(theirs + "/a.c", fs::perms::all);
+  // Their own copy of zcwrap: the build tree may sit where they cannot go (a clone in /root).
+  fs::create_directories(theirs + "/bin");
+  fs::copy_file(ZcwrapBinary(), theirs + "/bin/zcwrap");
+  fs::permissions(theirs + "/bin", fs::perms::all);
+  fs::permissions(theirs + "/bin/zcwrap", fs::perms::all);
   const RunResult compile = AsNobody(
       {"/usr/bin/env", "-i", "PATH=/usr/bin:/bin", "HOME=" + theirs, "ZCWRAP_DIR=" + cache_dir_,
-       "ZCWRAP_DAEMON=off", ZcwrapBinary(), "gcc", "-c", "a.c", "-o", "a.o"},
+       "ZCWRAP_DAEMON=off", theirs + "/bin/zcwrap", "gcc", "-c", "a.c", "-o", "a.o"},
       theirs);
   EXPECT_EQ(compile.exit_code, 0) << ::testing::PrintToString(compile);
   EXPECT_EQ(compile.stdout_data + compile.stderr_data, "") << "zcwrap's own words go to its log";
