@@ -9,9 +9,12 @@ namespace zc::compile {
 namespace {
 
 constexpr int kMaxDepth = 16;
+// Files read for one command line, as libiberty's expandargv allows: without a budget a file that
+// names itself a few times per line would be read 4^16 times before the depth limit stops it.
+constexpr int kMaxReads = 2000;
 
 absl::Status Expand(const std::vector<std::string>& args, const std::string& cwd, int depth,
-                    std::vector<std::string>* out) {
+                    int* reads, std::vector<std::string>* out) {
   for (const std::string& arg : args) {
     if (arg.size() < 2 || arg[0] != '@') {
       out->push_back(arg);
@@ -20,9 +23,13 @@ absl::Status Expand(const std::vector<std::string>& args, const std::string& cwd
     if (depth >= kMaxDepth) {
       return absl::InvalidArgumentError(absl::StrCat("response files nested too deep at ", arg));
     }
+    if (++*reads > kMaxReads) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("more than ", kMaxReads, " response files read, at ", arg));
+    }
     const std::string path = util::JoinPath(cwd, absl::string_view(arg).substr(1));
     ZC_ASSIGN_OR_RETURN(const std::string text, util::ReadFileToString(path));
-    ZC_RETURN_IF_ERROR(Expand(SplitResponseText(text), cwd, depth + 1, out));
+    ZC_RETURN_IF_ERROR(Expand(SplitResponseText(text), cwd, depth + 1, reads, out));
   }
   return absl::OkStatus();
 }
@@ -65,7 +72,8 @@ absl::StatusOr<std::vector<std::string>> ExpandResponseFiles(const std::vector<s
                                                              const std::string& cwd) {
   std::vector<std::string> out;
   out.reserve(args.size());
-  ZC_RETURN_IF_ERROR(Expand(args, cwd, 0, &out));
+  int reads = 0;
+  ZC_RETURN_IF_ERROR(Expand(args, cwd, 0, &reads, &out));
   return out;
 }
 

@@ -37,5 +37,21 @@ TEST(ResponseFileTest, RecursionIsBounded) {
   EXPECT_FALSE(ExpandResponseFiles({"@self.rsp"}, dir.path()).ok());
 }
 
+// Twelve files, each naming the next four times: within the depth limit, yet 4^12 reads and as
+// many arguments. The read budget (libiberty's 2000) ends it at once, with a one-line error.
+TEST(ResponseFileTest, ReadsAreBoundedNotOnlyTheDepth) {
+  test::TempDir dir;
+  for (int i = 0; i < 12; ++i) {
+    const std::string next = "@f" + std::to_string(i + 1) + ".rsp";
+    test::WriteTestFile(dir.Join("f" + std::to_string(i) + ".rsp"),
+                        next + " " + next + " " + next + " " + next);
+  }
+  test::WriteTestFile(dir.Join("f12.rsp"), "-DX");
+  absl::StatusOr<std::vector<std::string>> args = ExpandResponseFiles({"@f0.rsp"}, dir.path());
+  ASSERT_FALSE(args.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(args.status())) << args.status();
+  EXPECT_NE(args.status().message().find("more than 2000 response files"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace zc::compile
