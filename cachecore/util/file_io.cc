@@ -56,27 +56,13 @@ absl::StatusOr<std::string> ReadAll(int fd) {
   return out;
 }
 
-absl::StatusOr<ScopedFd> OpenRegularFile(const std::string& path, Links links) {
-  // O_NONBLOCK: opening a FIFO must not wait for a writer (it has no effect on regular files).
-  const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (links == Links::kRefuse ? O_NOFOLLOW : 0);
-  ScopedFd fd(::open(path.c_str(), flags));
-  if (!fd.valid()) {
-    if (errno == ELOOP && links == Links::kRefuse) {
-      return absl::FailedPreconditionError(absl::StrCat(path, ": a symbolic link, refused"));
-    }
-    return ErrnoToStatus(errno, path);
-  }
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return ErrnoToStatus(errno, path);
-  if (!S_ISREG(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat(path, ": not a regular file, refused"));
-  }
-  return fd;
-}
+namespace {
 
-absl::StatusOr<ScopedFd> OpenForAppend(const std::string& path, unsigned mode, Links links) {
-  const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK |
-                    (links == Links::kRefuse ? O_NOFOLLOW : 0);
+// open(2) with O_NONBLOCK (opening a FIFO must not wait for its other end; no effect on regular
+// files), O_NOFOLLOW for Links::kRefuse, and with `regular_only` nothing but a regular file.
+absl::StatusOr<ScopedFd> OpenChecked(const std::string& path, int flags, unsigned mode, Links links,
+                                     bool regular_only) {
+  flags |= O_CLOEXEC | O_NONBLOCK | (links == Links::kRefuse ? O_NOFOLLOW : 0);
   ScopedFd fd(::open(path.c_str(), flags, mode));
   if (!fd.valid()) {
     if (errno == ELOOP && links == Links::kRefuse) {
@@ -84,13 +70,25 @@ absl::StatusOr<ScopedFd> OpenForAppend(const std::string& path, unsigned mode, L
     }
     return ErrnoToStatus(errno, path);
   }
-  if (links == Links::kRefuse) {
+  if (regular_only) {
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return ErrnoToStatus(errno, path);
     if (!S_ISREG(st.st_mode)) {
       return absl::FailedPreconditionError(absl::StrCat(path, ": not a regular file, refused"));
     }
   }
+  return fd;
+}
+
+}  // namespace
+
+absl::StatusOr<ScopedFd> OpenRegularFile(const std::string& path, Links links) {
+  return OpenChecked(path, O_RDONLY, 0, links, /*regular_only=*/true);
+}
+
+absl::StatusOr<ScopedFd> OpenForAppend(const std::string& path, unsigned mode, Links links) {
+  ZC_ASSIGN_OR_RETURN(ScopedFd fd, OpenChecked(path, O_WRONLY | O_CREAT | O_APPEND, mode, links,
+                                               /*regular_only=*/links == Links::kRefuse));
   // Blocking writes from here on (a terminal or a pipe with a slow reader must not lose lines).
   const int fl = ::fcntl(fd.get(), F_GETFL);
   if (fl >= 0) ::fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK);

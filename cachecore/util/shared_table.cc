@@ -18,14 +18,23 @@
 namespace zc::util {
 namespace {
 
-// Every page backed by disk blocks: writing through the mapping into a hole of a sparse file on a
-// full disk raises SIGBUS, which would kill the compile (or the shim's host). A file that cannot
-// be fully allocated is not used.
+// Backs every page with disk blocks: writing through the mapping into a hole of a sparse file on
+// a full disk raises SIGBUS, which would kill the compile (or the shim's host). The fallocate(2)
+// system call itself, not glibc's posix_fallocate, which on a filesystem without it writes every
+// block (and, where compression keeps zeros as holes, would do so at each open). Returns the
+// errno: 0 when allocated, or when the filesystem cannot allocate ahead at all (nothing better
+// is possible there; the table is used as before).
+int AllocateBlocks(int fd, size_t size) {
+  if (::fallocate(fd, 0, 0, static_cast<off_t>(size)) == 0) return 0;
+  return errno == EOPNOTSUPP || errno == ENOSYS ? 0 : errno;
+}
+
+// True if the table's blocks are all allocated, or could be now (see AllocateBlocks).
 bool Allocated(int fd, size_t size) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return false;
   if (static_cast<uint64_t>(st.st_blocks) * 512 >= size) return true;
-  return ::posix_fallocate(fd, 0, static_cast<off_t>(size)) == 0;
+  return AllocateBlocks(fd, size) == 0;
 }
 
 bool HeaderValid(int fd, absl::string_view header, size_t size) {
@@ -44,11 +53,14 @@ absl::Status PublishFresh(const std::string& path, absl::string_view header, siz
   ZC_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(path));
   ZC_RETURN_IF_ERROR(file.Write(header));
   {
-    // Allocated, not sparse: see Allocated().
+    // Allocated, not sparse (AllocateBlocks); the size is set either way.
     ScopedFd fd(::open(file.temp_path().c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
     if (!fd.valid()) return ErrnoToStatus(errno, file.temp_path());
-    if (const int err = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(size)); err != 0) {
+    if (const int err = AllocateBlocks(fd.get(), size); err != 0) {
       return ErrnoToStatus(err, file.temp_path());
+    }
+    if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
+      return ErrnoToStatus(errno, file.temp_path());
     }
   }
   if (replace) return file.Commit();
