@@ -294,16 +294,21 @@ CompileResult Engine::RunAndStore(Context& ctx, const Preprocessed& cpp, Placeme
   std::vector<std::pair<std::string, std::string>> read;  // for --explain
   bool time_macros = false;
   bool assembler_include = false;
+  bool unscanned = false;  // a file read that zcwrap could not (gone, or not a regular file)
   for (const std::string& f : files) {
     absl::StatusOr<FileFacts> facts = inputs_.Facts(ctx.request->cwd, f);
-    if (!facts.ok()) continue;
+    if (!facts.ok()) {
+      unscanned = true;
+      continue;
+    }
     read.emplace_back(f, facts->digest.ToHex());
     time_macros |= (facts->flags & kUsesTimeMacros) != 0;
     assembler_include |= (facts->flags & kUsesAssemblerInclude) != 0;
   }
   // .incbin/.include: the assembler reads a file the preprocessed text does not hold. The files
-  // read hold every directive, except in a preprocessed source (its text is all there is).
-  if (ctx.plan.preprocessed_input) {
+  // read hold every directive; where one could not be scanned (or the source is preprocessed),
+  // the text itself is.
+  if (ctx.plan.preprocessed_input || unscanned) {
     assembler_include |= (ScanSource(cpp.text).flags & kUsesAssemblerInclude) != 0;
   }
   if (assembler_include) {

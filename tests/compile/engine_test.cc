@@ -374,6 +374,19 @@ TEST_F(DirectModeTest, DisabledDirectModeUsesPreprocessorMode) {
   EXPECT_EQ(Stat(*engine, Counter::kDirectCacheHit), 0u);
 }
 
+// A file the preprocessor read but zcwrap cannot scan (gone, or a FIFO) may hold an assembler
+// include: the preprocessed text is scanned instead, and the result is not stored.
+TEST_F(DirectModeTest, AssemblerIncludeInAFileThatCannotBeScannedIsNotStored) {
+  config::Config config;
+  config.direct_mode = false;
+  auto engine = MakeEngine(config);
+  fake_.preprocessed = "# 1 \"a.c\"\n# 1 \"gone.h\" 1\n__asm__(\".incbin \\\"blob.bin\\\"\");\n";
+  CompileResult miss = Compile(*engine, {"-c", "a.c", "-o", "a.o"});
+  EXPECT_EQ(miss.outcome, Outcome::kMiss);
+  EXPECT_FALSE(miss.stored);
+  EXPECT_EQ(Stat(*engine, Counter::kUnsupportedCodeDirective), 1u);
+}
+
 TEST_F(DirectModeTest, SameSizeEditOfASettledHeaderKeepingItsMtimeMisses) {
   auto engine = MakeEngine();
   Compile(*engine, {"-c", "a.c"});
