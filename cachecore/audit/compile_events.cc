@@ -210,6 +210,15 @@ void CompileEvents::Fallback(absl::string_view from, absl::string_view to,
   Emit(Begin("compile.fallback"), o.Take());
 }
 
+void CompileEvents::PrefixRun(absl::string_view launcher, int exit_code,
+                              const std::vector<std::string>& launcher_lines) {
+  if (mode_ < Mode::kNormal) return;
+  util::JsonObject o;
+  o.Add("launcher", launcher).Add("exit_code", exit_code);
+  o.AddRaw("messages", util::JsonStringArray(launcher_lines));
+  Emit(Begin("compile.prefix_run"), o.Take());
+}
+
 void CompileEvents::Finished(absl::string_view outcome, absl::string_view reason,
                              std::optional<int> exit_code, int64_t duration_us) {
   if (mode_ == Mode::kOff) return;

@@ -58,6 +58,10 @@ class CompileEvents {
   // The compile went another way than the usual: `from` "direct" (to preprocessor mode) or
   // "daemon" (compiled in-process), with why.
   void Fallback(absl::string_view from, absl::string_view to, absl::string_view reason);
+  // A compile ran through prefix_command (compile/prefix_command.h): the launcher's path, how
+  // the run ended, and the lines the launcher wrote of its own (kept out of the output).
+  void PrefixRun(absl::string_view launcher, int exit_code,
+                 const std::vector<std::string>& launcher_lines);
   // outcome: "hit", "miss", "uncacheable", "error" or "cancelled"; exit_code: nullopt when the
   // front door runs the compiler itself after this (zcwrap's exec).
   void Finished(absl::string_view outcome, absl::string_view reason, std::optional<int> exit_code,

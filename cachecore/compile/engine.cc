@@ -274,7 +274,7 @@ Engine::DirectAnswer Engine::TryDirect(Context& ctx) {
 
 CompileResult Engine::RunAndStore(Context& ctx, const Preprocessed& cpp, Placement* placed) {
   absl::StatusOr<util::ProcessResult> ran =
-      runner_->Run(CommandFor(*ctx.request, ctx.compile_argv, Shown::kOutput));
+      RunCompiler(ctx, CommandFor(*ctx.request, ctx.compile_argv, Shown::kOutput));
   if (!ran.ok()) return RunFailed(ran.status());
 
   CompileResult result = MissResult(*ran);

@@ -133,6 +133,11 @@ class Engine {
   // Adds a manifest record under `manifest_key` (nothing when read-only).
   void Record(Context& ctx, const util::Digest& manifest_key, ManifestRecord record);
 
+  // Runs a compile of this request (`cmd`, the compiler's own command): through the settings'
+  // prefix_command when there is one, else as it is (engine_prefix.cc). Never fails for the
+  // launcher's sake: a prefixed run that is not the compiler's verdict is run again locally.
+  absl::StatusOr<util::ProcessResult> RunCompiler(Context& ctx, const util::Command& cmd);
+
   // Depend mode (engine_depend_mode.cc). Compiles with a dependency list, then stores the result
   // and a manifest record under `manifest_key` (or, when direct mode cannot record it, stores it
   // in preprocessor mode). nullopt: depend mode cannot run here (-MMD, or no private dependency
@@ -202,6 +207,8 @@ class Engine {
   // Runs the request's compiler untouched (run_uncacheable); `plain` is the passthrough result.
   CompileResult RunPlainly(const CompileRequest& request, CompileResult plain);
   void Log(const CompileRequest& request, const CompileResult& result, int64_t micros);
+  // Appends "zcwrap[pid] `text`" to the request's log_file, if it has one.
+  void AppendToLog(const CompileRequest& request, absl::string_view text);
 
   // Remote tiers (engine_remote.cc). The RemoteStorage for `ctx`'s settings, made on first use
   // and kept (connections open) in a long-lived engine; null without remote_storage, or when

@@ -55,13 +55,13 @@ std::optional<CompileResult> Engine::RunDependMode(Context& ctx, const util::Dig
     private_dep.emplace(std::move(*tmp));  // removed (unlinked) when this function returns
     cmd.argv.insert(cmd.argv.end(), {"-MD", "-MF", dep_path});
   }
-  absl::StatusOr<util::ProcessResult> ran = runner_->Run(cmd);
+  absl::StatusOr<util::ProcessResult> ran = RunCompiler(ctx, cmd);
   if (!ran.ok()) return RunFailed(ran.status());
   if (ran->exit_code != 0 && private_dep && ran->stderr_data.find(dep_path) != std::string::npos) {
     // The compiler could not write zcwrap's own dependency file (a full or read-only cache
     // disk): the failure is ours, not the compile's. Run the user's command as it is.
     NotStored(ctx, Counter::kStoreFailed);
-    ran = runner_->Run(users_cmd);
+    ran = RunCompiler(ctx, users_cmd);
     if (!ran.ok()) return RunFailed(ran.status());
     return MissResult(*ran);
   }
@@ -136,7 +136,7 @@ std::optional<int64_t> Engine::Recompile(Context& ctx, util::Command cmd,
   const StartTime start = StartTime::Now(clock_);
   store_->stats().Increment(Counter::kRecompiledToVerify);
   cmd.on_output = nullptr;  // the user saw the first compile's output
-  absl::StatusOr<util::ProcessResult> ran = runner_->Run(cmd);
+  absl::StatusOr<util::ProcessResult> ran = RunCompiler(ctx, cmd);
   bool same = ran.ok() && ran->exit_code == 0;
   if (same) {
     absl::StatusOr<std::string> dep_text = util::ReadFileToString(dep_path);

@@ -96,17 +96,20 @@ CompileResult Engine::RunPlainly(const CompileRequest& request, CompileResult pl
 }
 
 void Engine::Log(const CompileRequest& request, const CompileResult& result, int64_t micros) {
+  const absl::string_view outcome =
+      result.outcome == Outcome::kPassthrough ? "passthrough" : OutcomeName(result);
+  std::string line = absl::StrCat(outcome, " ", stats::CounterName(result.reason), " us=", micros,
+                                  " key=", result.key_hex.empty() ? "-" : result.key_hex,
+                                  " cwd=", request.cwd, " argv=", absl::StrJoin(request.argv, " "));
+  if (!request.fallback_note.empty()) absl::StrAppend(&line, " note=", request.fallback_note);
+  AppendToLog(request, line);
+}
+
+void Engine::AppendToLog(const CompileRequest& request, absl::string_view text) {
   const std::string& log_file =
       request.config != nullptr ? request.config->log_file : config_.log_file;
   if (log_file.empty()) return;
-  const absl::string_view outcome =
-      result.outcome == Outcome::kPassthrough ? "passthrough" : OutcomeName(result);
-  std::string line =
-      absl::StrCat("zcwrap[", ::getpid(), "] ", outcome, " ", stats::CounterName(result.reason),
-                   " us=", micros, " key=", result.key_hex.empty() ? "-" : result.key_hex,
-                   " cwd=", request.cwd, " argv=", absl::StrJoin(request.argv, " "));
-  if (!request.fallback_note.empty()) absl::StrAppend(&line, " note=", request.fallback_note);
-  line += "\n";
+  const std::string line = absl::StrCat("zcwrap[", ::getpid(), "] ", text, "\n");
   absl::StatusOr<util::ScopedFd> fd = util::OpenForAppend(log_file, 0666);
   if (fd.ok()) (void)util::WriteAll(fd->get(), line);
 }

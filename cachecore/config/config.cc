@@ -201,12 +201,36 @@ constexpr KeyInfo kKeys[] = {
        return absl::OkStatus();
      },
      [](const Config& c) { return c.key_namespace; }},
+    {"prefix_command", "ZCWRAP_PREFIX", true,
+     "A launcher misses are compiled through, as PREFIX compiler args... (distcc, icecc): words "
+     "separated by spaces, the first a program found in PATH. Only the compile of a miss goes "
+     "through it; a run it fails for a reason not the compiler's is run again locally "
+     "(docs/distributed.md).",
+     [](absl::string_view v, Config* c) {
+       c->prefix_command =
+           absl::StrJoin(absl::StrSplit(v, absl::ByAnyChar(" \t"), absl::SkipWhitespace()), " ");
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return c.prefix_command; }},
     {"readonly", "ZCWRAP_READONLY", true, "Use hits but never store anything, locally or remotely.",
      [](absl::string_view v, Config* c) { return ParseBool(v, &c->readonly); },
      [](const Config& c) { return ShowBool(c.readonly); }},
     {"recache", "ZCWRAP_RECACHE", true, "Never use a hit: compile, then overwrite the entry.",
      [](absl::string_view v, Config* c) { return ParseBool(v, &c->recache); },
      [](const Config& c) { return ShowBool(c.recache); }},
+    {"remote_jobs", "ZCWRAP_REMOTE_JOBS", true,
+     "With prefix_command set, the most compiles the daemon or an embedding host runs through it "
+     "at once. They do not take the local budget of one compiler per core; the preprocessor and "
+     "local retries still do. 0: no limit of zcwrap's (the build's -j and the farm decide).",
+     [](absl::string_view v, Config* c) {
+       int jobs = 0;
+       if (!absl::SimpleAtoi(v, &jobs) || jobs < 0) {
+         return absl::InvalidArgumentError("expected a whole number (0 = no limit)");
+       }
+       c->remote_jobs = jobs;
+       return absl::OkStatus();
+     },
+     [](const Config& c) { return absl::StrCat(c.remote_jobs); }},
     {"remote_key_file", "ZCWRAP_REMOTE_KEY_FILE", true,
      "An absolute path to a file of at least 16 bytes: the team's secret. Remote values are signed "
      "with it (HMAC-SHA256) and values without a valid signature are refused.",

@@ -53,6 +53,9 @@ struct Config {
   // Arguments left out of the key, though still given to the compiler; "PREFIX*" matches every
   // argument starting with PREFIX. The user's responsibility: the output must not depend on them.
   std::vector<std::string> ignore_options;
+  // A launcher that misses are compiled through (distcc, icecc): space-separated words, the first
+  // a program looked up in the compile's PATH (compile/prefix_command.h). Empty: none.
+  std::string prefix_command;
   bool readonly = false;  // use hits, never store
   // Remote tiers, asked after a local miss and written after a store (remote/tier_spec.h):
   // space-separated URL|attribute=value... entries. May hold secrets: show remote_storage_shown.
@@ -61,6 +64,9 @@ struct Config {
   // A file holding the shared secret remote values are signed and checked with (HMAC-SHA256;
   // remote/remote_entry.h). Empty: values are not signed.
   std::string remote_key_file;
+  // With prefix_command: the most prefixed compiles run at once by a long-lived engine (daemon,
+  // shim), outside the local budget; 0 = no limit.
+  int remote_jobs = 0;
   bool recache = false;  // never use hits, overwrite entries
   std::string log_file;  // debug log; empty = none
   // Mixed into every key: caches with different namespaces never share an entry in one store.

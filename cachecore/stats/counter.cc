@@ -88,6 +88,12 @@ constexpr CounterInfo kCounters[] = {
      "Remote operations skipped: the tier's circuit breaker was open"},
     {C::kRemoteStorageWriteDropped, "remote_storage_write_dropped", G::kError,
      "Remote writes dropped: the write queue was full"},
+    {C::kPrefixCommandRun, "prefix_command_run", G::kInfo,
+     "Compiles run through prefix_command (distcc, icecc)"},
+    {C::kPrefixCommandRetriedLocally, "prefix_command_retried_locally", G::kError,
+     "Compiles prefix_command failed for a reason not the compiler's, run again locally"},
+    {C::kPrefixCommandMessages, "prefix_command_messages", G::kInfo,
+     "Compiles whose launcher wrote lines of its own (kept out of the output; in log and audit)"},
 };
 
 }  // namespace

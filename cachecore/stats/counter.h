@@ -73,6 +73,9 @@ enum class Counter : uint16_t {
   kRemoteStorageBadSignature = 52,
   kRemoteStorageSkipped = 53,
   kRemoteStorageWriteDropped = 54,
+  kPrefixCommandRun = 55,
+  kPrefixCommandRetriedLocally = 56,
+  kPrefixCommandMessages = 57,
 };
 inline constexpr uint16_t kCounterSlots = 128;  // room reserved in the stats file
 

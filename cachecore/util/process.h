@@ -40,6 +40,11 @@ struct Command {
   // The file-creation mask for the child; -1: inherit ours. (The daemon runs compiles with its
   // client's umask, so outputs get the modes a plain compile would give them.)
   int umask = -1;
+  // The command mostly runs elsewhere (a distributed compile's launcher): ProcessSlots keeps it
+  // out of the local budget and runs at most `offload_limit` such commands at once (0: any
+  // number). Other runners ignore both.
+  bool offloaded = false;
+  uint32_t offload_limit = 0;
 };
 
 struct ProcessResult {

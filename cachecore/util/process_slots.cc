@@ -22,46 +22,57 @@ int64_t ProcessSlots::HostCount() const {
   return n > 0 ? n : 0;
 }
 
+bool ProcessSlots::WaitForSlot(std::unique_lock<std::mutex>& lock, const Command& cmd,
+                               uint64_t* waiting, const std::function<bool()>& full) {
+  if (!full()) return true;
+  const auto start = std::chrono::steady_clock::now();
+  ++*waiting;
+  bool cancelled = false;
+  while (full()) {
+    if (AnyReadable(cmd.cancel_fds)) {
+      cancelled = true;
+      break;
+    }
+    cv_.wait_for(lock, std::chrono::milliseconds(2));
+  }
+  --*waiting;
+  thread_wait_micros += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                  std::chrono::steady_clock::now() - start)
+                                                  .count());
+  return !cancelled;
+}
+
 absl::StatusOr<ProcessResult> ProcessSlots::Run(const Command& cmd) {
+  uint64_t* running = cmd.offloaded ? &offloaded_running_ : &running_;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    if (static_cast<int64_t>(running_) + HostCount() >= limit_) {
-      const auto start = std::chrono::steady_clock::now();
-      ++waiting_;
-      bool cancelled = false;
-      while (static_cast<int64_t>(running_) + HostCount() >= limit_) {
-        if (AnyReadable(cmd.cancel_fds)) {
-          cancelled = true;
-          break;
-        }
-        cv_.wait_for(lock, std::chrono::milliseconds(2));
-      }
-      --waiting_;
-      thread_wait_micros +=
-          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                    std::chrono::steady_clock::now() - start)
-                                    .count());
-      if (cancelled) return absl::CancelledError(absl::StrCat(cmd.argv[0], " cancelled"));
-    }
-    ++running_;
+    const bool got =
+        cmd.offloaded
+            ? WaitForSlot(
+                  lock, cmd, &offloaded_waiting_,
+                  [&] { return cmd.offload_limit != 0 && offloaded_running_ >= cmd.offload_limit; })
+            : WaitForSlot(lock, cmd, &waiting_,
+                          [&] { return static_cast<int64_t>(running_) + HostCount() >= limit_; });
+    if (!got) return absl::CancelledError(absl::StrCat(cmd.argv[0], " cancelled"));
+    ++*running;
   }
   absl::StatusOr<ProcessResult> result = inner_->Run(cmd);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    --running_;
+    --*running;
   }
-  cv_.notify_one();
+  cv_.notify_all();
   return result;
 }
 
 uint64_t ProcessSlots::running() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return running_;
+  return running_ + offloaded_running_;
 }
 
 uint64_t ProcessSlots::waiting() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return waiting_;
+  return waiting_ + offloaded_waiting_;
 }
 
 uint64_t ProcessSlots::TakeThreadWaitMicros() {

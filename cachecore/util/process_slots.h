@@ -1,7 +1,9 @@
 // ProcessSlots: a ProcessRunner that lets at most N processes run at once, counting a host's own
 // running processes (an optional counter it updates) against the same budget. The engine's
 // runner in the daemon and the embedded service: compilers (and preprocessor runs) wait for a
-// slot, while hits, which spawn nothing, never wait behind them.
+// slot, while hits, which spawn nothing, never wait behind them. Offloaded commands (a
+// distributed compile's launcher, Command::offloaded) take no local slot: they wait only for one
+// another, at most Command::offload_limit at once.
 //
 //   zc::util::ProcessSlots slots(&posix_runner, /*limit=*/8, host_counter_or_null);
 //   engine uses &slots as its runner
@@ -14,6 +16,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 
 #include "cachecore/util/process.h"
@@ -27,6 +30,7 @@ class ProcessSlots : public ProcessRunner {
 
   absl::StatusOr<ProcessResult> Run(const Command& cmd) override;
 
+  // Local and offloaded commands together.
   uint64_t running() const;
   uint64_t waiting() const;
   // Microseconds the calling thread has waited for slots since its last call to this.
@@ -34,14 +38,19 @@ class ProcessSlots : public ProcessRunner {
 
  private:
   int64_t HostCount() const;
+  // Waits (mu_ held by `lock`) until `full` is false; false if a cancel fd fired first.
+  bool WaitForSlot(std::unique_lock<std::mutex>& lock, const Command& cmd, uint64_t* waiting,
+                   const std::function<bool()>& full);
 
   ProcessRunner* inner_;
   const uint32_t limit_;
   const volatile int32_t* host_in_flight_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  uint64_t running_ = 0;
+  uint64_t running_ = 0;  // local commands
   uint64_t waiting_ = 0;
+  uint64_t offloaded_running_ = 0;
+  uint64_t offloaded_waiting_ = 0;
 };
 
 }  // namespace zc::util

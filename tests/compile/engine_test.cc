@@ -27,6 +27,7 @@ class FakeCompiler : public util::ProcessRunner {
   absl::StatusOr<util::ProcessResult> Run(const util::Command& cmd) override {
     if (throw_next) throw std::runtime_error("boom");
     commands.push_back(cmd.argv);
+    if (!launcher.empty() && cmd.argv[0] == launcher) return RunLauncher(cmd);
     for (const std::string& p : fail_programs) {
       if (cmd.argv[0] == p) return absl::NotFoundError(p + ": no such file");
     }
@@ -83,8 +84,30 @@ class FakeCompiler : public util::ProcessRunner {
   const util::Clock* time_macro_clock = nullptr;
   std::function<void()> on_compile;        // runs as a compile starts
   std::vector<std::string> fail_programs;  // Run fails for these argv[0]
+  // A launcher (prefix_command): its path, how many words it takes before the compiler's argv,
+  // what it writes to stderr of its own, and its exit code when it fails (0: it runs the compile).
+  std::string launcher;
+  size_t launcher_words = 1;
+  std::string launcher_says;
+  int launcher_exit = 0;
+  std::vector<std::pair<bool, uint32_t>> launched_slots;  // offloaded, offload_limit per run
 
  private:
+  absl::StatusOr<util::ProcessResult> RunLauncher(const util::Command& cmd) {
+    launched_slots.emplace_back(cmd.offloaded, cmd.offload_limit);
+    if (launcher_exit != 0) {
+      util::ProcessResult r;
+      r.exit_code = launcher_exit;
+      r.stderr_data = launcher_says;
+      return r;
+    }
+    util::Command inner = cmd;
+    inner.argv.erase(inner.argv.begin(), inner.argv.begin() + launcher_words);
+    absl::StatusOr<util::ProcessResult> r = Run(inner);
+    if (r.ok()) r->stderr_data = launcher_says + r->stderr_data;
+    return r;
+  }
+
   std::string TimeNow() const {
     if (time_macro_clock == nullptr) return "";
     return absl::StrCat(" @", time_macro_clock->RealNs() / 1'000'000'000);
@@ -527,6 +550,119 @@ TEST_F(EngineTest, ColorIsPartOfTheKey) {
   auto engine = MakeEngine();
   Compile(*engine, {"-c", "a.c"});
   EXPECT_EQ(Compile(*engine, {"-c", "a.c", "-fdiagnostics-color=always"}).outcome, Outcome::kMiss);
+}
+
+// prefix_command (prefix_command.h): a miss's compile runs through the launcher, outside the local
+// budget; nothing else does, and a hit runs nothing.
+TEST_F(EngineTest, AMissCompilesThroughThePrefixAndNothingElseDoes) {
+  fake_.launcher = dir_.Join("distcc");
+  fake_.launcher_words = 2;
+  test::WriteTestFile(fake_.launcher, "launcher");
+  config::Config config;
+  config.prefix_command = fake_.launcher + " --farm";
+  config.remote_jobs = 24;
+  config.direct_mode = false;  // the preprocessor runs too
+  auto engine = MakeEngine(config);
+  CompileResult miss = Compile(*engine, {"-c", "a.c", "-o", "a.o"});
+  EXPECT_EQ(miss.outcome, Outcome::kMiss);
+  EXPECT_EQ(miss.stderr_data, fake_.warning);
+  int prefixed = 0;
+  for (const std::vector<std::string>& argv : fake_.commands) {
+    if (argv[0] != fake_.launcher) continue;
+    ++prefixed;
+    ASSERT_GE(argv.size(), 4u);
+    EXPECT_EQ(argv[1], "--farm");
+    EXPECT_EQ(argv[2], compiler_);
+    EXPECT_EQ(argv[3], "-c");
+  }
+  EXPECT_EQ(prefixed, 1);  // the compile, not the preprocessor
+  ASSERT_EQ(fake_.launched_slots.size(), 1u);
+  EXPECT_TRUE(fake_.launched_slots[0].first);
+  EXPECT_EQ(fake_.launched_slots[0].second, 24u);
+  EXPECT_EQ(Stat(*engine, Counter::kPrefixCommandRun), 1u);
+
+  const size_t commands = fake_.commands.size();
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c", "-o", "a.o"}).outcome, Outcome::kHit);
+  EXPECT_EQ(fake_.launched_slots.size(), 1u);
+  EXPECT_EQ(Stat(*engine, Counter::kPrefixCommandRun), 1u);
+  EXPECT_LE(fake_.commands.size(), commands + 1);  // the preprocessor at most
+}
+
+// The launcher's own lines are not the compiler's: neither the miss nor a later hit shows them.
+TEST_F(EngineTest, TheLaunchersOwnLinesStayOutOfTheOutputAndTheEntry) {
+  fake_.launcher = dir_.Join("distcc");
+  test::WriteTestFile(fake_.launcher, "launcher");
+  fake_.launcher_says =
+      "distcc[4242] (dcc_build_somewhere) Warning: failed to distribute, running locally "
+      "instead\n";
+  config::Config config;
+  config.prefix_command = fake_.launcher;
+  config.log_file = dir_.Join("zcwrap.log");
+  auto engine = MakeEngine(config);
+  CompileResult miss = Compile(*engine, {"-c", "a.c", "-o", "a.o"});
+  EXPECT_EQ(miss.stderr_data, fake_.warning);
+  EXPECT_EQ(Stat(*engine, Counter::kPrefixCommandMessages), 1u);
+  EXPECT_NE(test::ReadTestFile(dir_.Join("zcwrap.log")).find("failed to distribute"),
+            std::string::npos);
+  CompileResult hit = Compile(*engine, {"-c", "a.c", "-o", "a.o"});
+  EXPECT_EQ(hit.outcome, Outcome::kHit);
+  EXPECT_EQ(hit.stderr_data, fake_.warning);
+}
+
+// A launcher that fails (distcc's 116: no host could take it) has said nothing about the code:
+// the compile runs locally, once, and its result is stored as any other.
+TEST_F(EngineTest, ALauncherFailureIsCompiledLocallyOnceAndCounted) {
+  fake_.launcher = dir_.Join("distcc");
+  test::WriteTestFile(fake_.launcher, "launcher");
+  fake_.launcher_exit = 116;
+  fake_.launcher_says = "distcc[7] ERROR: failed to distribute and fallbacks are disabled\n";
+  config::Config config;
+  config.prefix_command = fake_.launcher;
+  auto engine = MakeEngine(config);
+  CompileResult miss = Compile(*engine, {"-c", "a.c", "-o", "a.o"});
+  EXPECT_EQ(miss.outcome, Outcome::kMiss);
+  EXPECT_EQ(miss.exit_code, 0);
+  EXPECT_EQ(miss.stderr_data, fake_.warning);
+  EXPECT_TRUE(miss.stored);
+  EXPECT_EQ(fake_.compiles, 1);
+  EXPECT_EQ(Stat(*engine, Counter::kPrefixCommandRetriedLocally), 1u);
+  EXPECT_EQ(Compile(*engine, {"-c", "a.c", "-o", "a.o"}).outcome, Outcome::kHit);
+}
+
+// Exit code 1 with the compiler's error is the verdict: not compiled again. Exit code 1 with
+// nothing but the launcher's lines is not.
+TEST_F(EngineTest, ACompileErrorThroughThePrefixIsTheVerdictAndNotRetried) {
+  fake_.launcher = dir_.Join("icecc");
+  test::WriteTestFile(fake_.launcher, "launcher");
+  config::Config config;
+  config.prefix_command = fake_.launcher;
+  auto engine = MakeEngine(config);
+  fake_.compile_exit = 1;
+  fake_.warning = "a.c:1: error: expected ';'\n";
+  CompileResult failed = Compile(*engine, {"-c", "a.c", "-o", "a.o"});
+  EXPECT_EQ(failed.exit_code, 1);
+  EXPECT_EQ(failed.stderr_data, fake_.warning);
+  EXPECT_EQ(fake_.compiles, 1);
+  EXPECT_EQ(Stat(*engine, Counter::kPrefixCommandRetriedLocally), 0u);
+
+  fake_.compile_exit = 0;
+  fake_.launcher_exit = 1;
+  fake_.launcher_says = "ICECC[9] 2026-12-02 13:44:07: got exception connection closed\n";
+  CompileResult retried = Compile(*engine, {"-c", "a.c", "-o", "a.o"});
+  EXPECT_EQ(retried.exit_code, 0);
+  EXPECT_EQ(Stat(*engine, Counter::kPrefixCommandRetriedLocally), 1u);
+}
+
+TEST_F(EngineTest, ALauncherNotInPathCompilesLocally) {
+  config::Config config;
+  config.prefix_command = "zcwrap-no-such-launcher";
+  auto engine = MakeEngine(config);
+  CompileResult miss = Compile(*engine, {"-c", "a.c", "-o", "a.o"});
+  EXPECT_EQ(miss.outcome, Outcome::kMiss);
+  EXPECT_EQ(miss.exit_code, 0);
+  EXPECT_EQ(fake_.compiles, 1);
+  EXPECT_EQ(Stat(*engine, Counter::kPrefixCommandRetriedLocally), 1u);
+  EXPECT_EQ(Stat(*engine, Counter::kPrefixCommandRun), 0u);
 }
 
 }  // namespace

@@ -265,8 +265,10 @@ TEST_F(ConfigTest, EveryKeyHasAWorkingEnvironmentVariable) {
       {"max_files", "99"},
       {"max_size", "12345"},
       {"namespace", "team-a"},
+      {"prefix_command", " icecc\t--x "},
       {"readonly", "yes"},
       {"recache", "on"},
+      {"remote_jobs", "48"},
       {"remote_key_file", "/etc/zcwrap/team.key"},
       {"remote_storage", "redis://cache:6380|read-only"},
   };
@@ -295,6 +297,8 @@ TEST_F(ConfigTest, EveryKeyHasAWorkingEnvironmentVariable) {
   EXPECT_EQ(config.extra_files_to_hash, (std::vector<std::string>{"a.txt", "/etc/b.conf"}));
   EXPECT_EQ(config.ignore_options, (std::vector<std::string>{"-fmessage-length=*", "-Wno-foo"}));
   EXPECT_EQ(config.key_namespace, "team-a");
+  EXPECT_EQ(config.prefix_command, "icecc --x");
+  EXPECT_EQ(config.remote_jobs, 48);
   for (const Config::Shown& row : config.shown) {
     EXPECT_EQ(row.origin, Origin::kEnvironment) << row.key;
     EXPECT_EQ(row.where, EnvNameFor(row.key)) << row.key;
@@ -430,6 +434,17 @@ TEST_F(ConfigTest, BadValueInEnvironmentNamesTheVariable) {
   EXPECT_TRUE(absl::StrContains(status.message(), "huge")) << status;
   EXPECT_TRUE(absl::StrContains(status.message(), "max_size")) << status;
   EXPECT_FALSE(absl::StrContains(status.message(), "\n")) << status;
+}
+
+TEST_F(ConfigTest, RemoteJobsMustBeAWholeNumber) {
+  for (const char* bad : {"-1", "many", "2.5"}) {
+    env_.Set("ZCWRAP_REMOTE_JOBS", bad);
+    const absl::Status status = LoadError();
+    EXPECT_TRUE(absl::IsInvalidArgument(status)) << bad;
+    EXPECT_TRUE(absl::StrContains(status.message(), "remote_jobs")) << status;
+  }
+  env_.Set("ZCWRAP_REMOTE_JOBS", "0");
+  EXPECT_EQ(LoadOrDie().remote_jobs, 0);
 }
 
 TEST_F(ConfigTest, UnknownAuditModeIsRejectedWithTheAcceptedValues) {

@@ -74,5 +74,44 @@ TEST(ProcessSlotsTest, AWaitingCommandHonoursItsCancelFd) {
   busy.join();
 }
 
+// Distributed compiles (a launcher such as distcc) take no local slot: with both local slots busy,
+// six offloaded commands run at once, and no more than their own limit of six.
+TEST(ProcessSlotsTest, OffloadedCommandsRunBeyondTheLocalBudgetUpToTheirOwnLimit) {
+  GatedRunner inner;
+  ProcessSlots slots(&inner, 2, nullptr);
+  Command offloaded{{"distcc", "cc"}};
+  offloaded.offloaded = true;
+  offloaded.offload_limit = 6;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&] { ASSERT_TRUE(slots.Run(Command{{"cc"}}).ok()); });
+  }
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] { ASSERT_TRUE(slots.Run(offloaded).ok()); });
+  }
+  while (slots.running() + slots.waiting() < 10) std::this_thread::yield();
+  EXPECT_EQ(slots.running(), 8u);  // 2 local + 6 offloaded
+  EXPECT_EQ(slots.waiting(), 2u);  // offloaded, over their limit
+  EXPECT_EQ(inner.running_.load(), 8);
+  inner.open_ = true;
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(inner.peak_.load(), 8);
+}
+
+TEST(ProcessSlotsTest, OffloadedCommandsWithoutALimitNeverWait) {
+  GatedRunner inner;
+  ProcessSlots slots(&inner, 1, nullptr);
+  Command offloaded{{"distcc", "cc"}};
+  offloaded.offloaded = true;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 12; ++i) {
+    threads.emplace_back([&] { ASSERT_TRUE(slots.Run(offloaded).ok()); });
+  }
+  while (inner.running_.load() < 12) std::this_thread::yield();
+  EXPECT_EQ(slots.waiting(), 0u);
+  inner.open_ = true;
+  for (std::thread& t : threads) t.join();
+}
+
 }  // namespace
 }  // namespace zc::util
