@@ -26,7 +26,8 @@ TEST(PrefixCommandTest, DistccLinesAreTheLaunchersOwn) {
             "  distcc[1] indented: the compiler's\n"
             "distcc[] not a pid\n");
   ASSERT_EQ(out.launcher_lines.size(), 3u);
-  EXPECT_EQ(out.launcher_lines[0], "distcc[23388] ERROR: compile bad.c on 127.0.0.1:23632/4 failed");
+  EXPECT_EQ(out.launcher_lines[0],
+            "distcc[23388] ERROR: compile bad.c on 127.0.0.1:23632/4 failed");
 }
 
 TEST(PrefixCommandTest, IceccLinesAreTheLaunchersOwnAndOnlyForIcecc) {
