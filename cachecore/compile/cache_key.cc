@@ -70,6 +70,10 @@ namespace {
 void CommonFields(util::Sha256& h, const KeyInputs& in, bool always_cwd) {
   // Absent when empty, so keys without a namespace are what they were before the setting.
   if (!in.key_namespace.empty()) Field(h, "namespace", in.key_namespace);
+  // A farm's engine compiles the preprocessed text: with -g, a few debug-info columns, and the
+  // quoted source lines of its diagnostics, are not a local compile's (docs/distributed.md).
+  // Absent without a prefix, so local keys are unchanged.
+  if (!in.launcher.empty()) Field(h, "launcher", in.launcher);
   Field(h, "compiler", in.compiler_key.AsStringView());
   Field(h, "compiler_name", in.compiler_name);
   Field(h, "language", in.plan->language);

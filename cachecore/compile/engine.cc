@@ -9,6 +9,7 @@
 #include "cachecore/compile/line_markers.h"
 #include "cachecore/compile/outputs.h"
 #include "cachecore/compile/portability.h"
+#include "cachecore/compile/prefix_command.h"
 #include "cachecore/compile/response_file.h"
 #include "cachecore/compile/source_scan.h"
 #include "cachecore/util/file_io.h"
@@ -227,6 +228,8 @@ std::optional<CompileResult> Engine::Prepare(Context& ctx) {
   key_inputs.compiler_id = ctx.compiler_id;
   key_inputs.compiler_key = compiler_key;
   key_inputs.key_namespace = ctx.settings->key_namespace;
+  ctx.launcher = LauncherKey(ctx.settings->prefix_command);
+  key_inputs.launcher = ctx.launcher;
   key_inputs.ignore_options = ctx.settings->ignore_options;
   key_inputs.compiler_name = util::Basename(request.argv[0]);
   key_inputs.cwd = ctx.key_cwd;

@@ -99,6 +99,7 @@ class Engine {
     // key_inputs.base is `base` when the plan can use it, empty otherwise.
     std::string base;
     std::string base_unusable;
+    std::string launcher;  // prefix_command as keyed (prefix_command.h LauncherKey)
     KeyInputs key_inputs;
     bool dry_run = false;  // Explain: nothing is counted
     // The remote tiers of the request's settings (engine_remote.cc); null: none, or dry run.

@@ -51,6 +51,7 @@ ExplainRecord Engine::KeyRecord(const Context& ctx, absl::string_view mode,
     r.cwd_in_key = ExplainPath(CwdForKey(plan, cwd), base);
   }
   r.key_namespace = ctx.settings->key_namespace;
+  r.launcher = ctx.launcher;
   for (absl::string_view name : KeyEnvironment()) {
     if (std::optional<std::string> value = ctx.env.Get(name)) {
       r.env.push_back(absl::StrCat(name, "=", *value));

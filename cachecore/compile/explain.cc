@@ -45,6 +45,7 @@ std::string* SingleField(ExplainRecord& r, absl::string_view field) {
   if (field == "compiler_key") return &r.compiler_key;
   if (field == "cwd_in_key") return &r.cwd_in_key;
   if (field == "namespace") return &r.key_namespace;
+  if (field == "launcher") return &r.launcher;
   if (field == "compared_with") return &r.compared_with;
   if (field == "base") return &r.base;
   if (field == "base_note") return &r.base_note;
@@ -74,6 +75,7 @@ std::string EncodeExplainRecord(const ExplainRecord& r) {
   for (const std::string& a : r.dep_args) Line(&out, "dep_arg", a);
   Line(&out, "cwd_in_key", r.cwd_in_key);
   Line(&out, "namespace", r.key_namespace);
+  Line(&out, "launcher", r.launcher);
   for (const std::string& e : r.env) Line(&out, "env", e);
   for (const auto& p : r.inputs) Pair(&out, "input", p);
   for (const auto& p : r.files) Pair(&out, "file", p);
@@ -211,6 +213,11 @@ std::vector<Difference> CompareExplainRecords(const ExplainRecord& last, const E
     add("namespace", "", last.key_namespace, now.key_namespace,
         absl::StrCat("namespace changed: \"", last.key_namespace, "\" -> \"", now.key_namespace,
                      "\""));
+  }
+  if (last.launcher != now.launcher) {
+    add("prefix_command", "", last.launcher, now.launcher,
+        absl::StrCat("prefix_command changed: \"", last.launcher, "\" -> \"", now.launcher,
+                     "\" (a farm's results are kept apart from local ones)"));
   }
   // Arguments: what one list has and the other has not (as multisets, so a repeated flag counts).
   const size_t before_args = out.size();

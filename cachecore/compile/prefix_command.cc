@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cachecore/util/file_io.h"
 
@@ -33,6 +34,13 @@ bool IsLauncherLine(absl::string_view line, absl::string_view tag) {
 
 std::vector<std::string> PrefixWords(absl::string_view setting) {
   return absl::StrSplit(setting, absl::ByAnyChar(" \t"), absl::SkipWhitespace());
+}
+
+std::string LauncherKey(absl::string_view setting) {
+  std::vector<std::string> words = PrefixWords(setting);
+  if (words.empty()) return "";
+  words[0] = std::string(util::Basename(words[0]));
+  return absl::StrJoin(words, " ");
 }
 
 LauncherOutput SplitLauncherOutput(absl::string_view launcher, absl::string_view stderr_data) {

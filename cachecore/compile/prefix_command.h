@@ -25,6 +25,11 @@ namespace zc::compile {
 // The setting's words (split at spaces and tabs); empty: no prefix.
 std::vector<std::string> PrefixWords(absl::string_view setting);
 
+// The setting as it enters the key: the program's name (not where it is installed) and its
+// arguments, e.g. "distcc" or "icecc --x"; empty: no prefix. What a farm builds is not always
+// byte for byte what this machine's compiler builds, so their results are kept apart.
+std::string LauncherKey(absl::string_view setting);
+
 struct LauncherOutput {
   std::string compiler_stderr;              // stderr without the launcher's lines
   std::vector<std::string> launcher_lines;  // those lines, without their line ends

@@ -56,6 +56,21 @@ TEST_F(CacheKeyTest, NamespacesSeparateKeysAndNoNamespaceKeepsThemAsTheyWere) {
   EXPECT_EQ(PreprocessorModeKey(in_), plain);
 }
 
+// A farm's results (prefix_command) are kept apart from local ones, in both modes; no prefix keeps
+// the keys as they were.
+TEST_F(CacheKeyTest, ALauncherSeparatesKeysAndNoLauncherKeepsThemAsTheyWere) {
+  const util::Digest plain = PreprocessorModeKey(in_);
+  const util::Digest plain_manifest = ManifestKey(in_, util::Sha256::Of("src"));
+  in_.launcher = "distcc";
+  const util::Digest distcc = PreprocessorModeKey(in_);
+  EXPECT_NE(distcc, plain);
+  EXPECT_NE(ManifestKey(in_, util::Sha256::Of("src")), plain_manifest);
+  in_.launcher = "icecc";
+  EXPECT_NE(PreprocessorModeKey(in_), distcc);
+  in_.launcher = "";
+  EXPECT_EQ(PreprocessorModeKey(in_), plain);
+}
+
 TEST_F(CacheKeyTest, TheCompilersKeyNotItsContentIdentityIsHashed) {
   const util::Digest plain = PreprocessorModeKey(in_);
   in_.compiler_id = util::Sha256::Of("another gcc binary");  // memos only

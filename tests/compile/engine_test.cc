@@ -653,6 +653,30 @@ TEST_F(EngineTest, ACompileErrorThroughThePrefixIsTheVerdictAndNotRetried) {
   EXPECT_EQ(Stat(*engine, Counter::kPrefixCommandRetriedLocally), 1u);
 }
 
+// What a farm built is not always byte for byte what the local compiler builds: a compile without
+// the prefix never gets it, and the other way round.
+TEST_F(EngineTest, AFarmsResultsAreKeptApartFromLocalOnes) {
+  fake_.launcher = dir_.Join("distcc");
+  test::WriteTestFile(fake_.launcher, "launcher");
+  config::Config farm;
+  farm.prefix_command = fake_.launcher;
+  auto through_farm = MakeEngine(farm);
+  EXPECT_EQ(Compile(*through_farm, {"-c", "a.c", "-o", "a.o"}).outcome, Outcome::kMiss);
+  EXPECT_EQ(Compile(*through_farm, {"-c", "a.c", "-o", "a.o"}).outcome, Outcome::kHit);
+  through_farm.reset();
+  auto local = MakeEngine();
+  EXPECT_EQ(Compile(*local, {"-c", "a.c", "-o", "a.o"}).outcome, Outcome::kMiss);
+  EXPECT_EQ(Compile(*local, {"-c", "a.c", "-o", "a.o"}).outcome, Outcome::kHit);
+  local.reset();
+  // Another install of the same launcher is the same farm.
+  const std::string elsewhere = dir_.Join("opt/distcc");
+  ASSERT_EQ(::mkdir(dir_.Join("opt").c_str(), 0755), 0);
+  test::WriteTestFile(elsewhere, "launcher");
+  farm.prefix_command = elsewhere;
+  EXPECT_EQ(Compile(*MakeEngine(farm), {"-c", "a.c", "-o", "a.o"}).outcome, Outcome::kHit);
+  EXPECT_EQ(fake_.compiles, 2);
+}
+
 TEST_F(EngineTest, ALauncherNotInPathCompilesLocally) {
   config::Config config;
   config.prefix_command = "zcwrap-no-such-launcher";

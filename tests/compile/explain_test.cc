@@ -114,6 +114,13 @@ TEST(CompareExplainRecordsTest, NamesEachKindOfChange) {
   now.key_namespace = "team";
   now.inputs[0].second = std::string(64, '0');
   EXPECT_THAT(Kinds(CompareExplainRecords(last, now)), ElementsAre("namespace", "input_file"));
+  now = Sample();
+  now.launcher = "distcc";
+  EXPECT_THAT(Kinds(CompareExplainRecords(last, now)), ElementsAre("prefix_command"));
+  EXPECT_THAT(CompareExplainRecords(last, now)[0].text, HasSubstr("\"\" -> \"distcc\""));
+  const std::optional<ExplainRecord> decoded = DecodeExplainRecord(EncodeExplainRecord(now));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->launcher, "distcc");
 }
 
 }  // namespace

@@ -12,6 +12,13 @@ TEST(PrefixCommandTest, WordsAreSplitAtBlanks) {
   EXPECT_EQ(PrefixWords("icecc\t--x  y"), (std::vector<std::string>{"icecc", "--x", "y"}));
 }
 
+TEST(PrefixCommandTest, TheKeyHoldsTheLaunchersNameAndArgumentsNotItsPlace) {
+  EXPECT_EQ(LauncherKey(""), "");
+  EXPECT_EQ(LauncherKey("distcc"), "distcc");
+  EXPECT_EQ(LauncherKey("/usr/bin/distcc"), "distcc");
+  EXPECT_EQ(LauncherKey(" /opt/icecream/bin/icecc  --x\ty "), "icecc --x y");
+}
+
 TEST(PrefixCommandTest, DistccLinesAreTheLaunchersOwn) {
   const LauncherOutput out = SplitLauncherOutput(
       "/usr/bin/distcc",
