@@ -4,22 +4,14 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <functional>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -30,110 +22,19 @@
 #include "absl/strings/substitute.h"
 #include "cachecore/util/scoped_fd.h"
 #include "cachecore/util/status_macros.h"
-#include "tests/support/temp_dir.h"
-
-extern char** environ;
+#include "tests/support/server_process.h"
 
 namespace zc::test {
 namespace {
 
 using util::ScopedFd;
-using Clock = std::chrono::steady_clock;
 
-constexpr auto kStartTimeout = std::chrono::seconds(10);
-constexpr auto kStopGrace = std::chrono::seconds(2);
-constexpr auto kPollInterval = std::chrono::milliseconds(5);
 // A readiness probe must not eat the start deadline; a real request may take longer.
 constexpr int kProbeTimeoutMs = 1000;
 constexpr int kRequestTimeoutMs = 5000;
-// Attempts at a fresh port when the chosen one was taken between FreePort() and the bind.
-constexpr int kPortAttempts = 5;
-constexpr size_t kLogTailBytes = 4000;
+constexpr auto kPollInterval = std::chrono::milliseconds(5);
 
 absl::Status ErrnoError(absl::string_view what) { return absl::ErrnoToStatus(errno, what); }
-
-// `name` in PATH, else in the sbin directories: nginx lives in /usr/sbin, which is not in a plain
-// user's PATH on Debian.
-absl::StatusOr<std::string> FindProgram(const std::string& name) {
-  const char* path_env = std::getenv("PATH");
-  std::string dirs =
-      absl::StrCat(path_env != nullptr ? path_env : "", ":/usr/local/sbin:/usr/sbin:/sbin");
-  for (absl::string_view dir : absl::StrSplit(dirs, ':', absl::SkipEmpty())) {
-    std::string candidate = absl::StrCat(dir, "/", name);
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return absl::NotFoundError(
-      absl::StrCat(name, " is not installed (not found in PATH or the sbin directories)"));
-}
-
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::ostringstream content;
-  content << in.rdbuf();
-  return std::move(content).str();
-}
-
-absl::Status WriteWholeFile(const std::string& path, absl::string_view content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(content.data(), static_cast<std::streamsize>(content.size()));
-  out.close();
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
-}
-
-absl::Status MakeDir(const std::string& path) {
-  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
-    return ErrnoError(absl::StrCat("mkdir ", path));
-  }
-  return absl::OkStatus();
-}
-
-void SetTimeouts(int fd, int timeout_ms) {
-  timeval tv{.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
-absl::StatusOr<ScopedFd> ConnectTcp(int port, int timeout_ms) {
-  ScopedFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return ErrnoError("socket");
-  SetTimeouts(fd.get(), timeout_ms);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    return ErrnoError(absl::StrCat("connect 127.0.0.1:", port));
-  }
-  return fd;
-}
-
-absl::StatusOr<ScopedFd> ConnectUnix(const std::string& path, int timeout_ms) {
-  ScopedFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return ErrnoError("socket");
-  SetTimeouts(fd.get(), timeout_ms);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat("socket path too long: ", path));
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    return ErrnoError(absl::StrCat("connect ", path));
-  }
-  return fd;
-}
-
-absl::Status SendAll(int fd, absl::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoError("send");
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
 
 // Buffered reads from a socket whose receive timeout is set.
 class Reader {
@@ -262,18 +163,11 @@ struct HttpAnswer {
 
 // GET `path` on a connection of its own (Connection: close: the body ends at end of file).
 absl::StatusOr<HttpAnswer> HttpGet(int port, absl::string_view path) {
-  ZC_ASSIGN_OR_RETURN(ScopedFd fd, ConnectTcp(port, kProbeTimeoutMs));
-  ZC_RETURN_IF_ERROR(SendAll(fd.get(), absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: 127.0.0.1:",
-                                                    port, "\r\nConnection: close\r\n\r\n")));
-  std::string answer;
-  char chunk[4096];
-  for (;;) {
-    ssize_t n = ::recv(fd.get(), chunk, sizeof(chunk), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoError("recv");
-    if (n == 0) break;
-    answer.append(chunk, static_cast<size_t>(n));
-  }
+  ZC_ASSIGN_OR_RETURN(std::string answer,
+                      TcpExchange(port,
+                                  absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: 127.0.0.1:", port,
+                                               "\r\nConnection: close\r\n\r\n"),
+                                  kProbeTimeoutMs));
   const size_t head_end = answer.find("\r\n\r\n");
   const std::string status_line = answer.substr(0, answer.find("\r\n"));
   std::vector<absl::string_view> parts = absl::StrSplit(status_line, ' ');
@@ -356,214 +250,6 @@ std::string RedisQuote(absl::string_view value) {
 }
 
 }  // namespace
-
-namespace remote_servers_internal {
-
-// One server binary run as a child in its own process group, in its own temporary directory,
-// with standard output and error appended to <dir>/server.log.
-class ServerProcess {
- public:
-  static absl::StatusOr<std::unique_ptr<ServerProcess>> Create(std::string program_name) {
-    ZC_ASSIGN_OR_RETURN(std::string program, FindProgram(program_name));
-    auto process = std::unique_ptr<ServerProcess>(new ServerProcess(program_name, program));
-    if (process->dir_.path().empty()) {
-      return absl::InternalError(absl::StrCat("cannot make a directory for ", program_name));
-    }
-    return process;
-  }
-
-  ~ServerProcess() { Stop(); }
-
-  const std::string& dir() const { return dir_.path(); }
-  std::string log_path() const { return dir_.Join("server.log"); }
-  pid_t pid() const { return pid_; }
-
-  // Starts `argv` (argv[0] is only the name the server sees) in dir().
-  absl::Status Spawn(const std::vector<std::string>& argv) {
-    Stop();
-    ScopedFd log(::open(log_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-    if (!log.valid()) return ErrnoError(absl::StrCat("open ", log_path()));
-    ScopedFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!null_fd.valid()) return ErrnoError("open /dev/null");
-    struct stat st;
-    log_offset_ = ::fstat(log.get(), &st) == 0 ? static_cast<size_t>(st.st_size) : 0;
-
-    // Everything the child needs is prepared here: after fork it may only make system calls.
-    std::vector<char*> c_argv;
-    for (const std::string& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
-    c_argv.push_back(nullptr);
-    const char* program = program_.c_str();
-    const char* dir = dir_.path().c_str();
-    const pid_t parent = ::getpid();
-
-    const pid_t pid = ::fork();
-    if (pid < 0) return ErrnoError("fork");
-    if (pid == 0) {
-      // Own process group, so that stopping kills all the server's processes and nothing else.
-      ::setpgid(0, 0);
-      // Dies with the test (even with a SIGKILLed one), so no server outlives it.
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(126);
-      sigset_t none;
-      ::sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      struct sigaction dfl {};
-      dfl.sa_handler = SIG_DFL;
-      for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &dfl, nullptr);
-      ::dup2(null_fd.get(), 0);
-      ::dup2(log.get(), 1);
-      ::dup2(log.get(), 2);
-      if (::chdir(dir) != 0) ::_exit(126);
-      ::close_range(3, ~0U, 0);
-      ::execve(program, c_argv.data(), environ);
-      static constexpr char kMessage[] = "exec of the server failed\n";
-      (void)!::write(2, kMessage, sizeof(kMessage) - 1);
-      ::_exit(127);
-    }
-    // Also here, so that a stop right after the fork reaches the whole group.
-    ::setpgid(pid, pid);
-    pid_ = pid;
-    return absl::OkStatus();
-  }
-
-  // Polls `ready` until it is true. On failure (the server exited, or it is still not ready after
-  // kStartTimeout) the server is stopped and the error carries the end of its log.
-  absl::Status WaitReady(const std::function<bool()>& ready) {
-    const Clock::time_point start = Clock::now();
-    for (;;) {
-      std::string exit_text;
-      if (Exited(&exit_text)) {
-        Stop();
-        return absl::UnavailableError(
-            absl::StrCat(name_, " ", exit_text, " before it answered", LogTail()));
-      }
-      if (ready()) return absl::OkStatus();
-      if (Clock::now() - start > kStartTimeout) {
-        Stop();
-        return absl::DeadlineExceededError(
-            absl::StrCat(name_, " did not answer within 10 s", LogTail()));
-      }
-      std::this_thread::sleep_for(kPollInterval);
-    }
-  }
-
-  // What the server logged since the last Spawn().
-  std::string LogSinceSpawn() const {
-    absl::StatusOr<std::string> log = ReadWholeFile(log_path());
-    if (!log.ok() || log->size() < log_offset_) return "";
-    return log->substr(log_offset_);
-  }
-
-  // The server failed to bind its port (someone took it after FreePort()).
-  bool PortWasTaken() const {
-    std::string log = LogSinceSpawn();
-    return absl::StrContains(log, "already in use") || absl::StrContains(log, "EADDRINUSE");
-  }
-
-  // SIGTERM to the group, SIGKILL after kStopGrace; then reaps the server.
-  void Stop() { Terminate(SIGTERM); }
-  void Kill() { Terminate(SIGKILL); }
-
- private:
-  ServerProcess(std::string name, std::string program)
-      : name_(std::move(name)), program_(std::move(program)) {}
-
-  // Whether the server has exited. It stays a zombie (WNOWAIT) until Terminate() reaps it, so its
-  // pid, which is also its process group id, cannot be reused meanwhile.
-  bool Exited(std::string* how) {
-    if (pid_ < 0) {
-      *how = "is not running";
-      return true;
-    }
-    siginfo_t info{};
-    if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
-      *how = absl::StrCat("cannot be waited for (", std::strerror(errno), ")");
-      return true;
-    }
-    if (info.si_pid != pid_) return false;
-    *how = info.si_code == CLD_EXITED ? absl::StrCat("exited with status ", info.si_status)
-                                      : absl::StrCat("was killed by signal ", info.si_status);
-    return true;
-  }
-
-  void Terminate(int signal) {
-    if (pid_ < 0) return;
-    ::killpg(pid_, signal);
-    const Clock::time_point deadline = Clock::now() + kStopGrace;
-    std::string how;
-    while (!Exited(&how) && Clock::now() < deadline) std::this_thread::sleep_for(kPollInterval);
-    // Also sweeps helpers left in the group once the leader is gone.
-    ::killpg(pid_, SIGKILL);
-    int status;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-  }
-
-  std::string LogTail() const {
-    absl::StatusOr<std::string> log = ReadWholeFile(log_path());
-    // The text, not the path: the directory goes away with the failed server.
-    if (!log.ok() || log->empty()) return "; it printed nothing";
-    absl::string_view tail = *log;
-    if (tail.size() > kLogTailBytes) {
-      tail = tail.substr(tail.size() - kLogTailBytes);
-      size_t line_start = tail.find('\n');
-      if (line_start != absl::string_view::npos) tail.remove_prefix(line_start + 1);
-    }
-    return absl::StrCat("; the end of its output:\n", tail);
-  }
-
-  std::string name_;
-  std::string program_;
-  TempDir dir_;
-  pid_t pid_ = -1;
-  size_t log_offset_ = 0;
-};
-
-}  // namespace remote_servers_internal
-
-namespace {
-
-using remote_servers_internal::ServerProcess;
-
-// Starts a server that takes its port as a setting: `prepare(port)` writes its configuration and
-// returns its argv. With `pick_port`, tries fresh ports while the chosen one turns out taken;
-// otherwise `port` must stay the same (a restart).
-absl::Status LaunchOnPort(
-    ServerProcess& process, int& port, bool pick_port,
-    const std::function<absl::StatusOr<std::vector<std::string>>(int)>& prepare,
-    const std::function<bool()>& ready) {
-  for (int attempt = 1;; ++attempt) {
-    if (pick_port) {
-      ZC_ASSIGN_OR_RETURN(port, FreePort());
-    }
-    ZC_ASSIGN_OR_RETURN(std::vector<std::string> argv, prepare(port));
-    ZC_RETURN_IF_ERROR(process.Spawn(argv));
-    absl::Status status = process.WaitReady(ready);
-    if (status.ok() || !pick_port || attempt == kPortAttempts || !process.PortWasTaken()) {
-      return status;
-    }
-  }
-}
-
-}  // namespace
-
-absl::StatusOr<int> FreePort() {
-  ScopedFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return ErrnoError("socket");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = 0;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    return ErrnoError("bind 127.0.0.1:0");
-  }
-  socklen_t len = sizeof(addr);
-  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    return ErrnoError("getsockname");
-  }
-  return static_cast<int>(ntohs(addr.sin_port));
-}
 
 // --- RedisServer ---
 

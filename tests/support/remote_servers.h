@@ -7,11 +7,11 @@
 //   (*redis)->Kill();                             // the tier must survive a crash
 //   ASSERT_TRUE((*redis)->Restart().ok());        // same port, so the client can reconnect
 //
-// Each server is a child process in its own process group and its own temporary directory (which
-// also holds its configuration and a log of its output), listening on 127.0.0.1 on a free
-// ephemeral port. The destructor stops it (SIGTERM, then SIGKILL after ~2 s) and removes the
-// directory. Start() returns an error, never skips, if the binary is missing or the server does
-// not answer within ~10 s; the message holds the tail of the server's log.
+// Each server is a child process (server_process.h) in its own process group and its own
+// temporary directory (which also holds its configuration and a log of its output), listening on
+// 127.0.0.1 on a free ephemeral port. The destructor stops it (SIGTERM, then SIGKILL after ~2 s)
+// and removes the directory. Start() returns an error, never skips, if the binary is missing or
+// the server does not answer within ~10 s; the message holds the tail of the server's log.
 //
 // Children get SIGKILL when the thread that started them dies (PR_SET_PDEATHSIG), so a test killed
 // by a timeout leaves no server behind. Start servers from the test's own thread (or one that
@@ -33,12 +33,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "tests/support/server_process.h"  // FreePort()
 
 namespace zc::test {
-
-namespace remote_servers_internal {
-class ServerProcess;
-}  // namespace remote_servers_internal
 
 // redis-server with no persistence (`save ""`): a restart after Kill() starts empty, as a crashed
 // cache server would.
@@ -80,7 +77,7 @@ class RedisServer {
   absl::Status Launch(bool pick_port);
 
   Options options_;
-  std::unique_ptr<remote_servers_internal::ServerProcess> process_;
+  std::unique_ptr<ServerProcess> process_;
   std::string socket_path_;
   int port_ = 0;
 };
@@ -116,7 +113,7 @@ class DavServer {
   absl::Status Launch(bool pick_port);
 
   Options options_;
-  std::unique_ptr<remote_servers_internal::ServerProcess> process_;
+  std::unique_ptr<ServerProcess> process_;
   std::string root_dir_;
   int port_ = 0;
 };
@@ -153,7 +150,7 @@ class S3Server {
   absl::Status Launch();
 
   std::string bucket_;
-  std::unique_ptr<remote_servers_internal::ServerProcess> process_;
+  std::unique_ptr<ServerProcess> process_;
   std::string data_dir_;
   int port_ = 0;  // 0 until the first start has printed the port it chose
 };
@@ -183,10 +180,6 @@ class BlackHoleServer {
   std::vector<int> held_fds_;  // owned by the accept thread until it is joined
   std::thread thread_;
 };
-
-// A TCP port on 127.0.0.1 that was free a moment ago (bound to 0, read, closed). Another process
-// may take it before it is used: the servers above retry with a new port when that happens.
-absl::StatusOr<int> FreePort();
 
 }  // namespace zc::test
 
