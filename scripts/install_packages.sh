@@ -17,6 +17,8 @@ packages=(
   libhiredis-dev libcurl4-openssl-dev
   # the real servers the remote-tier tests start (s3rver comes from npm, below)
   redis-server nginx-light
+  # the compile farms the distributed-build tests start (tests/support/compile_farms.h)
+  distcc icecc
   # the Debian packages (debian/) and scripts/package_check.sh: build, lint, a fresh root
   # (dpkg-buildpackage checks for build-essential, which a minimal Debian lacks)
   build-essential debhelper dpkg-dev lintian debootstrap debian-archive-keyring
@@ -42,8 +44,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   echo "install_packages.sh: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
-  # Packaged servers (redis-server, nginx) must not start system-wide instances: tests start
-  # their own. policy-rc.d answering 101 tells invoke-rc.d not to start anything.
+  # Packaged servers (redis-server, nginx, distccd, iceccd) must not start system-wide instances:
+  # tests start their own. policy-rc.d answering 101 tells invoke-rc.d not to start anything.
   own_policy=
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d

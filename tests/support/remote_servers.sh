@@ -101,12 +101,14 @@ _rs_stop() {
 # What the server logged since its last start.
 _rs_new_log() { tail -c "+$((_RS_LOG_OFFSET + 1))" "$1/server.log" 2>/dev/null || true; }
 
-# _rs_wait NAME DIR PROBE...: polls PROBE until it succeeds. On failure stops the server, prints
-# the log's tail and returns 1 (2 if the server died because its port was taken).
+# _rs_wait NAME DIR PROBE...: polls PROBE until it succeeds, for _RS_TIMEOUT seconds (default 10).
+# On failure stops the server, prints the log's tail and returns 1 (2 if the server died because
+# its port was taken).
 _rs_wait() {
   local name=$1 dir=$2
   shift 2
-  local deadline=$(($(_rs_now) + 10000000)) why
+  local timeout=${_RS_TIMEOUT:-10}
+  local deadline=$(($(_rs_now) + timeout * 1000000)) why
   while :; do
     if ! _rs_alive "$_RS_PID"; then
       why="exited before it answered"
@@ -114,7 +116,7 @@ _rs_wait() {
     fi
     if "$@" && _rs_alive "$_RS_PID"; then return 0; fi
     if [ "$(_rs_now)" -ge "$deadline" ]; then
-      why="did not answer within 10 s"
+      why="did not answer within $timeout s"
       break
     fi
     sleep 0.01
