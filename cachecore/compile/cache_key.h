@@ -63,7 +63,7 @@ struct KeyInputs {
   absl::string_view base;
   bool color = false;  // diagnostics will be coloured
   std::function<std::optional<std::string>(absl::string_view)> env;
-  absl::string_view key_namespace;              // the namespace setting; empty: none
+  absl::string_view key_namespace;  // the namespace setting; empty: none
   // prefix_command as it enters the key (prefix_command.h LauncherKey); empty: none.
   absl::string_view launcher;
   std::span<const std::string> ignore_options;  // the ignore_options setting

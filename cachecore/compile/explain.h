@@ -52,7 +52,7 @@ struct ExplainRecord {
   std::vector<std::string> dep_args;
   std::string cwd_in_key;  // empty: the directory is not in the key
   std::string key_namespace;
-  std::string launcher;  // prefix_command as keyed
+  std::string launcher;                                     // prefix_command as keyed
   std::vector<std::string> env;                             // NAME=value, the key's variables
   std::vector<std::pair<std::string, std::string>> inputs;  // (path, hex): files named by options
   std::vector<std::pair<std::string, std::string>> files;   // (path, hex): files the compile read
