@@ -9,17 +9,18 @@
 #     compile daemon's log, count each one), none retried locally, no launcher message;
 #   - warm (after a clean): 100% hits, identical objects, and the farm was not contacted at all
 #     (distccd accepted no connection; icecream's daemon ran no job);
-#   - distcc only: distccd killed (SIGKILL) in the middle of a cold build of the generated project:
+#   - distcc only: distccd killed (SIGKILL) in the middle of a cold build of a generated project:
 #     the build is green, every object identical, the compiles that found no farm retried locally.
 # distcc runs with DISTCC_FALLBACK=0, so a compile it could not distribute fails instead of being
 # compiled locally behind our back: only zcwrap's counted retry can then save it.
 #
-#   farm_build.sh /path/to/zcwrap distcc|icecream on|off [files]   (KEEP=1 keeps the work dir)
+#   farm_build.sh ZCWRAP distcc|icecream on|off [files [kill_files]]   (KEEP=1 keeps the work dir)
 set -euo pipefail
 zcwrap=$(realpath "$1")
 farm=$2
 daemon=$3
 files=${4:-300}
+kill_files=${5:-90}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 if ! command -v cmake >/dev/null || [ ! -f /usr/src/googletest/CMakeLists.txt ]; then
@@ -156,11 +157,22 @@ build_warm project "$proj_compiles" "${through[@]}"
 same_objects "$work/proj-plain" "$proj/build" "project warm"
 
 if [ "$farm" = distcc ]; then
-  # distccd killed mid-build, on an empty cache. The compiles retried locally give the local
-  # compiler's objects: each object must be the farm's or the local compiler's, byte for byte.
+  # distccd killed mid-build, on an empty cache, in a generated project of $kill_files sources
+  # (the same code paths as 300, in a third of the time). The compiles retried locally give the
+  # local compiler's objects: each object must be the farm's or the local compiler's, byte for
+  # byte.
+  proj=$work/kproj
+  python3 "$repo/bench/gen_project.py" --out "$proj" --files "$kill_files" 2>/dev/null
+  env "${farm_env[@]}" make -C "$proj" -j "$jobs" CC="distcc gcc" CXX="distcc g++" >/dev/null ||
+    fail "the plain distcc build of the second project fails"
+  rm -rf "$work/proj-plain"
+  cp -r "$proj/build" "$work/proj-plain"
+  gen_compiles=$proj_compiles
+  proj_compiles=$(objects "$work/proj-plain" | wc -l)
   make -C "$proj" clean >/dev/null
   make -C "$proj" -j2 >/dev/null
   cp -r "$proj/build" "$work/proj-local"
+  through=(make -C "$proj" -j "$jobs" CC="$zcwrap gcc" CXX="$zcwrap g++")
   "$zcwrap" --daemon-stop >/dev/null 2>&1 || true
   rm -rf "$ZCWRAP_DIR"
   make -C "$proj" clean >/dev/null
@@ -194,4 +206,4 @@ if [ "$farm" = distcc ]; then
 fi
 
 echo "PASS ($farm, daemon $daemon): googletest ($gt_compiles compiles) and the generated project" \
-  "($proj_compiles): cold all on the farm, warm 100% hits without contacting it, identical to plain"
+  "(${gen_compiles:-$proj_compiles}): cold all on the farm, warm 100% hits without contacting it, identical to plain"
