@@ -11,10 +11,10 @@
 #include <chrono>
 #include <filesystem>
 #include <iterator>
-#include <regex>
 #include <thread>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -66,17 +66,47 @@ absl::Status MakeDaemonDir(const std::string& path, mode_t mode, uid_t uid = sta
   return absl::OkStatus();
 }
 
+// NAME, TARGET-NAME, or either with -VERSION, where NAME is a C or C++ compiler driver and TARGET
+// three words joined by '-' (x86_64-linux-gnu). (Not std::regex: gcc 12 warns inside <regex>
+// under the sanitizers, and warnings are errors.)
+bool IsCompilerName(absl::string_view name) {
+  static constexpr absl::string_view kDrivers[] = {"c89-gcc", "c99-gcc", "gcc",   "g++",
+                                                   "cc",      "c++",     "clang", "clang++"};
+  auto word = [](absl::string_view w) {
+    return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
+      return absl::ascii_islower(static_cast<unsigned char>(c)) ||
+             absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_';
+    });
+  };
+  auto version = [](absl::string_view v) {
+    return v.size() > 1 && v[0] == '-' && std::all_of(v.begin() + 1, v.end(), [](char c) {
+             return absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '.';
+           });
+  };
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '-');
+  for (const bool with_target : {false, true}) {
+    absl::string_view rest = name;
+    if (with_target) {
+      if (parts.size() < 4 || !word(parts[0]) || !word(parts[1]) || !word(parts[2])) continue;
+      rest.remove_prefix(parts[0].size() + parts[1].size() + parts[2].size() + 3);
+    }
+    for (absl::string_view driver : kDrivers) {
+      if (!absl::StartsWith(rest, driver)) continue;
+      const absl::string_view tail = rest.substr(driver.size());
+      if (tail.empty() || version(tail)) return true;
+    }
+  }
+  return false;
+}
+
 // Every gcc, g++, cc, c++, clang and clang++ in /usr/bin (plain, versioned, target-prefixed), as
 // NAME, /usr/bin/NAME and /bin/NAME: what a complete /usr/lib/distcc allows.
 std::vector<std::string> DefaultDistccCompilers() {
-  static const std::regex kCompiler(R"(^([a-z0-9_]+-[a-z0-9_]+-[a-z0-9_]+-)?)"  // a target
-                                    R"((c89-gcc|c99-gcc|gcc|g\+\+|cc|c\+\+|clang|clang\+\+))"
-                                    R"((-[0-9.]+)?$)");  // a version
   std::vector<std::string> names;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/usr/bin", ec)) {
     const std::string name = entry.path().filename().string();
-    if (std::regex_match(name, kCompiler) && ::access(entry.path().c_str(), X_OK) == 0) {
+    if (IsCompilerName(name) && ::access(entry.path().c_str(), X_OK) == 0) {
       names.push_back(name);
     }
   }
