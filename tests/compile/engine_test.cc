@@ -143,6 +143,13 @@ class EngineTest : public ::testing::Test {
 
   uint64_t Stat(Engine& engine, Counter c) { return engine.store().stats().Get(c); }
 
+  // A fake launcher named `name` in the test directory, which fake_ runs as a launcher: its path.
+  std::string UseLauncher(const std::string& name) {
+    fake_.launcher = dir_.Join(name);
+    test::WriteTestFile(fake_.launcher, "launcher");
+    return fake_.launcher;
+  }
+
   test::TempDir dir_;
   std::string compiler_, cache_, work_;
   FakeCompiler fake_;
@@ -555,9 +562,8 @@ TEST_F(EngineTest, ColorIsPartOfTheKey) {
 // prefix_command (prefix_command.h): a miss's compile runs through the launcher, outside the local
 // budget; nothing else does, and a hit runs nothing.
 TEST_F(EngineTest, AMissCompilesThroughThePrefixAndNothingElseDoes) {
-  fake_.launcher = dir_.Join("distcc");
+  UseLauncher("distcc");
   fake_.launcher_words = 2;
-  test::WriteTestFile(fake_.launcher, "launcher");
   config::Config config;
   config.prefix_command = fake_.launcher + " --farm";
   config.remote_jobs = 24;
@@ -590,8 +596,7 @@ TEST_F(EngineTest, AMissCompilesThroughThePrefixAndNothingElseDoes) {
 
 // The launcher's own lines are not the compiler's: neither the miss nor a later hit shows them.
 TEST_F(EngineTest, TheLaunchersOwnLinesStayOutOfTheOutputAndTheEntry) {
-  fake_.launcher = dir_.Join("distcc");
-  test::WriteTestFile(fake_.launcher, "launcher");
+  UseLauncher("distcc");
   fake_.launcher_says =
       "distcc[4242] (dcc_build_somewhere) Warning: failed to distribute, running locally "
       "instead\n";
@@ -612,8 +617,7 @@ TEST_F(EngineTest, TheLaunchersOwnLinesStayOutOfTheOutputAndTheEntry) {
 // A launcher that fails (distcc's 116: no host could take it) has said nothing about the code:
 // the compile runs locally, once, and its result is stored as any other.
 TEST_F(EngineTest, ALauncherFailureIsCompiledLocallyOnceAndCounted) {
-  fake_.launcher = dir_.Join("distcc");
-  test::WriteTestFile(fake_.launcher, "launcher");
+  UseLauncher("distcc");
   fake_.launcher_exit = 116;
   fake_.launcher_says = "distcc[7] ERROR: failed to distribute and fallbacks are disabled\n";
   config::Config config;
@@ -632,8 +636,7 @@ TEST_F(EngineTest, ALauncherFailureIsCompiledLocallyOnceAndCounted) {
 // Exit code 1 with the compiler's error is the verdict: not compiled again. Exit code 1 with
 // nothing but the launcher's lines is not.
 TEST_F(EngineTest, ACompileErrorThroughThePrefixIsTheVerdictAndNotRetried) {
-  fake_.launcher = dir_.Join("icecc");
-  test::WriteTestFile(fake_.launcher, "launcher");
+  UseLauncher("icecc");
   config::Config config;
   config.prefix_command = fake_.launcher;
   auto engine = MakeEngine(config);
@@ -656,8 +659,7 @@ TEST_F(EngineTest, ACompileErrorThroughThePrefixIsTheVerdictAndNotRetried) {
 // What a farm built is not always byte for byte what the local compiler builds: a compile without
 // the prefix never gets it, and the other way round.
 TEST_F(EngineTest, AFarmsResultsAreKeptApartFromLocalOnes) {
-  fake_.launcher = dir_.Join("distcc");
-  test::WriteTestFile(fake_.launcher, "launcher");
+  UseLauncher("distcc");
   config::Config farm;
   farm.prefix_command = fake_.launcher;
   auto through_farm = MakeEngine(farm);
