@@ -95,6 +95,17 @@ TEST_P(DistccTest, AMissIsCompiledOnTheFarmAndAHitNeverReachesIt) {
   EXPECT_EQ(Stat("prefix_command_run"), 1u);
 }
 
+// A farm's object is not always the local compiler's (docs/distributed.md): a compile without the
+// prefix never gets it, and gets the local compiler's own object.
+TEST_P(DistccTest, AFarmsObjectIsNeverALocalCompilesHit) {
+  ASSERT_EQ(Zcwrap(Compile(), "", FarmEnv()).exit_code, 0);
+  StatsWhen([](const test::DistccStats& s) { return s.compile_ok == 1; });
+  const RunResult plain = Plain(Compile());
+  ExpectSameResult(plain, Zcwrap(Compile()));
+  EXPECT_TRUE(SameFile("a.o"));
+  EXPECT_TRUE(HasCounters({{"cache_miss", 2}, {HitCounter(), 0}, {"prefix_command_run", 1}}));
+}
+
 // distcc gives up (116: no host) and zcwrap compiles locally, once: the plain compiler's result.
 TEST_P(DistccTest, AFarmThatIsDownIsCompiledLocallyOnce) {
   farm_->Kill();
