@@ -14,6 +14,7 @@
 #include "cachecore/daemon/server.h"
 #include "cachecore/store/local_store.h"
 #include "cachecore/util/build_id.h"
+#include "cachecore/util/cpus.h"
 #include "cachecore/util/process_slots.h"
 #include "cachecore/util/status_macros.h"
 #include "wrapper/compiler_lookup.h"
@@ -41,11 +42,11 @@ std::vector<std::string> DaemonEnvironment(const config::Config& config) {
 
 int RunServer(const config::Config& config, const daemon::Endpoint& endpoint, std::string* err) {
   // Compilers started by the daemon die with it, so a killed daemon never leaves a compile
-  // racing the client's own fallback compile. At most one per core run at once; hits, which run
-  // none, never wait for them.
+  // racing the client's own fallback compile. At most one per usable CPU (affinity and cgroup
+  // quota) run at once; hits, which run none, never wait for them.
   static util::PosixProcessRunner posix_runner(/*children_die_with_parent=*/true);
-  const int max_parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  static util::ProcessSlots runner(&posix_runner, static_cast<uint32_t>(max_parallel), nullptr);
+  const uint32_t max_parallel = util::UsableCpus();
+  static util::ProcessSlots runner(&posix_runner, max_parallel, nullptr);
   // The engine for the cache directory; made again when the directory is replaced. Decoded
   // manifests and entries stay in memory across requests (bounded).
   daemon::EngineFactory make_engine = [config] {

@@ -10,23 +10,50 @@ namespace {
 
 thread_local uint64_t thread_wait_micros = 0;
 
+uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count());
+}
+
 }  // namespace
 
 ProcessSlots::ProcessSlots(ProcessRunner* inner, uint32_t limit,
                            const volatile int32_t* host_in_flight)
-    : inner_(inner), limit_(limit == 0 ? 1 : limit), host_in_flight_(host_in_flight) {}
-
-int64_t ProcessSlots::HostCount() const {
-  if (host_in_flight_ == nullptr) return 0;
-  const int32_t n = __atomic_load_n(host_in_flight_, __ATOMIC_ACQUIRE);
-  return n > 0 ? n : 0;
+    : inner_(inner) {
+  std::function<int64_t()> external;
+  if (host_in_flight != nullptr) {
+    external = [host_in_flight] {
+      return int64_t{__atomic_load_n(host_in_flight, __ATOMIC_ACQUIRE)};
+    };
+  }
+  pool_ = std::make_shared<SlotPool>(limit, std::move(external));
 }
 
-bool ProcessSlots::WaitForSlot(std::unique_lock<std::mutex>& lock, const Command& cmd,
-                               uint64_t* waiting, const std::function<bool()>& full) {
+ProcessSlots::ProcessSlots(ProcessRunner* inner, std::shared_ptr<SlotPool> pool)
+    : inner_(inner), pool_(std::move(pool)) {}
+
+bool ProcessSlots::TakeLocalSlot(const Command& cmd) {
+  if (pool_->TryAcquire(SlotPool::Holder::kService)) return true;
+  const auto start = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++waiting_;
+  }
+  const bool got = pool_->Acquire(SlotPool::Holder::kService, cmd.cancel_fds);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --waiting_;
+  }
+  thread_wait_micros += MicrosSince(start);
+  return got;
+}
+
+bool ProcessSlots::WaitForOffload(std::unique_lock<std::mutex>& lock, const Command& cmd) {
+  auto full = [&] { return cmd.offload_limit != 0 && offloaded_running_ >= cmd.offload_limit; };
   if (!full()) return true;
   const auto start = std::chrono::steady_clock::now();
-  ++*waiting;
+  ++offloaded_waiting_;
   bool cancelled = false;
   while (full()) {
     if (AnyReadable(cmd.cancel_fds)) {
@@ -35,33 +62,39 @@ bool ProcessSlots::WaitForSlot(std::unique_lock<std::mutex>& lock, const Command
     }
     cv_.wait_for(lock, std::chrono::milliseconds(2));
   }
-  --*waiting;
-  thread_wait_micros += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                  std::chrono::steady_clock::now() - start)
-                                                  .count());
+  --offloaded_waiting_;
+  thread_wait_micros += MicrosSince(start);
   return !cancelled;
 }
 
 absl::StatusOr<ProcessResult> ProcessSlots::Run(const Command& cmd) {
-  uint64_t* running = cmd.offloaded ? &offloaded_running_ : &running_;
+  if (cmd.offloaded) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!WaitForOffload(lock, cmd)) {
+        return absl::CancelledError(absl::StrCat(cmd.argv[0], " cancelled"));
+      }
+      ++offloaded_running_;
+    }
+    absl::StatusOr<ProcessResult> result = inner_->Run(cmd);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --offloaded_running_;
+    }
+    cv_.notify_all();
+    return result;
+  }
+  if (!TakeLocalSlot(cmd)) return absl::CancelledError(absl::StrCat(cmd.argv[0], " cancelled"));
   {
-    std::unique_lock<std::mutex> lock(mu_);
-    const bool got =
-        cmd.offloaded
-            ? WaitForSlot(
-                  lock, cmd, &offloaded_waiting_,
-                  [&] { return cmd.offload_limit != 0 && offloaded_running_ >= cmd.offload_limit; })
-            : WaitForSlot(lock, cmd, &waiting_,
-                          [&] { return static_cast<int64_t>(running_) + HostCount() >= limit_; });
-    if (!got) return absl::CancelledError(absl::StrCat(cmd.argv[0], " cancelled"));
-    ++*running;
+    std::lock_guard<std::mutex> lock(mu_);
+    ++running_;
   }
   absl::StatusOr<ProcessResult> result = inner_->Run(cmd);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    --*running;
+    --running_;
   }
-  cv_.notify_all();
+  pool_->Release(SlotPool::Holder::kService);
   return result;
 }
 
