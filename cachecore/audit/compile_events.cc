@@ -116,6 +116,24 @@ CompileEvents::CompileEvents(EventLog* log, Mode mode, Context context, const Ho
       origin_(origin),
       compile_id_(NewCompileId()) {}
 
+std::string ServiceEventLine(absl::string_view event, absl::string_view origin, const Host& host,
+                             absl::string_view fields) {
+  util::JsonObject o;
+  o.Add("schema", kSchemaVersion).Add("event", event).Add("ts", Timestamp());
+  o.Add("origin", origin).Add("pid", int64_t{::getpid()});
+  util::JsonObject h;
+  h.Add("product", host.product)
+      .Add("instance_id", host.instance_id)
+      .Add("workspace_id", host.workspace_id);
+  o.AddRaw("host", h.Take());
+  std::string line = o.Take();
+  if (fields.size() > 2) {
+    line.pop_back();
+    absl::StrAppend(&line, ",", fields.substr(1, fields.size() - 2), "}");
+  }
+  return line;
+}
+
 std::string CompileEvents::Begin(absl::string_view event) const {
   util::JsonObject o;
   o.Add("schema", kSchemaVersion).Add("event", event).Add("ts", Timestamp());
@@ -220,7 +238,8 @@ void CompileEvents::PrefixRun(absl::string_view launcher, int exit_code,
 }
 
 void CompileEvents::Finished(absl::string_view outcome, absl::string_view reason,
-                             std::optional<int> exit_code, int64_t duration_us) {
+                             std::optional<int> exit_code, int64_t duration_us,
+                             uint64_t queued_us) {
   if (mode_ == Mode::kOff) return;
   util::JsonObject o;
   o.Add("outcome", outcome).Add("reason", reason);
@@ -229,7 +248,7 @@ void CompileEvents::Finished(absl::string_view outcome, absl::string_view reason
   } else {
     o.AddNull("exit_code");
   }
-  o.Add("duration_us", duration_us);
+  o.Add("duration_us", duration_us).Add("queued_us", queued_us);
   Emit(Begin("compile.finished"), o.Take());
 }
 

@@ -31,6 +31,11 @@ std::string NewCompileId();
 // PASSWORD or KEY (any case) replaced by "<redacted>".
 std::vector<std::string> RedactEnvironment(const std::vector<std::string>& env);
 
+// A service's own event (docs/audit.md: service.started, service.flushed, service.shutdown):
+// the common fields, the host, and the members of the JSON object `fields`.
+std::string ServiceEventLine(absl::string_view event, absl::string_view origin, const Host& host,
+                             absl::string_view fields);
+
 class CompileEvents {
  public:
   // `log` and `host` (may be null) must outlive this object. `origin` names the front door
@@ -63,9 +68,10 @@ class CompileEvents {
   void PrefixRun(absl::string_view launcher, int exit_code,
                  const std::vector<std::string>& launcher_lines);
   // outcome: "hit", "miss", "uncacheable", "error" or "cancelled"; exit_code: nullopt when the
-  // front door runs the compiler itself after this (zcwrap's exec).
+  // front door runs the compiler itself after this (zcwrap's exec). `queued_us`: of the duration,
+  // the time spent waiting for compiler slots.
   void Finished(absl::string_view outcome, absl::string_view reason, std::optional<int> exit_code,
-                int64_t duration_us);
+                int64_t duration_us, uint64_t queued_us);
 
  private:
   // The fields every event starts with.

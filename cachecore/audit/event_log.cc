@@ -42,20 +42,37 @@ Context ContextFromEnv(const std::function<std::optional<std::string>(absl::stri
   return c;
 }
 
-absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, Sink sink) {
   if (path.empty()) return absl::InvalidArgumentError("empty audit file name");
   const absl::string_view dir = util::Dirname(path);
   if (!dir.empty()) (void)util::CreateDirectories(std::string(dir));
   absl::StatusOr<util::ScopedFd> fd = util::OpenForAppend(path, 0644);  // never waits on a FIFO
   if (!fd.ok()) return util::Annotate(fd.status(), "cannot open audit file");
-  std::unique_ptr<EventLog> log(new EventLog(path, fd->get()));
+  std::unique_ptr<EventLog> log(new EventLog(path, fd->get(), std::move(sink)));
   fd->Release();  // the log owns it now
   return log;
 }
 
-EventLog::~EventLog() { ::close(fd_); }
+std::unique_ptr<EventLog> EventLog::ToSink(Sink sink) {
+  return std::unique_ptr<EventLog>(new EventLog(std::string(), -1, std::move(sink)));
+}
+
+EventLog::~EventLog() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 void EventLog::Append(absl::string_view line) {
+  if (sink_) {
+    try {
+      sink_(line);
+    } catch (...) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);  // a host's sink never fails a compile
+    }
+    if (fd_ < 0) {
+      appended_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
   std::string buf;
   buf.reserve(line.size() + 1);
   buf.append(line.data(), line.size());
@@ -67,12 +84,17 @@ void EventLog::Append(absl::string_view line) {
   do {
     n = ::write(fd_, buf.data(), buf.size());
   } while (n < 0 && errno == EINTR);
-  if (n == static_cast<ssize_t>(buf.size())) appended_.fetch_add(1, std::memory_order_relaxed);
+  if (n == static_cast<ssize_t>(buf.size())) {
+    appended_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 absl::StatusOr<uint64_t> EventLog::Sync() {
   const uint64_t now = appended_.load(std::memory_order_relaxed);
-  if (::fdatasync(fd_) != 0) return util::ErrnoToStatus(errno, absl::StrCat("fdatasync ", path_));
+  if (fd_ >= 0 && ::fdatasync(fd_) != 0)
+    return util::ErrnoToStatus(errno, absl::StrCat("fdatasync ", path_));
   return now - synced_.exchange(now, std::memory_order_relaxed);
 }
 

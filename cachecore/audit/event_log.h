@@ -56,28 +56,38 @@ struct Host {
 
 class EventLog {
  public:
-  // Opens `path` for appending, creating it (0644) and its directory if needed.
-  static absl::StatusOr<std::unique_ptr<EventLog>> Open(const std::string& path);
+  // Receives each event (without a newline) on the thread that wrote it; must be thread-safe.
+  using Sink = std::function<void(absl::string_view line)>;
+
+  // Opens `path` for appending, creating it (0644) and its directory if needed. `sink`
+  // (optional): every event goes to it as well.
+  static absl::StatusOr<std::unique_ptr<EventLog>> Open(const std::string& path, Sink sink = {});
+  // Events to `sink` only, no file.
+  static std::unique_ptr<EventLog> ToSink(Sink sink);
   ~EventLog();
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
 
-  // Appends one event (`line` without its newline). Thread-safe. A failed write is dropped: an
-  // audit problem never fails a compile.
+  // Appends one event (`line` without its newline). Thread-safe. A failed write is dropped and
+  // counted (dropped()): an audit problem never fails a compile.
   void Append(absl::string_view line);
   // Makes everything appended so far durable. Returns how many events were appended since the
   // previous Sync. Thread-safe.
   absl::StatusOr<uint64_t> Sync();
 
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return path_; }  // empty: sink only
   uint64_t appended() const { return appended_.load(std::memory_order_relaxed); }
+  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
  private:
-  EventLog(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  EventLog(std::string path, int fd, Sink sink)
+      : path_(std::move(path)), fd_(fd), sink_(std::move(sink)) {}
   std::string path_;
-  int fd_;
+  int fd_;  // -1: no file
+  Sink sink_;
   std::atomic<uint64_t> appended_{0};
   std::atomic<uint64_t> synced_{0};
+  std::atomic<uint64_t> dropped_{0};
 };
 
 }  // namespace zc::audit

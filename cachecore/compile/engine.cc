@@ -13,6 +13,7 @@
 #include "cachecore/compile/response_file.h"
 #include "cachecore/compile/source_scan.h"
 #include "cachecore/util/file_io.h"
+#include "cachecore/util/process_slots.h"
 
 namespace zc::compile {
 namespace {
@@ -40,6 +41,7 @@ Engine::~Engine() = default;
 
 CompileResult Engine::Compile(const CompileRequest& request) {
   const int64_t start_ns = clock_.MonotonicNs();
+  (void)util::ProcessSlots::TakeThreadWaitMicros();  // this compile's waits only
   const config::Config& settings = request.config != nullptr ? *request.config : config_;
   // A long-lived engine (daemon, embedded service) follows the settings as they are now: `zcwrap
   // -M` or an edited zcwrap.conf takes effect from the next compile, without a restart.
@@ -83,11 +85,13 @@ CompileResult Engine::Compile(const CompileRequest& request) {
   }
   store_->stats().Touch();
   const int64_t micros = (clock_.MonotonicNs() - start_ns) / 1000;
+  result.queued_us = util::ProcessSlots::TakeThreadWaitMicros();
   Log(request, result, micros);
   if (events != nullptr) {
     std::optional<int> exit_code;
     if (result.outcome != Outcome::kPassthrough) exit_code = result.exit_code;
-    events->Finished(OutcomeName(result), stats::CounterName(result.reason), exit_code, micros);
+    events->Finished(OutcomeName(result), stats::CounterName(result.reason), exit_code, micros,
+                     result.queued_us);
     result.compile_id = events->compile_id();
   }
   return result;

@@ -66,7 +66,7 @@ void AuditUncached(audit::CompileEvents& events, const std::vector<std::string>&
                    const std::string& cwd, absl::string_view outcome, stats::Counter reason,
                    std::optional<int> exit_code) {
   events.Started(argv, cwd, std::nullopt);
-  events.Finished(outcome, stats::CounterName(reason), exit_code, 0);
+  events.Finished(outcome, stats::CounterName(reason), exit_code, 0, 0);
 }
 
 absl::StatusOr<std::shared_ptr<const config::Config>> RequestSettings::For(

@@ -77,6 +77,7 @@ struct CompileResult {
   std::string key_hex;     // empty unless a key was computed
   std::string compile_id;  // the audit events' id; empty when nothing was audited
   bool stored = false;     // a new result entry was written
+  uint64_t queued_us = 0;  // waiting for compiler slots (util::ProcessSlots)
 };
 
 // How audit events and the shim name a result: "hit", "miss", "uncacheable", "error" (an

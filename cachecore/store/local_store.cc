@@ -122,8 +122,28 @@ absl::Status LocalStore::PutEncoded(const Key& key, EntryType type, absl::string
     stats_->AddShardUsage(shard, added - old_size, 0);
   }
   stats_->Increment(stats::Counter::kLocalStorageWrite);
+  {
+    std::lock_guard<std::mutex> lock(published_mu_);
+    if (track_published_) published_.push_back(path);
+  }
   MaybeCleanShard(shard);
   return absl::OkStatus();
+}
+
+void LocalStore::TrackPublished() {
+  std::lock_guard<std::mutex> lock(published_mu_);
+  track_published_ = true;
+}
+
+std::vector<std::string> LocalStore::TakePublished() {
+  std::vector<std::string> paths;
+  {
+    std::lock_guard<std::mutex> lock(published_mu_);
+    paths.swap(published_);
+  }
+  std::sort(paths.begin(), paths.end());
+  paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+  return paths;
 }
 
 absl::StatusOr<std::optional<Entry>> LocalStore::Get(const Key& key, EntryType type) {

@@ -29,8 +29,10 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -96,6 +98,13 @@ class LocalStore {
   stats::StatsFile& stats() { return *stats_; }
   const StoreOptions& options() const { return options_; }
 
+  // Remembers the path of every entry this object publishes from now on, until taken: an
+  // embedded service makes exactly its own writes durable (fsync) instead of the whole
+  // filesystem (syncfs).
+  void TrackPublished();
+  // The paths published since the last call (each once), and forgets them.
+  std::vector<std::string> TakePublished();
+
  private:
   struct ShardTarget {
     uint64_t max_bytes = 0;  // 0 = no limit
@@ -117,6 +126,9 @@ class LocalStore {
   std::atomic<uint64_t> max_files_;
   std::atomic<int> compression_level_;
   std::unique_ptr<stats::StatsFile> stats_;
+  std::mutex published_mu_;
+  bool track_published_ = false;
+  std::vector<std::string> published_;
 };
 
 }  // namespace zc::store

@@ -35,7 +35,7 @@ class CompileEventsTest : public ::testing::Test {
               std::vector<std::string>{"HOME=/h", "NPM_TOKEN=abc"});
     e.Miss("direct", "no_manifest");
     e.Stored("abcd", 42);
-    e.Finished("miss", "cache_miss", 0, 1234);
+    e.Finished("miss", "cache_miss", 0, 1234, 17);
   }
 
   test::TempDir dir_;
@@ -53,7 +53,7 @@ TEST_F(CompileEventsTest, NormalModeWritesEveryEventWithTheSchemaAndContext) {
   EXPECT_THAT(lines[1], HasSubstr("\"event\":\"cache.miss\""));
   EXPECT_THAT(lines[1], HasSubstr("\"reason\":\"no_manifest\""));
   EXPECT_THAT(lines[2], HasSubstr("\"bytes\":42"));
-  EXPECT_THAT(lines[3], HasSubstr("\"exit_code\":0,\"duration_us\":1234}"));
+  EXPECT_THAT(lines[3], HasSubstr("\"exit_code\":0,\"duration_us\":1234,\"queued_us\":17}"));
   for (const std::string& l : lines) {
     EXPECT_THAT(l, testing::StartsWith("{\"schema\":1,"));
     EXPECT_THAT(l, HasSubstr("\"run_id\":\"r\\\"1\""));
@@ -93,14 +93,14 @@ TEST_F(CompileEventsTest, HostIdentityIsOnEveryEvent) {
 
 TEST_F(CompileEventsTest, NullExitCodeWhenTheFrontDoorRunsTheCompilerItself) {
   CompileEvents e(log_.get(), Mode::kSummary, {}, nullptr, "zcwrap");
-  e.Finished("uncacheable", "called_for_link", std::nullopt, 5);
+  e.Finished("uncacheable", "called_for_link", std::nullopt, 5, 0);
   EXPECT_THAT(Lines().at(0), HasSubstr("\"exit_code\":null"));
 }
 
 TEST_F(CompileEventsTest, WithoutALogNothingIsWrittenAndNothingBreaks) {
   CompileEvents e(nullptr, Mode::kVerbose, {}, nullptr, "zcwrap");
   e.Started({"gcc"}, "/", {});
-  e.Finished("hit", "direct_cache_hit", 0, 1);
+  e.Finished("hit", "direct_cache_hit", 0, 1, 0);
   EXPECT_FALSE(e.compile_id().empty());
 }
 
