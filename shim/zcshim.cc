@@ -2,9 +2,8 @@
 // point catches everything: no exception and no abort crosses into the host.
 #include "zcshim.h"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -14,15 +13,29 @@
 
 #include "absl/strings/str_cat.h"
 #include "cachecore/stats/counter.h"
+#include "cachecore/util/cpus.h"
 #include "cachecore/util/process.h"
+#include "cachecore/util/slot_pool.h"
+#include "cachecore/util/wake_fd.h"
 #include "shim/internal/service.h"
 
 struct zc_cancel_token {
-  int fd;
+  zc::util::WakeFd wake;
 };
 
 struct zc_service {
   std::unique_ptr<zc::shim::Service> service;
+};
+
+struct zc_slots {
+  std::shared_ptr<zc::util::SlotPool> pool;
+};
+
+// Two owners: the caller's handle (zc_compile_job_release) and the running compile (after its
+// callback). The last one frees it.
+struct zc_compile_job {
+  zc::util::WakeFd cancel;
+  std::atomic<int> refs{2};
 };
 
 namespace {
@@ -32,6 +45,37 @@ thread_local std::string last_error;
 zc_status Fail(zc_status code, absl::string_view detail) {
   last_error = std::string(detail);
   return code;
+}
+
+void Unref(zc_compile_job* job) {
+  if (job->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete job;
+}
+
+// The first release's sizes: an older caller's struct is at least this big.
+constexpr size_t kConfigV1Size = offsetof(zc_config, slots);
+constexpr size_t kRequestV1Size = sizeof(zc_compile_request);
+constexpr size_t kFlushReportV1Size = offsetof(zc_flush_report, entries_unsynced);
+
+// A caller's struct of `size` bytes (its struct_size) as this library's T: fields it lacks
+// keep `defaults`; fields it has that this library does not know must be zero.
+template <typename T>
+absl::StatusOr<T> Sized(const T* in, size_t size, size_t v1_size, const T& defaults,
+                        absl::string_view what) {
+  if (size < v1_size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ".struct_size ", size, " is too small (use the _INIT macro)"));
+  }
+  T out = defaults;
+  std::memcpy(static_cast<void*>(&out), in, std::min(size, sizeof(T)));
+  const auto* bytes = reinterpret_cast<const unsigned char*>(in);
+  for (size_t i = sizeof(T); i < size; ++i) {
+    if (bytes[i] != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(what, " sets fields this library (revision ",
+                                                     ZC_ABI_REVISION, ") does not know"));
+    }
+  }
+  out.struct_size = static_cast<uint32_t>(sizeof(T));
+  return out;
 }
 
 zc_status FromStatus(const absl::Status& st) {
@@ -81,35 +125,27 @@ struct StatsBox {
 static_assert(offsetof(StatsBox, c) == 0);
 
 zc_outcome OutcomeOf(const zc::compile::CompileResult& r) {
-  switch (r.outcome) {
-    case zc::compile::Outcome::kHit: return ZC_OUTCOME_HIT;
-    case zc::compile::Outcome::kMiss: return ZC_OUTCOME_MISS;
-    case zc::compile::Outcome::kPassthrough:
-    case zc::compile::Outcome::kRanPlainly:
-      return zc::stats::Info(r.reason).group == zc::stats::CounterGroup::kError
-                 ? ZC_OUTCOME_ERROR
-                 : ZC_OUTCOME_UNCACHEABLE;
-    case zc::compile::Outcome::kCancelled: break;
+  switch (zc::shim::KindOf(r)) {
+    case zc::shim::ResultKind::kHit: return ZC_OUTCOME_HIT;
+    case zc::shim::ResultKind::kMiss: return ZC_OUTCOME_MISS;
+    case zc::shim::ResultKind::kUncacheable: return ZC_OUTCOME_UNCACHEABLE;
+    case zc::shim::ResultKind::kError: break;
   }
   return ZC_OUTCOME_ERROR;
 }
 
-zc_status Compile(zc_service* service, const zc_compile_request* request, zc_output_fn on_output,
-                  void* user_data, zc_compile_result** out) {
-  if (out == nullptr) return Fail(ZC_ERR_INVALID_ARGUMENT, "out is NULL");
-  *out = nullptr;
-  if (service == nullptr || request == nullptr) {
-    return Fail(ZC_ERR_INVALID_ARGUMENT, "service or request is NULL");
-  }
-  if (request->struct_size < sizeof(zc_compile_request)) {
-    return Fail(ZC_ERR_INVALID_ARGUMENT,
-                "request.struct_size is too small (use ZC_COMPILE_REQUEST_INIT)");
-  }
+// The C request as a ServiceRequest: ZC_OK, or the failure (already recorded with Fail).
+zc_status ToServiceRequest(const zc_compile_request* in, zc::shim::ServiceRequest* out) {
+  const zc_compile_request defaults = ZC_COMPILE_REQUEST_INIT;
+  absl::StatusOr<zc_compile_request> sized =
+      Sized(in, in->struct_size, kRequestV1Size, defaults, "request");
+  if (!sized.ok()) return Fail(ZC_ERR_INVALID_ARGUMENT, sized.status().message());
+  const zc_compile_request* request = &*sized;
   if (request->argv == nullptr || request->argc == 0) {
     return Fail(ZC_ERR_INVALID_ARGUMENT, "request.argv is empty");
   }
   if (request->cwd == nullptr) return Fail(ZC_ERR_INVALID_ARGUMENT, "request.cwd is NULL");
-  zc::shim::ServiceRequest req;
+  zc::shim::ServiceRequest& req = *out;
   req.compiler = Str(request->compiler);
   req.argv.reserve(request->argc);
   for (size_t i = 0; i < request->argc; ++i) {
@@ -137,15 +173,12 @@ zc_status Compile(zc_service* service, const zc_compile_request* request, zc_out
   req.audit.parent_span_id = Str(request->audit.parent_span_id);
   req.audit.command_id = Str(request->audit.command_id);
   req.audit.session_id = Str(request->audit.session_id);
-  req.cancel_fd = request->cancel != nullptr ? request->cancel->fd : -1;
-  if (on_output != nullptr) {
-    req.on_output = [on_output, user_data](int stream, absl::string_view chunk) {
-      on_output(user_data, stream, chunk.data(), chunk.size());
-    };
-  }
+  req.cancel_fd = request->cancel != nullptr ? request->cancel->wake.fd() : -1;
+  return ZC_OK;
+}
 
-  absl::StatusOr<zc::shim::ServiceResult> r = service->service->Compile(req);
-  if (!r.ok()) return FromStatus(r.status());
+// A result for the caller: ownership passes with the pointer (zc_compile_result_free).
+zc_compile_result* NewResult(zc::shim::ServiceResult* r) {
   auto box = std::make_unique<ResultBox>();
   box->stdout_data = std::move(r->result.stdout_data);
   box->stderr_data = std::move(r->result.stderr_data);
@@ -160,7 +193,58 @@ zc_status Compile(zc_service* service, const zc_compile_request* request, zc_out
   box->c.compile_id = box->compile_id.c_str();
   box->c.queued_us = r->queued_us;
   box->c.total_us = r->total_us;
-  *out = &box.release()->c;
+  return &box.release()->c;
+}
+
+zc_status Compile(zc_service* service, const zc_compile_request* request, zc_output_fn on_output,
+                  void* user_data, zc_compile_result** out) {
+  if (out == nullptr) return Fail(ZC_ERR_INVALID_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  if (service == nullptr || request == nullptr) {
+    return Fail(ZC_ERR_INVALID_ARGUMENT, "service or request is NULL");
+  }
+  zc::shim::ServiceRequest req;
+  if (const zc_status st = ToServiceRequest(request, &req); st != ZC_OK) return st;
+  if (on_output != nullptr) {
+    req.on_output = [on_output, user_data](int stream, absl::string_view chunk) {
+      on_output(user_data, stream, chunk.data(), chunk.size());
+    };
+  }
+  absl::StatusOr<zc::shim::ServiceResult> r = service->service->Compile(req);
+  if (!r.ok()) return FromStatus(r.status());
+  *out = NewResult(&*r);
+  return ZC_OK;
+}
+
+// A failure's code for a callback (its detail goes in the callback's `error`), leaving the
+// thread's last error as it was.
+zc_status CodeOf(const absl::Status& st) {
+  const std::string saved = last_error;
+  const zc_status code = FromStatus(st);
+  last_error = saved;
+  return code;
+}
+
+void FillReport(const zc::shim::FlushReport& r, zc_flush_report* out) {
+  out->audit_events = r.audit_events;
+  out->entries = r.entries;
+  out->stats_synced = r.stats_synced ? 1 : 0;
+  out->entries_unsynced = r.entries_unsynced;
+  out->audit_dropped = r.audit_dropped;
+}
+
+zc_status Flush(zc_service* service, zc_flush_report* report, size_t report_size) {
+  if (service == nullptr) return Fail(ZC_ERR_INVALID_ARGUMENT, "service is NULL");
+  if (report != nullptr && report_size < kFlushReportV1Size) {
+    return Fail(ZC_ERR_INVALID_ARGUMENT, "report_size is smaller than a revision-1 report");
+  }
+  absl::StatusOr<zc::shim::FlushReport> r = service->service->Flush();
+  if (!r.ok()) return Fail(ZC_ERR_IO, r.status().message());
+  if (report != nullptr) {
+    zc_flush_report full{};
+    FillReport(*r, &full);
+    std::memcpy(report, &full, std::min(report_size, sizeof(full)));
+  }
   return ZC_OK;
 }
 
@@ -169,6 +253,7 @@ zc_status Compile(zc_service* service, const zc_compile_request* request, zc_out
 extern "C" {
 
 uint32_t zc_abi_version(void) { return ZC_ABI_VERSION; }
+uint32_t zc_abi_revision(void) { return ZC_ABI_REVISION; }
 
 const char* zc_status_message(zc_status status) {
   switch (status) {
@@ -189,42 +274,124 @@ zc_status zc_cancel_token_new(zc_cancel_token** out) {
   return Guard([&] {
     if (out == nullptr) return Fail(ZC_ERR_INVALID_ARGUMENT, "out is NULL");
     *out = nullptr;
-    const int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (fd < 0) return Fail(ZC_ERR_IO, absl::StrCat("eventfd: ", std::strerror(errno)));
-    *out = new (std::nothrow) zc_cancel_token{fd};
-    if (*out == nullptr) {
-      ::close(fd);
-      return Fail(ZC_ERR_INTERNAL, "out of memory");
-    }
+    absl::StatusOr<zc::util::WakeFd> wake = zc::util::WakeFd::Create();
+    if (!wake.ok()) return Fail(ZC_ERR_IO, wake.status().message());
+    *out = new zc_cancel_token{std::move(*wake)};
     return ZC_OK;
   });
 }
 
 void zc_cancel_token_trigger(zc_cancel_token* token) {
   if (token == nullptr) return;
-  const uint64_t one = 1;
-  (void)!::write(token->fd, &one, sizeof(one));  // async-signal-safe
+  token->wake.Signal();  // async-signal-safe
 }
 
 int zc_cancel_token_is_triggered(const zc_cancel_token* token) {
   if (token == nullptr) return 0;
-  return zc::util::AnyReadable({token->fd}) ? 1 : 0;
+  return token->wake.signalled() ? 1 : 0;
 }
 
-void zc_cancel_token_free(zc_cancel_token* token) {
-  if (token == nullptr) return;
-  ::close(token->fd);
-  delete token;
+void zc_cancel_token_free(zc_cancel_token* token) { delete token; }
+
+uint32_t zc_default_parallelism(void) {
+  try {
+    return zc::util::UsableCpus();
+  } catch (...) {
+    return 1;
+  }
 }
+
+zc_status zc_slots_new(uint32_t limit, zc_slots** out) {
+  return Guard([&] {
+    if (out == nullptr) return Fail(ZC_ERR_INVALID_ARGUMENT, "out is NULL");
+    *out = new zc_slots{
+        std::make_shared<zc::util::SlotPool>(limit == 0 ? zc::util::UsableCpus() : limit)};
+    return ZC_OK;
+  });
+}
+
+zc_status zc_slots_acquire(zc_slots* slots, zc_cancel_token* cancel) {
+  return Guard([&] {
+    if (slots == nullptr) return Fail(ZC_ERR_INVALID_ARGUMENT, "slots is NULL");
+    std::vector<int> fds;
+    if (cancel != nullptr) fds.push_back(cancel->wake.fd());
+    if (!slots->pool->Acquire(zc::util::SlotPool::Holder::kHost, fds)) {
+      return Fail(ZC_ERR_CANCELLED, "the wait for a slot was cancelled");
+    }
+    return ZC_OK;
+  });
+}
+
+int zc_slots_try_acquire(zc_slots* slots) {
+  if (slots == nullptr) return 0;
+  try {
+    return slots->pool->TryAcquire(zc::util::SlotPool::Holder::kHost) ? 1 : 0;
+  } catch (...) {
+    return 0;
+  }
+}
+
+zc_status zc_slots_acquire_async(zc_slots* slots, zc_slot_ready_fn on_ready, void* user_data,
+                                 uint64_t* ticket) {
+  return Guard([&] {
+    if (slots == nullptr || on_ready == nullptr) {
+      return Fail(ZC_ERR_INVALID_ARGUMENT, "slots or on_ready is NULL");
+    }
+    const uint64_t t = slots->pool->AcquireAsync(zc::util::SlotPool::Holder::kHost,
+                                                 [on_ready, user_data] { on_ready(user_data); });
+    if (ticket != nullptr) *ticket = t;
+    return ZC_OK;
+  });
+}
+
+int zc_slots_cancel_wait(zc_slots* slots, uint64_t ticket) {
+  if (slots == nullptr) return 0;
+  try {
+    return slots->pool->CancelWait(ticket) ? 1 : 0;
+  } catch (...) {
+    return 0;
+  }
+}
+
+void zc_slots_release(zc_slots* slots) {
+  if (slots == nullptr) return;
+  try {
+    slots->pool->Release(zc::util::SlotPool::Holder::kHost);
+  } catch (...) {
+    // A host's on_ready threw: nothing more can be done from here.
+  }
+}
+
+zc_status zc_slots_get_counts(const zc_slots* slots, zc_slots_counts* out) {
+  return Guard([&] {
+    if (slots == nullptr || out == nullptr) {
+      return Fail(ZC_ERR_INVALID_ARGUMENT, "slots or out is NULL");
+    }
+    if (out->struct_size < sizeof(uint32_t)) {
+      return Fail(ZC_ERR_INVALID_ARGUMENT, "out.struct_size is not set");
+    }
+    const zc::util::SlotPool::Counts c = slots->pool->counts();
+    zc_slots_counts full{sizeof(zc_slots_counts), c.limit,        c.host_held,
+                         c.service_held,          c.host_waiting, c.service_waiting};
+    const uint32_t size = std::min<uint32_t>(out->struct_size, sizeof(full));
+    std::memcpy(static_cast<void*>(out), &full, size);
+    out->struct_size = size;
+    return ZC_OK;
+  });
+}
+
+void zc_slots_free(zc_slots* slots) { delete slots; }
 
 zc_status zc_service_start(const zc_config* config, zc_service** out) {
   return Guard([&] {
     if (out == nullptr) return Fail(ZC_ERR_INVALID_ARGUMENT, "out is NULL");
     *out = nullptr;
     if (config == nullptr) return Fail(ZC_ERR_INVALID_ARGUMENT, "config is NULL");
-    if (config->struct_size < sizeof(zc_config)) {
-      return Fail(ZC_ERR_INVALID_ARGUMENT, "config.struct_size is too small (use ZC_CONFIG_INIT)");
-    }
+    const zc_config defaults = ZC_CONFIG_INIT;
+    absl::StatusOr<zc_config> sized =
+        Sized(config, config->struct_size, kConfigV1Size, defaults, "config");
+    if (!sized.ok()) return Fail(ZC_ERR_INVALID_ARGUMENT, sized.status().message());
+    config = &*sized;
     if (config->cache_root == nullptr)
       return Fail(ZC_ERR_INVALID_ARGUMENT, "config.cache_root is NULL");
     zc::shim::ServiceOptions o;
@@ -246,7 +413,16 @@ zc_status zc_service_start(const zc_config* config, zc_service** out) {
                                  " is not a zc_audit_mode"));
     }
     o.audit_path = Str(config->audit_path);
-    o.cancel_fd = config->cancel != nullptr ? config->cancel->fd : -1;
+    o.cancel_fd = config->cancel != nullptr ? config->cancel->wake.fd() : -1;
+    if (config->slots != nullptr) o.slots = config->slots->pool;
+    if (config->audit_sink != nullptr) {
+      o.audit_sink = [sink = config->audit_sink,
+                      data = config->audit_sink_data](absl::string_view line) {
+        // The line as a NUL-terminated string for C, though its length is given too.
+        const std::string text(line);
+        sink(data, text.c_str(), text.size());
+      };
+    }
     absl::StatusOr<std::unique_ptr<zc::shim::Service>> s = zc::shim::Service::Start(std::move(o));
     if (!s.ok()) return FromStatus(s.status());
     *out = new zc_service{std::move(*s)};
@@ -266,6 +442,52 @@ zc_status zc_service_compile_streaming(zc_service* service, const zc_compile_req
     if (on_output == nullptr) return Fail(ZC_ERR_INVALID_ARGUMENT, "on_output is NULL");
     return Compile(service, request, on_output, user_data, out);
   });
+}
+
+zc_status zc_service_compile_async(zc_service* service, const zc_compile_request* request,
+                                   zc_compile_done_fn on_done, void* user_data,
+                                   zc_compile_job** job) {
+  return Guard([&] {
+    if (job != nullptr) *job = nullptr;
+    if (service == nullptr || request == nullptr || on_done == nullptr) {
+      return Fail(ZC_ERR_INVALID_ARGUMENT, "service, request or on_done is NULL");
+    }
+    zc::shim::ServiceRequest req;
+    if (const zc_status st = ToServiceRequest(request, &req); st != ZC_OK) return st;
+    absl::StatusOr<zc::util::WakeFd> wake = zc::util::WakeFd::Create();
+    if (!wake.ok()) return Fail(ZC_ERR_IO, wake.status().message());
+    auto* handle = new zc_compile_job{std::move(*wake)};
+    if (job == nullptr) handle->refs.store(1);  // nobody else holds it
+    req.job_cancel_fd = handle->cancel.fd();
+    auto done = [handle, on_done, user_data](absl::StatusOr<zc::shim::ServiceResult> r) {
+      try {
+        if (r.ok()) {
+          on_done(user_data, ZC_OK, "", NewResult(&*r));
+        } else {
+          const std::string message(r.status().message());
+          on_done(user_data, CodeOf(r.status()), message.c_str(), nullptr);
+        }
+      } catch (...) {
+        // The host's callback threw (a C++ host): it must not end the service's thread.
+      }
+      Unref(handle);
+    };
+    absl::Status st = service->service->CompileAsync(std::move(req), std::move(done));
+    if (!st.ok()) {
+      delete handle;
+      return FromStatus(st);
+    }
+    if (job != nullptr) *job = handle;
+    return ZC_OK;
+  });
+}
+
+void zc_compile_job_cancel(zc_compile_job* job) {
+  if (job != nullptr) job->cancel.Signal();
+}
+
+void zc_compile_job_release(zc_compile_job* job) {
+  if (job != nullptr) Unref(job);
 }
 
 void zc_compile_result_free(zc_compile_result* result) {
@@ -291,6 +513,14 @@ zc_status zc_service_stats(zc_service* service, zc_stats** out) {
     box->c.queue_depth = s.queue_depth;
     box->c.compiles = s.compiles;
     box->c.json = box->json.c_str();
+    box->c.service_hits = s.service.hits;
+    box->c.service_misses = s.service.misses;
+    box->c.service_uncacheable = s.service.uncacheable;
+    box->c.service_errors = s.service.errors;
+    box->c.service_cancelled = s.service.cancelled;
+    box->c.audit_dropped = s.audit_dropped;
+    box->c.slots = {sizeof(zc_slots_counts), s.slots.limit,        s.slots.host_held,
+                    s.slots.service_held,    s.slots.host_waiting, s.slots.service_waiting};
     *out = &box.release()->c;
     return ZC_OK;
   });
@@ -299,16 +529,33 @@ zc_status zc_service_stats(zc_service* service, zc_stats** out) {
 void zc_stats_free(zc_stats* stats) { delete reinterpret_cast<StatsBox*>(stats); }
 
 zc_status zc_service_flush(zc_service* service, zc_flush_report* report) {
+  return Guard([&] { return Flush(service, report, kFlushReportV1Size); });
+}
+
+zc_status zc_service_flush_ex(zc_service* service, zc_flush_report* report, size_t report_size) {
+  return Guard([&] { return Flush(service, report, report_size); });
+}
+
+zc_status zc_service_flush_async(zc_service* service, zc_flush_done_fn on_done, void* user_data) {
   return Guard([&] {
-    if (service == nullptr) return Fail(ZC_ERR_INVALID_ARGUMENT, "service is NULL");
-    absl::StatusOr<zc::shim::FlushReport> r = service->service->Flush();
-    if (!r.ok()) return Fail(ZC_ERR_IO, r.status().message());
-    if (report != nullptr) {
-      report->audit_events = r->audit_events;
-      report->entries = r->entries;
-      report->stats_synced = r->stats_synced ? 1 : 0;
+    if (service == nullptr || on_done == nullptr) {
+      return Fail(ZC_ERR_INVALID_ARGUMENT, "service or on_done is NULL");
     }
-    return ZC_OK;
+    zc::shim::Service* s = service->service.get();
+    return FromStatus(s->RunDetached([s, on_done, user_data] {
+      try {
+        absl::StatusOr<zc::shim::FlushReport> r = s->Flush();
+        if (r.ok()) {
+          zc_flush_report report{};
+          FillReport(*r, &report);
+          on_done(user_data, ZC_OK, "", &report);
+        } else {
+          const std::string message(r.status().message());
+          on_done(user_data, ZC_ERR_IO, message.c_str(), nullptr);
+        }
+      } catch (...) {
+      }
+    }));
   });
 }
 
@@ -322,6 +569,36 @@ zc_status zc_service_shutdown(zc_service* service, zc_shutdown_mode mode) {
     if (!st.ok()) return Fail(ZC_ERR_IO, st.message());
     return ZC_OK;
   });
+}
+
+zc_status zc_service_shutdown_async(zc_service* service, zc_shutdown_mode mode, zc_done_fn on_done,
+                                    void* user_data) {
+  return Guard([&] {
+    if (service == nullptr || on_done == nullptr) {
+      return Fail(ZC_ERR_INVALID_ARGUMENT, "service or on_done is NULL");
+    }
+    if (mode != ZC_SHUTDOWN_GRACEFUL && mode != ZC_SHUTDOWN_FORCE) {
+      return Fail(ZC_ERR_INVALID_ARGUMENT, "mode is not a zc_shutdown_mode");
+    }
+    zc::shim::Service* s = service->service.get();
+    return FromStatus(s->RunDetached([s, mode, on_done, user_data] {
+      try {
+        const absl::Status st = s->Shutdown(mode == ZC_SHUTDOWN_FORCE);
+        const std::string message(st.message());
+        on_done(user_data, st.ok() ? ZC_OK : ZC_ERR_IO, message.c_str());
+      } catch (...) {
+      }
+    }));
+  });
+}
+
+void zc_service_release(zc_service* service) {
+  if (service == nullptr) return;
+  try {
+    std::thread([service] { zc_service_free(service); }).detach();
+  } catch (...) {
+    zc_service_free(service);  // no thread to be had: wait here rather than leak
+  }
 }
 
 void zc_service_free(zc_service* service) {

@@ -1,11 +1,11 @@
 #include "shim/internal/service.h"
 
 #include <fcntl.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <set>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -13,7 +13,9 @@
 #include "cachecore/compile/compiler_path.h"
 #include "cachecore/compile/front_door.h"
 #include "cachecore/remote/remote_storage.h"
+#include "cachecore/stats/counter.h"
 #include "cachecore/store/local_store.h"
+#include "cachecore/util/cpus.h"
 #include "cachecore/util/file_io.h"
 #include "cachecore/util/json.h"
 #include "cachecore/util/scoped_fd.h"
@@ -24,6 +26,19 @@ namespace {
 
 // Decoded manifests and results kept in memory: a host compiles the same files again and again.
 constexpr size_t kMemoryCacheBytes = size_t{128} << 20;
+
+// How long a forced shutdown's flush may spend making entries durable; the rest is left to the
+// kernel's write-back (and counted in the report).
+constexpr std::chrono::milliseconds kForcedFlushBudget{2000};
+
+// fsync(2) of one file or directory. NotFound for a path that is gone (an entry cleaned up).
+absl::Status SyncPath(const std::string& path, bool directory) {
+  const int flags = O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : O_NOFOLLOW);
+  const util::ScopedFd fd(::open(path.c_str(), flags));
+  if (!fd.valid()) return util::ErrnoToStatus(errno, "open " + path);
+  if (::fsync(fd.get()) != 0) return util::ErrnoToStatus(errno, "fsync " + path);
+  return absl::OkStatus();
+}
 
 uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -64,10 +79,11 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Start(ServiceOptions options) 
   ZC_RETURN_IF_ERROR(ValidateIdentityField("host.product", options.host.product));
   ZC_RETURN_IF_ERROR(ValidateIdentityField("host.instance_id", options.host.instance_id));
   ZC_RETURN_IF_ERROR(ValidateIdentityField("host.workspace_id", options.host.workspace_id));
-  if (options.max_parallel_compiles == 0) {
-    const unsigned cpus = std::thread::hardware_concurrency();
-    options.max_parallel_compiles = cpus == 0 ? 1 : cpus;
+  if (options.slots != nullptr && options.host_in_flight != nullptr) {
+    return absl::InvalidArgumentError(
+        "slots and host_in_flight are two ways to share one budget: set one of them");
   }
+  if (options.max_parallel_compiles == 0) options.max_parallel_compiles = util::UsableCpus();
 
   // The cache's settings as zcwrap would read them: zcwrap.conf in the root, then ZCWRAP_*.
   const std::string root = options.cache_root;
@@ -97,23 +113,37 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Start(ServiceOptions options) 
     return absl::UnavailableError(
         absl::StrCat("cannot open cache ", o.cache_root, ": ", store.status().message()));
   }
+  (*store)->TrackPublished();  // Flush makes exactly these durable
   if (o.audit_mode != audit::Mode::kOff) {
-    std::string path = o.audit_path;
-    if (path.empty()) {
-      path = util::JoinPath(o.cache_root,
-                            absl::StrCat("audit/", o.host.product, "-", o.host.instance_id, "-",
-                                         o.host.workspace_id, ".jsonl"));
+    if (o.audit_sink && o.audit_path.empty()) {
+      service->audit_log_ = audit::EventLog::ToSink(o.audit_sink);
+    } else {
+      std::string path = o.audit_path;
+      if (path.empty()) {
+        path = util::JoinPath(o.cache_root,
+                              absl::StrCat("audit/", o.host.product, "-", o.host.instance_id, "-",
+                                           o.host.workspace_id, ".jsonl"));
+      }
+      absl::StatusOr<std::unique_ptr<audit::EventLog>> log =
+          audit::EventLog::Open(path, o.audit_sink);
+      if (!log.ok()) return absl::InvalidArgumentError(log.status().message());
+      service->audit_log_ = std::move(*log);
     }
-    absl::StatusOr<std::unique_ptr<audit::EventLog>> log = audit::EventLog::Open(path);
-    if (!log.ok()) return absl::InvalidArgumentError(log.status().message());
-    service->audit_log_ = std::move(*log);
   }
-  service->force_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (service->force_fd_ < 0) return util::ErrnoToStatus(errno, "eventfd");
-  service->slots_ = std::make_unique<util::ProcessSlots>(&service->posix_runner_,
-                                                         o.max_parallel_compiles, o.host_in_flight);
+  ZC_ASSIGN_OR_RETURN(util::WakeFd force, util::WakeFd::Create());
+  service->force_ = std::move(force);
+  service->slots_ = o.slots != nullptr
+                        ? std::make_unique<util::ProcessSlots>(&service->posix_runner_, o.slots)
+                        : std::make_unique<util::ProcessSlots>(
+                              &service->posix_runner_, o.max_parallel_compiles, o.host_in_flight);
   service->engine_ = std::make_unique<compile::Engine>(service->host_config_, std::move(*store),
                                                        service->slots_.get(), kMemoryCacheBytes);
+  util::JsonObject fields;
+  fields.Add("cache_root", o.cache_root)
+      .Add("max_parallel_compiles", int64_t{service->slots_->pool().limit()})
+      .Add("shared_slots", o.slots != nullptr)
+      .Add("audit_mode", audit::ModeName(o.audit_mode));
+  service->Emit("service.started", fields.Take());
   return service;
 }
 
@@ -125,8 +155,16 @@ Service::Service(ServiceOptions options, config::Config file_config, config::Con
 
 Service::~Service() {
   if (engine_ != nullptr) (void)Shutdown(/*force=*/false);  // not when Start failed half-way
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return detached_ == 0 && async_pending_ == 0; });
+  }
   engine_.reset();
-  if (force_fd_ >= 0) ::close(force_fd_);
+}
+
+void Service::Emit(absl::string_view event, absl::string_view fields) {
+  if (audit_log_ == nullptr) return;
+  audit_log_->Append(audit::ServiceEventLine(event, "zcshim", options_.host, fields));
 }
 
 absl::StatusOr<std::shared_ptr<const config::Config>> Service::RequestConfig(
@@ -135,17 +173,104 @@ absl::StatusOr<std::shared_ptr<const config::Config>> Service::RequestConfig(
   return settings_.For(*request.env);
 }
 
-absl::StatusOr<ServiceResult> Service::Compile(const ServiceRequest& request) {
-  const auto start = std::chrono::steady_clock::now();
+ResultKind KindOf(const compile::CompileResult& r) {
+  switch (r.outcome) {
+    case compile::Outcome::kHit: return ResultKind::kHit;
+    case compile::Outcome::kMiss: return ResultKind::kMiss;
+    case compile::Outcome::kPassthrough:
+    case compile::Outcome::kRanPlainly:
+      return stats::Info(r.reason).group == stats::CounterGroup::kError ? ResultKind::kError
+                                                                        : ResultKind::kUncacheable;
+    case compile::Outcome::kCancelled: break;
+  }
+  return ResultKind::kError;
+}
+
+absl::Status Service::CheckRequest(const ServiceRequest& request) const {
   if (request.argv.empty()) return absl::InvalidArgumentError("argv is empty");
   if (request.cwd.empty() || request.cwd[0] != '/') {
     return absl::InvalidArgumentError("cwd must be an absolute path");
   }
+  return absl::OkStatus();
+}
+
+absl::Status Service::Admit() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!accepting_) return absl::FailedPreconditionError("the service is shut down");
+  ++in_flight_;
+  return absl::OkStatus();
+}
+
+void Service::Count(const absl::StatusOr<ServiceResult>& result) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!result.ok()) {
+    if (absl::IsCancelled(result.status())) ++counts_.cancelled;
+    return;
+  }
+  switch (KindOf(result->result)) {
+    case ResultKind::kHit: ++counts_.hits; break;
+    case ResultKind::kMiss: ++counts_.misses; break;
+    case ResultKind::kUncacheable: ++counts_.uncacheable; break;
+    case ResultKind::kError: ++counts_.errors; break;
+  }
+}
+
+absl::StatusOr<ServiceResult> Service::Compile(const ServiceRequest& request) {
+  ZC_RETURN_IF_ERROR(CheckRequest(request));
+  ZC_RETURN_IF_ERROR(Admit());
+  return RunAdmitted(request);
+}
+
+absl::Status Service::CompileAsync(ServiceRequest request, CompileDone done) {
+  ZC_RETURN_IF_ERROR(CheckRequest(request));
+  ZC_RETURN_IF_ERROR(Admit());
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!accepting_) return absl::FailedPreconditionError("the service is shut down");
-    ++in_flight_;
+    ++async_pending_;
   }
+  auto job = [this, request = std::move(request), done = std::move(done)]() mutable {
+    done(RunAdmitted(request));
+    // The last touch of `this`, under the lock: Shutdown and the destructor wait for it.
+    std::lock_guard<std::mutex> lock(mu_);
+    --async_pending_;
+    cv_.notify_all();
+  };
+  try {
+    std::thread(std::move(job)).detach();
+  } catch (const std::system_error& e) {
+    std::lock_guard<std::mutex> lock(mu_);
+    --async_pending_;
+    --in_flight_;
+    cv_.notify_all();
+    return absl::ResourceExhaustedError(absl::StrCat("cannot start a thread: ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Service::RunDetached(std::function<void()> work) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++detached_;
+  }
+  auto job = [this, work = std::move(work)] {
+    work();
+    std::lock_guard<std::mutex> lock(mu_);
+    --detached_;
+    cv_.notify_all();
+  };
+  try {
+    std::thread(std::move(job)).detach();
+  } catch (const std::system_error& e) {
+    std::lock_guard<std::mutex> lock(mu_);
+    --detached_;
+    cv_.notify_all();
+    return absl::ResourceExhaustedError(absl::StrCat("cannot start a thread: ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ServiceResult> Service::RunAdmitted(const ServiceRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
   struct Leave {
     Service* s;
     ~Leave() {
@@ -157,87 +282,83 @@ absl::StatusOr<ServiceResult> Service::Compile(const ServiceRequest& request) {
       s->cv_.notify_all();
     }
   } leave{this};
+  absl::StatusOr<ServiceResult> out = [&]() -> absl::StatusOr<ServiceResult> {
+    // The compile's environment: the request's, else the host's.
+    const config::EnvLookup env =
+        request.env ? config::ListEnv(*request.env) : config::ProcessEnv();
+    // The audit context: the request's ids, else the ones its environment carries.
+    audit::Context context = request.audit;
+    {
+      audit::Context from_env = audit::ContextFromEnv(env);
+      auto fill = [](std::string& field, std::string& fallback) {
+        if (field.empty()) field = std::move(fallback);
+      };
+      fill(context.run_id, from_env.run_id);
+      fill(context.trace_id, from_env.trace_id);
+      fill(context.parent_span_id, from_env.parent_span_id);
+      fill(context.command_id, from_env.command_id);
+      fill(context.session_id, from_env.session_id);
+    }
+    audit::CompileEvents events(audit_log_.get(), options_.audit_mode, std::move(context),
+                                &options_.host, "zcshim");
 
-  // The compile's environment: the request's, else the host's.
-  const config::EnvLookup env = request.env ? config::ListEnv(*request.env) : config::ProcessEnv();
-  // The audit context: the request's ids, else the ones its environment carries.
-  audit::Context context = request.audit;
-  {
-    audit::Context from_env = audit::ContextFromEnv(env);
-    auto fill = [](std::string& field, std::string& fallback) {
-      if (field.empty()) field = std::move(fallback);
-    };
-    fill(context.run_id, from_env.run_id);
-    fill(context.trace_id, from_env.trace_id);
-    fill(context.parent_span_id, from_env.parent_span_id);
-    fill(context.command_id, from_env.command_id);
-    fill(context.session_id, from_env.session_id);
-  }
-  audit::CompileEvents events(audit_log_.get(), options_.audit_mode, std::move(context),
-                              &options_.host, "zcshim");
+    compile::CompileRequest req;
+    req.cwd = request.cwd;
+    req.env = request.env;
+    req.cancel_fds.push_back(force_->fd());
+    if (options_.cancel_fd >= 0) req.cancel_fds.push_back(options_.cancel_fd);
+    if (request.cancel_fd >= 0) req.cancel_fds.push_back(request.cancel_fd);
+    if (request.job_cancel_fd >= 0) req.cancel_fds.push_back(request.job_cancel_fd);
+    req.run_uncacheable = true;
+    req.stdin_data = request.stdin_data;
+    req.on_output = request.on_output;
+    req.audit = &events;
+    req.origin = "zcshim";
+    req.argv = request.argv;
 
-  compile::CompileRequest req;
-  req.cwd = request.cwd;
-  req.env = request.env;
-  req.cancel_fds.push_back(force_fd_);
-  if (options_.cancel_fd >= 0) req.cancel_fds.push_back(options_.cancel_fd);
-  if (request.cancel_fd >= 0) req.cancel_fds.push_back(request.cancel_fd);
-  req.run_uncacheable = true;
-  req.stdin_data = request.stdin_data;
-  req.on_output = request.on_output;
-  req.audit = &events;
-  req.origin = "zcshim";
-  req.argv = request.argv;
+    // A bad ZCWRAP_* value: zcwrap says so and compiles uncached; so do we.
+    absl::StatusOr<std::shared_ptr<const config::Config>> settings = RequestConfig(request);
+    std::string settings_error;
+    if (!settings.ok()) {
+      settings_error = absl::StrCat("zcwrap: ", settings.status().message(),
+                                    "; running the compiler uncached\n");
+      req.uncached_reason = stats::Counter::kInternalError;
+      settings = std::shared_ptr<const config::Config>();
+    }
+    ServiceResult out;
+    if (util::AnyReadable(req.cancel_fds)) {
+      events.Started(request.argv, request.cwd, request.env);
+      events.Finished("cancelled", "internal_error", std::nullopt, 0, 0);
+      return absl::CancelledError("the compile was cancelled before it started");
+    }
 
-  // A bad ZCWRAP_* value: zcwrap says so and compiles uncached; so do we.
-  absl::StatusOr<std::shared_ptr<const config::Config>> settings = RequestConfig(request);
-  std::string settings_error;
-  if (!settings.ok()) {
-    settings_error =
-        absl::StrCat("zcwrap: ", settings.status().message(), "; running the compiler uncached\n");
-    req.uncached_reason = stats::Counter::kInternalError;
-    settings = std::shared_ptr<const config::Config>();
-  }
-  ServiceResult out;
-  (void)util::ProcessSlots::TakeThreadWaitMicros();
-  if (util::AnyReadable(req.cancel_fds)) {
-    events.Started(request.argv, request.cwd, request.env);
-    events.Finished("cancelled", "internal_error", std::nullopt, 0);
-    return absl::CancelledError("the compile was cancelled before it started");
-  }
-
-  absl::StatusOr<std::string> compiler = ResolveCompiler(
-      request.compiler.empty() ? request.argv[0] : request.compiler, request.cwd, env);
-  if (!compiler.ok()) {
-    // What zcwrap does for a compiler it cannot find: say so, exit 127 like a shell.
-    out.result = compile::CompilerNotFound(compiler.status());
-    if (request.on_output) request.on_output(2, out.result.stderr_data);
+    absl::StatusOr<std::string> compiler = ResolveCompiler(
+        request.compiler.empty() ? request.argv[0] : request.compiler, request.cwd, env);
+    if (!compiler.ok()) {
+      // What zcwrap does for a compiler it cannot find: say so, exit 127 like a shell.
+      out.result = compile::CompilerNotFound(compiler.status());
+      if (request.on_output) request.on_output(2, out.result.stderr_data);
+      out.total_us = MicrosSince(start);
+      compile::AuditUncached(events, request.argv, request.cwd, "error",
+                             stats::Counter::kCouldNotFindCompiler, 127);
+      out.result.compile_id = events.compile_id();
+      return out;
+    }
+    req.argv[0] = *compiler;
+    req.config = settings->get();  // null: the engine's own settings
+    if (!settings_error.empty() && req.on_output) req.on_output(2, settings_error);
+    out.result = engine_->Compile(req);
+    out.result.stderr_data.insert(0, settings_error);
+    out.queued_us = out.result.queued_us;
     out.total_us = MicrosSince(start);
-    compile::AuditUncached(events, request.argv, request.cwd, "error",
-                           stats::Counter::kCouldNotFindCompiler, 127);
-    out.result.compile_id = events.compile_id();
+    if (out.result.outcome == compile::Outcome::kCancelled) {
+      return absl::CancelledError("the compile was cancelled; its compiler was killed");
+    }
     return out;
-  }
-  req.argv[0] = *compiler;
-  req.config = settings->get();  // null: the engine's own settings
-  if (!settings_error.empty() && req.on_output) req.on_output(2, settings_error);
-  out.result = engine_->Compile(req);
-  out.result.stderr_data.insert(0, settings_error);
-  out.queued_us = util::ProcessSlots::TakeThreadWaitMicros();
-  out.total_us = MicrosSince(start);
-  if (out.result.outcome == compile::Outcome::kCancelled) {
-    return absl::CancelledError("the compile was cancelled; its compiler was killed");
-  }
-  if (out.result.stored) {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++stored_since_flush_;
-  }
+  }();
+  Count(out);
   return out;
 }
-
-}  // namespace zc::shim
-
-namespace zc::shim {
 
 ServiceStats Service::Stats() {
   ServiceStats s;
@@ -247,39 +368,87 @@ ServiceStats Service::Stats() {
     std::lock_guard<std::mutex> lock(mu_);
     s.in_flight = in_flight_;
     s.compiles = compiles_;
+    s.service = counts_;
   }
   s.queue_depth = slots_->waiting();
+  s.slots = slots_->pool().counts();
+  s.audit_dropped = audit_log_ != nullptr ? audit_log_->dropped() : 0;
+  util::JsonObject service;
+  service.Add("hits", s.service.hits)
+      .Add("misses", s.service.misses)
+      .Add("uncacheable", s.service.uncacheable)
+      .Add("errors", s.service.errors)
+      .Add("cancelled", s.service.cancelled);
+  util::JsonObject slots;
+  slots.Add("limit", int64_t{s.slots.limit})
+      .Add("host_held", int64_t{s.slots.host_held})
+      .Add("service_held", int64_t{s.slots.service_held})
+      .Add("host_waiting", int64_t{s.slots.host_waiting})
+      .Add("service_waiting", int64_t{s.slots.service_waiting});
   util::JsonObject o;
   o.AddRaw("counters", stats::NamedValuesJson(snapshot));
   o.AddRaw("remote_tiers", remote::TierReportsJson(engine_->RemoteReport()));
   o.Add("in_flight", s.in_flight).Add("queue_depth", s.queue_depth).Add("compiles", s.compiles);
+  o.AddRaw("service", service.Take());
+  o.AddRaw("slots", slots.Take());
+  o.Add("audit_dropped", s.audit_dropped);
   s.json = o.Take();
   return s;
 }
 
-absl::StatusOr<FlushReport> Service::Flush() {
+absl::StatusOr<FlushReport> Service::Flush() { return FlushWithin(std::nullopt); }
+
+absl::StatusOr<FlushReport> Service::FlushWithin(std::optional<std::chrono::milliseconds> budget) {
+  const auto deadline = budget ? std::chrono::steady_clock::now() + *budget
+                               : std::chrono::steady_clock::time_point::max();
   FlushReport report;
   engine_->FlushRemote();  // queued remote writes are attempted before we report
   absl::Status st = engine_->store().stats().Sync();
   report.stats_synced = st.ok();
+
+  // The entries this service published, each fsynced, then their directories (the renames).
+  // Not syncfs: that would write back every dirty page of the filesystem, the host's too.
+  std::vector<std::string> paths = engine_->store().TakePublished();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    paths.insert(paths.end(), unsynced_.begin(), unsynced_.end());
+    unsynced_.clear();
+  }
+  std::set<std::string> dirs;
+  size_t next = 0;
+  for (; next < paths.size() && std::chrono::steady_clock::now() < deadline; ++next) {
+    absl::Status synced = SyncPath(paths[next], /*directory=*/false);
+    if (synced.ok()) {
+      ++report.entries;
+    } else if (!absl::IsNotFound(synced)) {  // gone: cleaned up, nothing to keep
+      if (st.ok()) st = synced;
+      continue;
+    }
+    // Its directory and the shard directories above it, which the store may have created.
+    for (std::string dir(util::Dirname(paths[next]));
+         dir.size() >= options_.cache_root.size() && dirs.insert(dir).second;
+         dir = std::string(util::Dirname(dir))) {
+    }
+  }
+  for (const std::string& dir : dirs) {
+    absl::Status synced = SyncPath(dir, /*directory=*/true);
+    if (!synced.ok() && !absl::IsNotFound(synced) && st.ok()) st = synced;
+  }
+  if (next < paths.size()) {
+    report.entries_unsynced = paths.size() - next;
+    std::lock_guard<std::mutex> lock(mu_);
+    unsynced_.assign(paths.begin() + static_cast<std::ptrdiff_t>(next), paths.end());
+  }
   if (audit_log_ != nullptr) {
+    util::JsonObject fields;
+    fields.Add("entries", report.entries)
+        .Add("entries_unsynced", report.entries_unsynced)
+        .Add("audit_dropped", audit_log_->dropped());
+    Emit("service.flushed", fields.Take());
     absl::StatusOr<uint64_t> events = audit_log_->Sync();
     if (!events.ok() && st.ok()) st = events.status();
     if (events.ok()) report.audit_events = *events;
-  }
-  // Stored entries were renamed into place; syncfs makes them (and their directories) durable.
-  uint64_t entries;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    entries = stored_since_flush_;
-  }
-  const util::ScopedFd fd(::open(options_.cache_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid() || ::syncfs(fd.get()) != 0) {
-    if (st.ok()) st = util::ErrnoToStatus(errno, "syncfs " + options_.cache_root);
-  } else {
-    std::lock_guard<std::mutex> lock(mu_);
-    stored_since_flush_ -= entries;
-    report.entries = entries;
+    report.audit_dropped = audit_log_->dropped();
   }
   if (!st.ok()) return st;
   return report;
@@ -292,16 +461,19 @@ absl::Status Service::Shutdown(bool force) {
     first = accepting_;
     accepting_ = false;
   }
-  if (force) {
-    const uint64_t one = 1;
-    (void)!::write(force_fd_, &one, sizeof(one));
-  }
+  if (force) force_->Signal();
+  uint64_t compiles;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return in_flight_ == 0; });
+    cv_.wait(lock, [this] { return in_flight_ == 0 && async_pending_ == 0; });
+    compiles = compiles_;
   }
   if (!first) return absl::OkStatus();  // the first call flushes (zc_service_free after shutdown)
-  absl::StatusOr<FlushReport> flushed = Flush();
+  util::JsonObject fields;
+  fields.Add("mode", force ? "force" : "graceful").Add("compiles", compiles);
+  Emit("service.shutdown", fields.Take());
+  absl::StatusOr<FlushReport> flushed = FlushWithin(
+      force ? std::optional<std::chrono::milliseconds>(kForcedFlushBudget) : std::nullopt);
   return flushed.ok() ? absl::OkStatus() : flushed.status();
 }
 

@@ -21,95 +21,9 @@
 #include <unistd.h>
 #include <zcshim.h>
 
-static const char* workdir;
+#include "c_helpers.h"
+
 static const char* zcwrap;
-
-static void die(const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "FAIL: ");
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\n");
-  va_end(ap);
-  exit(1);
-}
-
-static char* path_of(const char* name) {
-  char* p = NULL;
-  if (asprintf(&p, "%s/%s", workdir, name) < 0) die("out of memory");
-  return p;
-}
-
-static void remove_file(const char* name) {
-  char* p = path_of(name);
-  unlink(p);
-  free(p);
-}
-
-static void write_file(const char* name, const char* text) {
-  char* p = path_of(name);
-  FILE* f = fopen(p, "w");
-  if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) die("cannot write %s", p);
-  free(p);
-}
-
-/* The whole file, or NULL if it does not exist; *len gets its size. */
-static char* read_file(const char* name, size_t* len) {
-  char* p = path_of(name);
-  FILE* f = fopen(p, "rb");
-  free(p);
-  if (f == NULL) return NULL;
-  size_t cap = 4096, n = 0;
-  char* buf = malloc(cap);
-  size_t got;
-  while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-    n += got;
-    if (n == cap) buf = realloc(buf, cap *= 2);
-  }
-  fclose(f);
-  *len = n;
-  return buf;
-}
-
-static void expect_same_file(const char* a, const char* b) {
-  size_t la = 0, lb = 0;
-  char* x = read_file(a, &la);
-  char* y = read_file(b, &lb);
-  if (x == NULL || y == NULL) die("%s or %s is missing", a, b);
-  if (la != lb || memcmp(x, y, la) != 0) die("%s and %s differ", a, b);
-  free(x);
-  free(y);
-}
-
-static void expect_same_bytes(const char* what, const char* data, size_t len, const char* file) {
-  size_t lf = 0;
-  char* f = read_file(file, &lf);
-  if (f == NULL) die("%s is missing", file);
-  if (lf != len || memcmp(f, data, len) != 0) {
-    die("%s differs from %s: [%.*s] vs [%.*s]", what, file, (int)len, data, (int)lf, f);
-  }
-  free(f);
-}
-
-static void run_shell(const char* fmt, ...) {
-  char* cmd = NULL;
-  va_list ap;
-  va_start(ap, fmt);
-  if (vasprintf(&cmd, fmt, ap) < 0) die("out of memory");
-  va_end(ap);
-  char* full = NULL;
-  if (asprintf(&full, "cd '%s' && %s", workdir, cmd) < 0) die("out of memory");
-  int rc = system(full);
-  if (rc == -1 || !WIFEXITED(rc)) die("cannot run: %s", full);
-  free(cmd);
-  free(full);
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static zc_service* start_service(const char* cache) {
   zc_config config = ZC_CONFIG_INIT;

@@ -21,6 +21,12 @@ cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$work/c_api_acceptance" \
 mkdir "$work/run"
 "$work/c_api_acceptance" "$work/run" "$build/wrapper/zcwrap"
 
+# The async calls and the shared slots (issue 18), from another C program.
+cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$work/c_async_acceptance" \
+  "$src/tests/shim/c_async_acceptance.c" $flags -pthread -Wl,-rpath,"$libdir"
+mkdir "$work/async"
+"$work/c_async_acceptance" "$work/async"
+
 # The C example in docs/embedding.md must build as it is shown.
 awk '/^```c$/ {on = 1; next} /^```$/ {on = 0} on' "$src/docs/embedding.md" > "$work/doc_example.c"
 test -s "$work/doc_example.c"

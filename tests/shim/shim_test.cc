@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -420,14 +421,19 @@ TEST_F(ShimApiTest, FlushSaysWhatItMadeDurable) {
   ASSERT_TRUE(StartService(config));
   ASSERT_EQ(Compile(kCompile).outcome, ZC_OUTCOME_MISS);
   zc_flush_report report{};
-  ASSERT_EQ(zc_service_flush(service_, &report), ZC_OK);
-  EXPECT_EQ(report.entries, 1u);
-  EXPECT_EQ(report.audit_events, 4u);  // started, miss, store, finished
+  ASSERT_EQ(zc_service_flush_ex(service_, &report, sizeof(report)), ZC_OK);
+  // The files this service published (the result, its manifest, ...), each fsynced.
+  EXPECT_GE(report.entries, 2u);
+  // service.started; the compile's started, miss, store, finished; service.flushed
+  EXPECT_EQ(report.audit_events, 6u);
   EXPECT_EQ(report.stats_synced, 1);
+  EXPECT_EQ(report.entries_unsynced, 0u);
+  EXPECT_EQ(report.audit_dropped, 0u);
   ASSERT_EQ(zc_service_flush(service_, &report), ZC_OK);
   EXPECT_EQ(report.entries, 0u);
-  EXPECT_EQ(report.audit_events, 0u);
+  EXPECT_EQ(report.audit_events, 1u);  // its own service.flushed
   EXPECT_EQ(zc_service_flush(service_, nullptr), ZC_OK);
+  EXPECT_EQ(zc_service_flush_ex(service_, &report, 8), ZC_ERR_INVALID_ARGUMENT);
 }
 
 TEST_F(ShimApiTest, RemoteWritesAreQueuedFlushedAndServeAnotherService) {
@@ -483,8 +489,11 @@ TEST_F(ShimApiTest, AuditEventsCarryTheHostIdentityAndTheRequestsIds) {
 
   std::optional<std::string> text = Read("cache/audit/shimtest-i-1-ws.main.jsonl");
   ASSERT_TRUE(text.has_value());
-  std::vector<std::string> lines = absl::StrSplit(*text, '\n', absl::SkipEmpty());
-  ASSERT_EQ(lines.size(), 4u);
+  std::vector<std::string> all = absl::StrSplit(*text, '\n', absl::SkipEmpty());
+  ASSERT_EQ(all.size(), 6u);  // service.started and service.flushed around the compile's four
+  EXPECT_THAT(all[0], HasSubstr("\"event\":\"service.started\""));
+  EXPECT_THAT(all[5], HasSubstr("\"event\":\"service.flushed\""));
+  const std::vector<std::string> lines(all.begin() + 1, all.end() - 1);
   for (const std::string& line : lines) {
     EXPECT_THAT(line, HasSubstr("\"run_id\":\"run-host\""));
     EXPECT_THAT(line, HasSubstr("\"command_id\":\"cmd-9\""));
@@ -529,6 +538,77 @@ TEST_F(ShimApiTest, EightThreadsOnOneServiceEachGetTheirOwnRightResult) {
   EXPECT_EQ(wrong, 0);
   EXPECT_EQ(Counter("cache_miss"), 8u);
   EXPECT_EQ(Counter("direct_cache_hit"), 16u);
+}
+
+}  // namespace
+}  // namespace zc::shimtest
+
+namespace zc::shimtest {
+namespace {
+
+struct SinkLines {
+  std::mutex mu;
+  std::vector<std::string> lines;
+};
+
+void CollectLine(void* user_data, const char* line, size_t len) {
+  auto* sink = static_cast<SinkLines*>(user_data);
+  std::lock_guard<std::mutex> lock(sink->mu);
+  sink->lines.emplace_back(line, len);
+}
+
+TEST_F(ShimApiTest, TheAuditSinkGetsEveryEventInProcessAndNoFileIsWritten) {
+  SinkLines sink;
+  zc_config config = DefaultConfig();
+  config.audit_mode = ZC_AUDIT_NORMAL;
+  config.audit_sink = CollectLine;
+  config.audit_sink_data = &sink;
+  ASSERT_TRUE(StartService(config));
+  ASSERT_EQ(Compile(kCompile).outcome, ZC_OUTCOME_MISS);
+  ASSERT_EQ(zc_service_shutdown(service_, ZC_SHUTDOWN_GRACEFUL), ZC_OK);
+  std::vector<std::string> events;
+  for (const std::string& line : sink.lines) {
+    const size_t at = line.find("\"event\":\"");
+    ASSERT_NE(at, std::string::npos) << line;
+    events.push_back(line.substr(at + 9, line.find('"', at + 9) - at - 9));
+  }
+  EXPECT_EQ(events, (std::vector<std::string>{"service.started", "compile.started", "cache.miss",
+                                              "cache.store", "compile.finished", "service.shutdown",
+                                              "service.flushed"}));
+  EXPECT_THAT(sink.lines[4], HasSubstr("\"queued_us\":"));
+  EXPECT_THAT(sink.lines[0], HasSubstr("\"host\":{\"product\":\"shimtest\""));
+  EXPECT_FALSE(Read("cache/audit/shimtest-i-1-ws.main.jsonl").has_value());
+}
+
+TEST_F(ShimApiTest, AuditEventsThatCannotBeWrittenAreCounted) {
+  zc_config config = DefaultConfig();
+  config.audit_mode = ZC_AUDIT_SUMMARY;
+  config.audit_path = "/dev/full";  // every write fails with ENOSPC
+  ASSERT_TRUE(StartService(config));
+  ASSERT_EQ(Compile(kCompile).outcome, ZC_OUTCOME_MISS);
+  // The audit file cannot be made durable either: flush says so.
+  EXPECT_EQ(zc_service_flush(service_, nullptr), ZC_ERR_IO);
+  // service.started, compile.finished, service.flushed: none written, each counted.
+  zc_stats* stats = nullptr;
+  ASSERT_EQ(zc_service_stats(service_, &stats), ZC_OK);
+  EXPECT_EQ(stats->audit_dropped, 3u);
+  EXPECT_EQ(stats->service_misses, 1u);
+  EXPECT_THAT(std::string(stats->json), HasSubstr("\"audit_dropped\":3"));
+  zc_stats_free(stats);
+}
+
+TEST_F(ShimApiTest, ANewerCallersStructIsAcceptedOnlyWhenItsUnknownFieldsAreZero) {
+  struct Newer {
+    zc_config config;
+    uint64_t unknown;
+  } newer{DefaultConfig(), 0};
+  newer.config.struct_size = sizeof(Newer);
+  ASSERT_EQ(zc_service_start(&newer.config, &service_), ZC_OK) << zc_last_error();
+  zc_service_free(service_);
+  service_ = nullptr;
+  newer.unknown = 1;
+  EXPECT_EQ(zc_service_start(&newer.config, &service_), ZC_ERR_INVALID_ARGUMENT);
+  EXPECT_THAT(std::string(zc_last_error()), HasSubstr("does not know"));
 }
 
 }  // namespace
