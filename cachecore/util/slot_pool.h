@@ -61,7 +61,7 @@ class SlotPool {
   struct Waiter {
     uint64_t ticket = 0;
     Holder who = Holder::kService;
-    std::function<void()> ready;  // async waiters
+    std::function<void()> ready;   // async waiters
     const WakeFd* wake = nullptr;  // blocking waiters that also watch descriptors
     bool granted = false;
   };

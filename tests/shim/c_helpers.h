@@ -71,7 +71,8 @@ static inline void expect_same_file(const char* a, const char* b) {
   free(y);
 }
 
-static inline void expect_same_bytes(const char* what, const char* data, size_t len, const char* file) {
+static inline void expect_same_bytes(const char* what, const char* data, size_t len,
+                                     const char* file) {
   size_t lf = 0;
   char* f = read_file(file, &lf);
   if (f == NULL) die("%s is missing", file);

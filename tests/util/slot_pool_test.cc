@@ -17,7 +17,8 @@ using Holder = SlotPool::Holder;
 // Waits (bounded) until `done` holds.
 template <typename F>
 bool Eventually(F done) {
-  for (int i = 0; i < 5000 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 5000 && !done(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return done();
 }
 
