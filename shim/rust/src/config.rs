@@ -9,9 +9,34 @@ use std::sync::Arc;
 use crate::cancel::CancelToken;
 use crate::error::{Error, Status};
 use crate::ffi;
+use crate::slots::Slots;
+
+/// Receives every audit event of a service in-process: one JSON object per call (schema in
+/// `docs/audit.md`), on the thread that produced it, so it must be thread-safe and quick. A
+/// panic loses that event (counted in [`crate::Stats::audit_dropped`]). Cheap to clone.
+#[derive(Clone)]
+pub struct AuditSink(Arc<dyn Fn(&str) + Send + Sync>);
+
+impl AuditSink {
+    /// A sink calling `f` with each event.
+    pub fn new(f: impl Fn(&str) + Send + Sync + 'static) -> AuditSink {
+        AuditSink(Arc::new(f))
+    }
+
+    pub(crate) fn call(&self, line: &str) {
+        (self.0)(line)
+    }
+}
+
+impl fmt::Debug for AuditSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuditSink")
+    }
+}
 
 /// How much goes into the audit log (JSON Lines, schema in `docs/audit.md`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum AuditMode {
     /// No audit events.
     #[default]
@@ -75,6 +100,7 @@ impl FromStr for AuditMode {
 /// across runs to keep one audit file per (product, instance, workspace). Cache results do not
 /// depend on it: the cache is shared.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub struct HostIdentity {
     /// The host product, e.g. "soldr".
     pub product: String,
@@ -123,6 +149,7 @@ fn validate_field(what: &str, value: &str) -> Result<(), Error> {
 /// What a [`crate::Service`] (or a [`crate::WrappedZcwrap`]) is started with. Build it with
 /// [`Config::new`] and set the public fields. Plain data: cloning shares the counter and token.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Config {
     /// The cache directory (`zcwrap`'s `ZCWRAP_DIR`), absolute. Created if missing.
     pub cache_root: PathBuf,
@@ -130,12 +157,15 @@ pub struct Config {
     pub max_size: u64,
     /// Who runs the service.
     pub host: HostIdentity,
-    /// Compilers run at once by an embedded service; 0: the number of CPUs. Hits never wait.
-    /// The wrapped backend ignores it (the host schedules its own `zcwrap` processes).
+    /// Compilers run at once by an embedded service; 0: [`crate::default_parallelism`] (CPUs,
+    /// capped by a cgroup quota). Hits never wait. Ignored with `slots`, and by the wrapped
+    /// backend (the host schedules its own `zcwrap` processes).
     pub max_parallel_compiles: u32,
-    /// The host's own count of running processes, which it updates atomically; an embedded
-    /// service waits while its compilers plus this count reach `max_parallel_compiles`, so both
-    /// share one budget. The service keeps a clone alive. Ignored by the wrapped backend.
+    /// A budget shared with the host ([`Slots`]): the host's own processes and the service's
+    /// compilers together never exceed it. Ignored by the wrapped backend.
+    pub slots: Option<Slots>,
+    /// Deprecated, use `slots`: the host's own count of running processes, which it updates
+    /// atomically and the service polls while a compiler waits. Not together with `slots`.
     pub host_in_flight: Option<Arc<AtomicI32>>,
     /// How much goes into the audit log.
     pub audit_mode: AuditMode,
@@ -145,6 +175,9 @@ pub struct Config {
     /// The host's own cancellation: once triggered, every running and later compile returns a
     /// Cancelled error, as if each request named this token too.
     pub cancel: Option<CancelToken>,
+    /// Every audit event, in-process (as well as to `audit_path`; instead of the default file
+    /// when `audit_path` is `None`). `audit_mode` still picks the events.
+    pub audit_sink: Option<AuditSink>,
 }
 
 impl Config {
@@ -156,17 +189,22 @@ impl Config {
             max_size: 0,
             host,
             max_parallel_compiles: 0,
+            slots: None,
             host_in_flight: None,
             audit_mode: AuditMode::Off,
             audit_path: None,
             cancel: None,
+            audit_sink: None,
         }
     }
 
     /// Where audit events go: `audit_path`, else
-    /// `<cache_root>/audit/<product>-<instance_id>-<workspace_id>.jsonl`; `None` when audit is off.
+    /// `<cache_root>/audit/<product>-<instance_id>-<workspace_id>.jsonl`; `None` when audit is off
+    /// or goes to the sink only.
     pub fn effective_audit_path(&self) -> Option<PathBuf> {
-        if self.audit_mode == AuditMode::Off {
+        if self.audit_mode == AuditMode::Off
+            || (self.audit_sink.is_some() && self.audit_path.is_none())
+        {
             return None;
         }
         Some(match &self.audit_path {

@@ -8,6 +8,7 @@ use crate::ffi;
 /// Why a call failed: one per non-OK `zc_status`, plus `Unknown` for a code this crate does not
 /// know (a newer library). The wrapped backend uses the same codes for its own failures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Status {
     /// A malformed argument or a bad config value (`ZC_ERR_INVALID_ARGUMENT`).
     InvalidArgument,

@@ -1,4 +1,5 @@
-//! Raw declarations mirroring `shim/include/zcshim.h` (ABI version 1), one item per C item.
+//! Raw declarations mirroring `shim/include/zcshim.h` (ABI version 1, revision 2), one item per C
+//! item.
 //!
 //! Everything here is `unsafe` to use and follows the header's rules: input pointers are borrowed
 //! for the duration of a call, output objects are owned by the caller and freed with the free
@@ -13,6 +14,8 @@ use std::os::raw::{c_char, c_int, c_void};
 
 /// `ZC_ABI_VERSION`: the version these declarations mirror.
 pub const ZC_ABI_VERSION: u32 = 1;
+/// `ZC_ABI_REVISION`: the library must be of this revision or later.
+pub const ZC_ABI_REVISION: u32 = 2;
 
 /// `zc_status`.
 pub type zc_status = c_int;
@@ -55,6 +58,57 @@ pub struct zc_service {
     _private: [u8; 0],
 }
 
+/// Opaque `zc_slots`.
+#[repr(C)]
+pub struct zc_slots {
+    _private: [u8; 0],
+}
+
+/// Opaque `zc_compile_job`.
+#[repr(C)]
+pub struct zc_compile_job {
+    _private: [u8; 0],
+}
+
+/// `zc_slots_counts`: set `struct_size` before [`zc_slots_get_counts`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct zc_slots_counts {
+    pub struct_size: u32,
+    pub limit: u32,
+    pub host_held: u32,
+    pub service_held: u32,
+    pub host_waiting: u32,
+    pub service_waiting: u32,
+}
+
+/// The audit sink of `zc_config`.
+pub type zc_audit_sink_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, line: *const c_char, len: usize)>;
+/// `zc_slot_ready_fn`.
+pub type zc_slot_ready_fn = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
+/// `zc_compile_done_fn`.
+pub type zc_compile_done_fn = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        status: zc_status,
+        error: *const c_char,
+        result: *mut zc_compile_result,
+    ),
+>;
+/// `zc_flush_done_fn`.
+pub type zc_flush_done_fn = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        status: zc_status,
+        error: *const c_char,
+        report: *const zc_flush_report,
+    ),
+>;
+/// `zc_done_fn`.
+pub type zc_done_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, status: zc_status, error: *const c_char)>;
+
 /// `zc_host_identity`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -78,6 +132,10 @@ pub struct zc_config {
     pub audit_mode: zc_audit_mode,
     pub audit_path: *const c_char,
     pub cancel: *mut zc_cancel_token,
+    // revision 2
+    pub slots: *mut zc_slots,
+    pub audit_sink: zc_audit_sink_fn,
+    pub audit_sink_data: *mut c_void,
 }
 
 impl zc_config {
@@ -97,6 +155,9 @@ impl zc_config {
             audit_mode: ZC_AUDIT_OFF,
             audit_path: std::ptr::null(),
             cancel: std::ptr::null_mut(),
+            slots: std::ptr::null_mut(),
+            audit_sink: None,
+            audit_sink_data: std::ptr::null_mut(),
         }
     }
 }
@@ -193,19 +254,31 @@ pub struct zc_stats {
     pub queue_depth: u64,
     pub compiles: u64,
     pub json: *const c_char,
+    // revision 2
+    pub service_hits: u64,
+    pub service_misses: u64,
+    pub service_uncacheable: u64,
+    pub service_errors: u64,
+    pub service_cancelled: u64,
+    pub audit_dropped: u64,
+    pub slots: zc_slots_counts,
 }
 
-/// `zc_flush_report`.
+/// `zc_flush_report` (the whole current one: pass its size to [`zc_service_flush_ex`]).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct zc_flush_report {
     pub audit_events: u64,
     pub entries: u64,
     pub stats_synced: c_int,
+    // revision 2
+    pub entries_unsynced: u64,
+    pub audit_dropped: u64,
 }
 
 extern "C" {
     pub fn zc_abi_version() -> u32;
+    pub fn zc_abi_revision() -> u32;
     pub fn zc_status_message(status: zc_status) -> *const c_char;
     pub fn zc_last_error() -> *const c_char;
 
@@ -213,6 +286,21 @@ extern "C" {
     pub fn zc_cancel_token_trigger(token: *mut zc_cancel_token);
     pub fn zc_cancel_token_is_triggered(token: *const zc_cancel_token) -> c_int;
     pub fn zc_cancel_token_free(token: *mut zc_cancel_token);
+
+    pub fn zc_default_parallelism() -> u32;
+    pub fn zc_slots_new(limit: u32, out: *mut *mut zc_slots) -> zc_status;
+    pub fn zc_slots_acquire(slots: *mut zc_slots, cancel: *mut zc_cancel_token) -> zc_status;
+    pub fn zc_slots_try_acquire(slots: *mut zc_slots) -> c_int;
+    pub fn zc_slots_acquire_async(
+        slots: *mut zc_slots,
+        on_ready: zc_slot_ready_fn,
+        user_data: *mut c_void,
+        ticket: *mut u64,
+    ) -> zc_status;
+    pub fn zc_slots_cancel_wait(slots: *mut zc_slots, ticket: u64) -> c_int;
+    pub fn zc_slots_release(slots: *mut zc_slots);
+    pub fn zc_slots_get_counts(slots: *const zc_slots, out: *mut zc_slots_counts) -> zc_status;
+    pub fn zc_slots_free(slots: *mut zc_slots);
 
     pub fn zc_service_start(config: *const zc_config, out: *mut *mut zc_service) -> zc_status;
     pub fn zc_service_compile(
@@ -228,12 +316,38 @@ extern "C" {
         out: *mut *mut zc_compile_result,
     ) -> zc_status;
     pub fn zc_compile_result_free(result: *mut zc_compile_result);
+    pub fn zc_service_compile_async(
+        service: *mut zc_service,
+        request: *const zc_compile_request,
+        on_done: zc_compile_done_fn,
+        user_data: *mut c_void,
+        job: *mut *mut zc_compile_job,
+    ) -> zc_status;
+    pub fn zc_compile_job_cancel(job: *mut zc_compile_job);
+    pub fn zc_compile_job_release(job: *mut zc_compile_job);
 
     pub fn zc_service_stats(service: *mut zc_service, out: *mut *mut zc_stats) -> zc_status;
     pub fn zc_stats_free(stats: *mut zc_stats);
     pub fn zc_service_flush(service: *mut zc_service, report: *mut zc_flush_report) -> zc_status;
+    pub fn zc_service_flush_ex(
+        service: *mut zc_service,
+        report: *mut zc_flush_report,
+        report_size: usize,
+    ) -> zc_status;
+    pub fn zc_service_flush_async(
+        service: *mut zc_service,
+        on_done: zc_flush_done_fn,
+        user_data: *mut c_void,
+    ) -> zc_status;
     pub fn zc_service_shutdown(service: *mut zc_service, mode: zc_shutdown_mode) -> zc_status;
+    pub fn zc_service_shutdown_async(
+        service: *mut zc_service,
+        mode: zc_shutdown_mode,
+        on_done: zc_done_fn,
+        user_data: *mut c_void,
+    ) -> zc_status;
     pub fn zc_service_free(service: *mut zc_service);
+    pub fn zc_service_release(service: *mut zc_service);
 }
 
 #[cfg(test)]
@@ -249,12 +363,13 @@ mod tests {
         fn offset<T>(base: &T, field: *const u8) -> usize {
             field as usize - base as *const T as usize
         }
-        assert_eq!(size_of::<zc_config>(), 88);
+        assert_eq!(size_of::<zc_config>(), 112);
         assert_eq!(size_of::<zc_compile_request>(), 120);
         assert_eq!(size_of::<zc_compile_result>(), 72);
-        assert_eq!(size_of::<zc_stats>(), 48);
+        assert_eq!(size_of::<zc_stats>(), 120);
         assert_eq!(size_of::<zc_counter>(), 16);
-        assert_eq!(size_of::<zc_flush_report>(), 24);
+        assert_eq!(size_of::<zc_flush_report>(), 40);
+        assert_eq!(size_of::<zc_slots_counts>(), 24);
         assert_eq!(size_of::<zc_audit_context>(), 40);
         assert_eq!(size_of::<zc_host_identity>(), 24);
         let c = zc_config::init();
@@ -265,12 +380,14 @@ mod tests {
         assert_eq!(offset(&r, &r.stdin_len as *const _ as *const u8), 64);
         assert_eq!(offset(&r, &r.audit as *const _ as *const u8), 72);
         assert_eq!(offset(&r, &r.cancel as *const _ as *const u8), 112);
-        assert_eq!(c.struct_size, 88);
+        assert_eq!(offset(&c, &c.slots as *const _ as *const u8), 88);
+        assert_eq!(c.struct_size, 112);
         assert_eq!(r.struct_size, 120);
     }
 
     #[test]
     fn library_speaks_the_abi_version_declared_here() {
         assert_eq!(unsafe { zc_abi_version() }, ZC_ABI_VERSION);
+        assert!(unsafe { zc_abi_revision() } >= ZC_ABI_REVISION);
     }
 }

@@ -12,6 +12,7 @@ use crate::cancel::CancelToken;
 /// from `ZCWRAP_RUN_ID`, `ZCWRAP_TRACE_ID`, `ZCWRAP_PARENT_SPAN_ID`, `ZCWRAP_COMMAND_ID`,
 /// `ZCWRAP_SESSION_ID` in the request's environment (else the host's), by both backends.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct AuditContext {
     /// The host's run (one invocation of the build tool).
     pub run_id: Option<String>,
@@ -42,6 +43,7 @@ impl AuditContext {
 /// One compile, as the host would run it. Plain data, borrowed by `compile` calls: one request
 /// may be compiled many times and from many threads.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct CompileRequest {
     /// The compiler: a path (relative paths are relative to `cwd`), or a name looked up in the
     /// PATH of `env` (else of the host). `None`: `args[0]`.
@@ -85,6 +87,7 @@ impl CompileRequest {
 
 /// What the cache did with a compile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Outcome {
     /// Outputs restored from the cache.
     Hit,
@@ -129,6 +132,7 @@ impl fmt::Display for Outcome {
 
 /// Which output stream a chunk of compiler output belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Stream {
     /// Standard output (C stream 1).
     Stdout,
@@ -138,6 +142,7 @@ pub enum Stream {
 
 /// The result of a compile that ran (whatever the compiler's exit code). Owned data.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CompileResult {
     /// The compiler's exit code; 128 + N if it died of signal N.
     pub exit_code: i32,
@@ -156,4 +161,21 @@ pub struct CompileResult {
     pub queued: Duration,
     /// The whole call.
     pub total: Duration,
+}
+
+impl CompileResult {
+    /// A result with the given exit code and outcome, empty output and no timings (for hosts'
+    /// own results, e.g. a plain compile to compare with).
+    pub fn new(exit_code: i32, outcome: Outcome) -> CompileResult {
+        CompileResult {
+            exit_code,
+            outcome,
+            reason: String::new(),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            compile_id: String::new(),
+            queued: Duration::ZERO,
+            total: Duration::ZERO,
+        }
+    }
 }

@@ -9,23 +9,52 @@ use std::path::Path;
 use std::ptr::{self, NonNull};
 use std::time::Duration;
 
-use crate::config::Config;
+use crate::asynchronous::{CompileFuture, FlushFuture, ShutdownFuture};
+use crate::config::{AuditSink, Config};
 use crate::error::{check, Error, Status};
 use crate::ffi;
 use crate::request::{CompileRequest, CompileResult, Outcome, Stream};
+use crate::slots::SlotCounts;
 
 /// How [`Service::shutdown`] stops the service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ShutdownMode {
     /// Refuse new compiles, let in-flight ones finish, flush. For a normal exit.
     Graceful,
-    /// Refuse new compiles, cancel in-flight ones (their compilers are killed), flush, return
-    /// promptly. For an aborted build.
+    /// Refuse new compiles, cancel in-flight ones (their compilers are killed), flush for at
+    /// most 2 s, return. For an aborted build.
     Force,
+}
+
+impl ShutdownMode {
+    fn to_raw(self) -> ffi::zc_shutdown_mode {
+        match self {
+            ShutdownMode::Graceful => ffi::ZC_SHUTDOWN_GRACEFUL,
+            ShutdownMode::Force => ffi::ZC_SHUTDOWN_FORCE,
+        }
+    }
+}
+
+/// This service's own compiles since it started, by how they ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ServiceCounts {
+    /// Restored from the cache.
+    pub hits: u64,
+    /// Compiled through the cache.
+    pub misses: u64,
+    /// Compiled plainly: arguments the cache cannot handle.
+    pub uncacheable: u64,
+    /// Compiled plainly after an internal error, or the compiler could not run.
+    pub errors: u64,
+    /// Cancelled (a token, a dropped future, a forced shutdown).
+    pub cancelled: u64,
 }
 
 /// The cache's counters and this service's load, as [`Service::stats`] saw them.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Stats {
     /// Every counter of `zcwrap --print-stats`, in its order (the cache's totals, all
     /// processes sharing the cache directory).
@@ -36,6 +65,12 @@ pub struct Stats {
     pub queue_depth: u64,
     /// Compiles this service has finished.
     pub compiles: u64,
+    /// Those compiles by outcome.
+    pub service: ServiceCounts,
+    /// Audit events that could not be written (a full disk, a panicking sink), since the start.
+    pub audit_dropped: u64,
+    /// The compiler budget this service uses (shared with the host, or its own).
+    pub slots: SlotCounts,
     /// All of the above as one JSON object.
     pub json: String,
 }
@@ -49,13 +84,31 @@ impl Stats {
 
 /// What [`Service::flush`] made durable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct FlushReport {
     /// Audit events written since the previous flush, now on disk.
     pub audit_events: u64,
-    /// Cache entries stored since the previous flush, now on disk.
+    /// Cache entry files this service stored since the previous flush, now fsynced (with their
+    /// directories; never a whole-filesystem sync).
     pub entries: u64,
     /// Whether the counters were written back.
     pub stats_synced: bool,
+    /// Entries a forced shutdown ran out of time for (the kernel still writes them back).
+    pub entries_unsynced: u64,
+    /// Audit events that could not be written, since the start.
+    pub audit_dropped: u64,
+}
+
+impl FlushReport {
+    pub(crate) fn from_raw(r: &ffi::zc_flush_report) -> FlushReport {
+        FlushReport {
+            audit_events: r.audit_events,
+            entries: r.entries,
+            stats_synced: r.stats_synced != 0,
+            entries_unsynced: r.entries_unsynced,
+            audit_dropped: r.audit_dropped,
+        }
+    }
 }
 
 /// The embedded cache: the same engine as `zcwrap`, on the same cache directory (a result stored
@@ -63,8 +116,10 @@ pub struct FlushReport {
 ///
 /// Start one per cache root with [`Service::start`], share it as `Arc<Service>`: it is
 /// `Send + Sync`, and `compile`, `stats` and `flush` may run from many threads at once, also
-/// while another thread calls `shutdown`. Dropping the last reference shuts it down gracefully
-/// (waiting for running compiles, flushing) and frees it.
+/// while another thread calls `shutdown`. The `_async` methods return futures that need no
+/// runtime. Dropping the last reference never blocks: the service shuts down gracefully
+/// (running compiles finish, then a flush) on a thread of its own and frees itself; await
+/// [`Service::shutdown_async`] first to know when that is done.
 #[derive(Debug)]
 pub struct Service {
     raw: NonNull<ffi::zc_service>,
@@ -77,10 +132,46 @@ pub struct Service {
 unsafe impl Send for Service {}
 unsafe impl Sync for Service {}
 
+/// What the C service borrows, kept alive until its background shutdown is over.
+struct Release {
+    raw: *mut ffi::zc_service,
+    _config: Config,
+}
+
+unsafe extern "C" fn release_after_shutdown(
+    user_data: *mut c_void,
+    _status: ffi::zc_status,
+    _error: *const c_char,
+) {
+    // SAFETY: the Box handed to zc_service_shutdown_async in Drop, taken back once. After the
+    // shutdown nothing reaches the borrowed counter, token or sink; zc_service_release frees the
+    // service on its own thread once this callback has returned.
+    let release = Box::from_raw(user_data as *mut Release);
+    ffi::zc_service_release(release.raw);
+    drop(release);
+}
+
 impl Drop for Service {
     fn drop(&mut self) {
-        // SAFETY: the last call on this service; zc_service_free shuts it down gracefully first.
-        unsafe { ffi::zc_service_free(self.raw.as_ptr()) }
+        let raw = self.raw.as_ptr();
+        let release = Box::into_raw(Box::new(Release { raw, _config: self.config.clone() }));
+        // SAFETY: the last call on this service from Rust; the callback releases it.
+        let code = unsafe {
+            ffi::zc_service_shutdown_async(
+                raw,
+                ffi::ZC_SHUTDOWN_GRACEFUL,
+                Some(release_after_shutdown),
+                release as *mut c_void,
+            )
+        };
+        if code != ffi::ZC_OK {
+            // No thread could be started: free here, waiting, rather than leak.
+            // SAFETY: no callback will come; the Box is still ours.
+            unsafe {
+                ffi::zc_service_free(raw);
+                drop(Box::from_raw(release));
+            }
+        }
     }
 }
 
@@ -218,7 +309,7 @@ unsafe fn borrowed_bytes<'a>(data: *const c_char, len: usize) -> &'a [u8] {
     }
 }
 
-unsafe fn borrowed_string(s: *const c_char) -> String {
+pub(crate) unsafe fn borrowed_string(s: *const c_char) -> String {
     if s.is_null() {
         String::new()
     } else {
@@ -229,7 +320,7 @@ unsafe fn borrowed_string(s: *const c_char) -> String {
 /// Copies a result out of the C library and frees it.
 ///
 /// SAFETY: `raw` is a non-NULL result from zc_service_compile*, not yet freed.
-unsafe fn take_result(raw: *mut ffi::zc_compile_result) -> CompileResult {
+pub(crate) unsafe fn take_result(raw: *mut ffi::zc_compile_result) -> CompileResult {
     struct Free(*mut ffi::zc_compile_result);
     impl Drop for Free {
         fn drop(&mut self) {
@@ -253,6 +344,16 @@ unsafe fn take_result(raw: *mut ffi::zc_compile_result) -> CompileResult {
         queued: Duration::from_micros(r.queued_us),
         total: Duration::from_micros(r.total_us),
     }
+}
+
+unsafe extern "C" fn audit_sink_trampoline(user_data: *mut c_void, line: *const c_char, len: usize) {
+    // SAFETY: user_data is the sink kept alive by the service's Config; `line` is valid for the
+    // call.
+    let sink = &*(user_data as *const AuditSink);
+    let bytes = borrowed_bytes(line, len);
+    let text = String::from_utf8_lossy(bytes);
+    // A panicking sink loses its event, never unwinds into the C library.
+    let _ = panic::catch_unwind(AssertUnwindSafe(|| sink.call(&text)));
 }
 
 /// The Rust closure behind a zc_output_fn, and a panic it raised (re-raised after the C call).
@@ -296,12 +397,16 @@ impl Service {
     pub fn start(config: &Config) -> Result<Service, Error> {
         // SAFETY: no arguments.
         let abi = unsafe { ffi::zc_abi_version() };
-        if abi != ffi::ZC_ABI_VERSION {
+        // SAFETY: no arguments.
+        let revision = unsafe { ffi::zc_abi_revision() };
+        if abi != ffi::ZC_ABI_VERSION || revision < ffi::ZC_ABI_REVISION {
             return Err(Error::new(
                 Status::Internal,
                 format!(
-                    "libzcshim speaks ABI version {abi}, this crate version {}",
-                    ffi::ZC_ABI_VERSION
+                    "libzcshim speaks ABI version {abi} revision {revision}, this crate needs \
+                     version {} revision {} or later",
+                    ffi::ZC_ABI_VERSION,
+                    ffi::ZC_ABI_REVISION
                 ),
             ));
         }
@@ -313,6 +418,10 @@ impl Service {
             Some(p) => Some(path_cstring(p, "audit_path")?),
             None => None,
         };
+        // The service keeps this clone: what the C library borrows (counter, token, sink) lives
+        // in it, at addresses that do not move.
+        let kept = config.clone();
+        let config = &kept;
         let mut raw_config = ffi::zc_config::init();
         raw_config.cache_root = cache_root.as_ptr();
         raw_config.max_size = config.max_size;
@@ -330,13 +439,19 @@ impl Service {
         raw_config.audit_mode = config.audit_mode.to_raw();
         raw_config.audit_path = ptr_or_null(&audit_path);
         raw_config.cancel = config.cancel.as_ref().map_or(ptr::null_mut(), |t| t.as_raw());
+        raw_config.slots = config.slots.as_ref().map_or(ptr::null_mut(), |s| s.as_raw());
+        if let Some(sink) = &config.audit_sink {
+            // The sink lives in the Config clone the service keeps (an Arc: its address holds).
+            raw_config.audit_sink = Some(audit_sink_trampoline);
+            raw_config.audit_sink_data = sink as *const AuditSink as *mut c_void;
+        }
 
         let mut raw: *mut ffi::zc_service = ptr::null_mut();
         // SAFETY: every pointer in raw_config is valid for the call; `raw` is a valid out pointer.
         check(unsafe { ffi::zc_service_start(&raw_config, &mut raw) })?;
         let raw = NonNull::new(raw)
             .ok_or_else(|| Error::new(Status::Internal, "zc_service_start returned NULL"))?;
-        Ok(Service { raw, config: config.clone() })
+        Ok(Service { raw, config: kept })
     }
 
     /// The config this service was started with.
@@ -355,6 +470,28 @@ impl Service {
         let code =
             unsafe { ffi::zc_service_compile(self.raw.as_ptr(), &raw_request.raw, &mut out) };
         self.finish(code, out)
+    }
+
+    /// [`Service::compile`] as a future: the compile runs on a thread of the service and the
+    /// future is woken when it ends, so no executor thread blocks (no `spawn_blocking` needed).
+    /// The request is copied before this returns. Dropping the future before it is ready cancels
+    /// the compile (its compiler is killed, nothing stored) without waiting.
+    pub fn compile_async(&self, request: &CompileRequest) -> CompileFuture {
+        match RawRequest::new(request) {
+            Ok(raw_request) => CompileFuture::start(self.raw.as_ptr(), &raw_request.raw),
+            Err(e) => CompileFuture::failed(e),
+        }
+    }
+
+    /// [`Service::flush`] as a future.
+    pub fn flush_async(&self) -> FlushFuture {
+        FlushFuture::start(self.raw.as_ptr())
+    }
+
+    /// [`Service::shutdown`] as a future: ready once no compile runs and the final flush is
+    /// done.
+    pub fn shutdown_async(&self, mode: ShutdownMode) -> ShutdownFuture {
+        ShutdownFuture::start(self.raw.as_ptr(), mode.to_raw())
     }
 
     /// As [`Service::compile`], and `on_output` receives the compiler's output as it is
@@ -430,6 +567,15 @@ impl Service {
                 in_flight: s.in_flight,
                 queue_depth: s.queue_depth,
                 compiles: s.compiles,
+                service: ServiceCounts {
+                    hits: s.service_hits,
+                    misses: s.service_misses,
+                    uncacheable: s.service_uncacheable,
+                    errors: s.service_errors,
+                    cancelled: s.service_cancelled,
+                },
+                audit_dropped: s.audit_dropped,
+                slots: SlotCounts::from_raw(&s.slots),
                 json: borrowed_string(s.json),
             };
             ffi::zc_stats_free(raw);
@@ -441,25 +587,18 @@ impl Service {
     /// what. Call it before reading the audit file. Error: Io (something could not be synced).
     pub fn flush(&self) -> Result<FlushReport, Error> {
         let mut report = ffi::zc_flush_report::default();
-        // SAFETY: `report` is a valid out pointer.
-        check(unsafe { ffi::zc_service_flush(self.raw.as_ptr(), &mut report) })?;
-        Ok(FlushReport {
-            audit_events: report.audit_events,
-            entries: report.entries,
-            stats_synced: report.stats_synced != 0,
-        })
+        let size = std::mem::size_of::<ffi::zc_flush_report>();
+        // SAFETY: `report` is a valid out struct of `size` bytes.
+        check(unsafe { ffi::zc_service_flush_ex(self.raw.as_ptr(), &mut report, size) })?;
+        Ok(FlushReport::from_raw(&report))
     }
 
     /// Stops the service: later compiles fail with ShutDown. Returns once no compile runs (see
     /// [`ShutdownMode`]). Calling it again is harmless; Force after Graceful from another thread
     /// hurries it. Error: Io (the final flush failed; the service is stopped anyway).
     pub fn shutdown(&self, mode: ShutdownMode) -> Result<(), Error> {
-        let mode = match mode {
-            ShutdownMode::Graceful => ffi::ZC_SHUTDOWN_GRACEFUL,
-            ShutdownMode::Force => ffi::ZC_SHUTDOWN_FORCE,
-        };
         // SAFETY: a live service.
-        check(unsafe { ffi::zc_service_shutdown(self.raw.as_ptr(), mode) })
+        check(unsafe { ffi::zc_service_shutdown(self.raw.as_ptr(), mode.to_raw()) })
     }
 
     /// The C service, for the raw API. Valid while `self` lives; do not free it.
