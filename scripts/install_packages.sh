@@ -25,6 +25,8 @@ packages=(
   # the benchmark replayer (bench/replay) and the Rust host crate (shim/rust)
   nlohmann-json3-dev
   cargo rustc
+  # Windows compile checks of the C ABI (scripts/mingw_check.sh, docs/portability.md)
+  g++-mingw-w64-x86-64-posix
   "$@"
 )
 

@@ -2,31 +2,28 @@
 # Windows cross-compile checks with Debian 12's mingw-w64 toolchain: what can be checked for
 # Windows on this Linux machine today (docs/portability.md, "What CI checks today").
 #
-#   scripts/mingw_check.sh          # the C ABI header for a Windows host; exit 1 on a failure
-#   scripts/mingw_check.sh --gaps   # also the two known gaps, which fail until they are fixed
+#   scripts/mingw_check.sh          # the C ABI for a Windows host; exit 1 on a failure
 #
-# Default checks:
+# Checks:
 #   1. shim/include/zcshim.h compiles as C (c99, c11) and C++ (c++11, c++20), for a host and
 #      with ZC_BUILDING_SHIM, with -Wall -Wextra -Wpedantic -Werror.
 #   2. A C host and a C++ host that name every zc_ function link against an import library of
 #      those names (dlltool), as they would against libzcshim.dll: the header declares C symbols.
-# --gaps adds:
-#   3. Exports: a DLL built from the header with -fvisibility=hidden exports only zc_ symbols.
-#      Fails until ZC_API becomes __declspec(dllexport) on Windows (docs/portability.md).
-#   4. The Rust crate type-checks for x86_64-pc-windows-gnu (Debian's cargo and rustc 1.63).
-#      Fails until shim/rust stops using std::os::unix outside #[cfg(unix)].
+#   3. Exports: a DLL built from the header with -fvisibility=hidden exports only zc_ symbols
+#      (ZC_API is __declspec(dllexport) there).
+#   4. Only where Debian's Windows std for Rust is installed (libstd-rust-dev-windows, ~200 MB,
+#      not in CI): the Rust crate, checked for x86_64-pc-windows-gnu, stops with its own one
+#      clear error (docs/portability.md), not with errors from inside the crate.
 #
 # Installs nothing. Needs g++-mingw-w64-x86-64-posix (it brings gcc-mingw-w64-x86-64-posix,
-# binutils-mingw-w64-x86-64 and mingw-w64-x86-64-dev); check 4 also libstd-rust-dev-windows and
-# Debian's cargo and rustc (CARGO and RUSTC override /usr/bin/cargo and /usr/bin/rustc).
+# binutils-mingw-w64-x86-64 and mingw-w64-x86-64-dev); check 4 Debian's cargo and rustc
+# (CARGO and RUSTC override /usr/bin/cargo and /usr/bin/rustc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-gaps=0
 case "${1:-}" in
   "") ;;
-  --gaps) gaps=1 ;;
-  *) echo "usage: scripts/mingw_check.sh [--gaps]" >&2; exit 2 ;;
+  *) echo "usage: scripts/mingw_check.sh" >&2; exit 2 ;;
 esac
 
 triple=x86_64-w64-mingw32
@@ -104,7 +101,7 @@ else
     -Ishim/include -x c++ "$work/host.c" -L"$work" -lzcshim -o "$work/host_cc.exe"
 fi
 
-if [ "$gaps" = 1 ]; then
+{
   # 3. What a DLL built from the header exports: only zc_ names, as zcshim.map does on Linux.
   cat >"$work/stub.cc" <<'EOF'
 #include "zcshim.h"
@@ -123,23 +120,26 @@ EOF
         return 1
       fi
   }
-  run "gap: a DLL exports only zc_ symbols" exports
+  run "a DLL exports only zc_ symbols" exports
+}
 
-  # 4. The Rust crate for Windows (type check only: no libzcshim.dll to link).
+# 4. The Rust crate for Windows: one clear error of its own (type check only).
+cargo=${CARGO:-/usr/bin/cargo}
+rustc=${RUSTC:-/usr/bin/rustc}
+if [ -x "$rustc" ] && [ -d "$("$rustc" --print sysroot)/lib/rustlib/x86_64-pc-windows-gnu" ]; then
   rust() {
-    local cargo=${CARGO:-/usr/bin/cargo}
-    local rustc=${RUSTC:-/usr/bin/rustc}
-    [ -d "$("$rustc" --print sysroot)/lib/rustlib/x86_64-pc-windows-gnu" ] || {
-      echo "no Windows std for $rustc (package libstd-rust-dev-windows)"
+    if (cd shim/rust && RUSTC="$rustc" "$cargo" check --offline --target x86_64-pc-windows-gnu \
+      --target-dir "$work/target" --message-format short) >"$work/rust" 2>&1; then
+      echo "the crate checked for Windows: the compile_error! guard is gone"
       return 1
-    }
-    mkdir -p "$work/pc"
-    printf 'Name: zcshim\nDescription: check only\nVersion: 0\nLibs: -L%s -lzcshim\n' \
-      "$work" >"$work/pc/zcshim.pc"
-    (cd shim/rust && PKG_CONFIG_PATH="$work/pc" RUSTC="$rustc" "$cargo" check --offline \
-      --target x86_64-pc-windows-gnu --target-dir "$work/target" --message-format short)
+    fi
+    # Exactly one error, the crate's own (short format: "file:line:col: error: ...").
+    grep -q 'zcshim supports Linux only for now' "$work/rust" &&
+      [ "$(grep -c ': error' "$work/rust")" = 1 ] || { cat "$work/rust"; return 1; }
   }
-  run "gap: shim/rust type-checks for x86_64-pc-windows-gnu" rust
+  run "shim/rust for x86_64-pc-windows-gnu stops with one clear error" rust
+else
+  echo "skip  shim/rust for Windows (no Windows std for $rustc: libstd-rust-dev-windows)"
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then

@@ -42,28 +42,46 @@ compile_error!(
     "zcshim supports Linux only for now; macOS and Windows are designed in docs/portability.md"
 );
 
+#[cfg(unix)]
 mod asynchronous;
+#[cfg(unix)]
 mod audit_line;
+#[cfg(unix)]
 mod backend;
+#[cfg(unix)]
 mod cancel;
+#[cfg(unix)]
 mod config;
+#[cfg(unix)]
 mod error;
 #[allow(missing_docs)] // mirrors zcshim.h item for item; the header documents each
+#[cfg(unix)]
 pub mod ffi;
+#[cfg(unix)]
 mod request;
+#[cfg(unix)]
 mod service;
+#[cfg(unix)]
 mod slots;
 
+#[cfg(unix)]
 pub use asynchronous::{CompileFuture, FlushFuture, ShutdownFuture};
+#[cfg(unix)]
 pub use backend::{CompileBackend, WrappedZcwrap};
+#[cfg(unix)]
 pub use cancel::CancelToken;
+#[cfg(unix)]
 pub use config::{AuditMode, AuditSink, Config, HostIdentity};
+#[cfg(unix)]
 pub use error::{Error, Status};
+#[cfg(unix)]
 pub use request::{AuditContext, CompileRequest, CompileResult, Outcome, Stream};
+#[cfg(unix)]
 pub use service::{FlushReport, Service, ServiceCounts, ShutdownMode, Stats};
+#[cfg(unix)]
 pub use slots::{default_parallelism, SlotCounts, SlotFuture, SlotGuard, Slots};
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::fs;
