@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <mutex>
 #include <string>
@@ -609,6 +610,99 @@ TEST_F(ShimApiTest, ANewerCallersStructIsAcceptedOnlyWhenItsUnknownFieldsAreZero
   newer.unknown = 1;
   EXPECT_EQ(zc_service_start(&newer.config, &service_), ZC_ERR_INVALID_ARGUMENT);
   EXPECT_THAT(std::string(zc_last_error()), HasSubstr("does not know"));
+}
+
+struct AsyncDone {
+  std::mutex mu;
+  std::condition_variable cv;
+  int calls = 0;
+  zc_status status = ZC_ERR_INTERNAL;
+  zc_compile_result* result = nullptr;
+};
+
+void OnAsyncDone(void* user_data, zc_status status, const char*, zc_compile_result* result) {
+  auto* d = static_cast<AsyncDone*>(user_data);
+  std::lock_guard<std::mutex> lock(d->mu);
+  ++d->calls;
+  d->status = status;
+  d->result = result;
+  d->cv.notify_all();
+}
+
+// Many async compiles on one service, some cancelled through their handles, a shared budget:
+// what the TSan build (scripts/tsan.sh) exercises of the async paths.
+TEST_F(ShimApiTest, AsyncCompilesCallBackOnceEachAndCancelledOnesStoreNothing) {
+  zc_slots* slots = nullptr;
+  ASSERT_EQ(zc_slots_new(2, &slots), ZC_OK);
+  zc_config config = DefaultConfig();
+  config.slots = slots;
+  ASSERT_TRUE(StartService(config));
+  zc_slots_free(slots);  // the service keeps its own reference
+  constexpr int kJobs = 12;
+  std::vector<std::string> names;
+  for (int i = 0; i < kJobs; ++i) {
+    Write(absl::StrCat("src/j", i, ".c"), absl::StrCat("int j", i, "(void) { return ", i, "; }\n"));
+  }
+  std::vector<AsyncDone> done(kJobs);
+  std::vector<std::vector<std::string>> argvs;
+  for (int i = 0; i < kJobs; ++i) {
+    argvs.push_back({"gcc", "-c", absl::StrCat("j", i, ".c"), "-o", absl::StrCat("j", i, ".o")});
+  }
+  for (int i = 0; i < kJobs; ++i) {
+    std::vector<const char*> argv;
+    for (const std::string& a : argvs[i]) argv.push_back(a.c_str());
+    zc_compile_request request = ZC_COMPILE_REQUEST_INIT;
+    request.argv = argv.data();
+    request.argc = argv.size();
+    request.cwd = src_.c_str();
+    zc_compile_job* job = nullptr;
+    ASSERT_EQ(zc_service_compile_async(service_, &request, OnAsyncDone, &done[i], &job), ZC_OK);
+    if (i % 3 == 2) zc_compile_job_cancel(job);
+    zc_compile_job_release(job);
+  }
+  int cancelled = 0;
+  for (int i = 0; i < kJobs; ++i) {
+    std::unique_lock<std::mutex> lock(done[i].mu);
+    ASSERT_TRUE(
+        done[i].cv.wait_for(lock, std::chrono::seconds(120), [&] { return done[i].calls > 0; }));
+    EXPECT_EQ(done[i].calls, 1);
+    if (done[i].status == ZC_ERR_CANCELLED) {
+      EXPECT_EQ(i % 3, 2) << "job " << i;
+      EXPECT_EQ(done[i].result, nullptr);
+      ++cancelled;
+      continue;
+    }
+    ASSERT_EQ(done[i].status, ZC_OK) << "job " << i;
+    EXPECT_EQ(done[i].result->exit_code, 0);
+    zc_compile_result_free(done[i].result);
+  }
+  EXPECT_GE(cancelled, 1);
+  // A cancelled compile stored nothing: compiling it again is a miss.
+  for (int i = 2; i < kJobs; i += 3) {
+    if (done[i].status == ZC_ERR_CANCELLED) {
+      EXPECT_EQ(Compile(argvs[i]).outcome, ZC_OUTCOME_MISS) << "job " << i;
+    }
+  }
+  zc_stats* stats = nullptr;
+  ASSERT_EQ(zc_service_stats(service_, &stats), ZC_OK);
+  EXPECT_EQ(stats->service_cancelled, static_cast<uint64_t>(cancelled));
+  EXPECT_EQ(stats->slots.limit, 2u);
+  EXPECT_EQ(stats->slots.service_held, 0u);
+  zc_stats_free(stats);
+  // Shutdown from another thread's callback, then a release that does not wait.
+  AsyncDone shut;
+  ASSERT_EQ(
+      zc_service_shutdown_async(
+          service_, ZC_SHUTDOWN_GRACEFUL,
+          [](void* d, zc_status st, const char* e) { OnAsyncDone(d, st, e, nullptr); }, &shut),
+      ZC_OK);
+  {
+    std::unique_lock<std::mutex> lock(shut.mu);
+    ASSERT_TRUE(shut.cv.wait_for(lock, std::chrono::seconds(60), [&] { return shut.calls > 0; }));
+  }
+  EXPECT_EQ(shut.status, ZC_OK);
+  zc_service_release(service_);
+  service_ = nullptr;
 }
 
 }  // namespace
