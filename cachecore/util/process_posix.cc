@@ -2,7 +2,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#if defined(__linux__)
 #include <sys/prctl.h>
+#endif
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -54,7 +56,11 @@ int SpawnDyingWithParent(const Command& cmd, bool kill_with_parent, std::vector<
   }
   if (pid == 0) {
     if (cmd.die_with_parent || kill_with_parent) {
+#if defined(__linux__)
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+      // Elsewhere the child is not killed with its parent (docs/portability.md: kqueue's
+      // NOTE_EXIT on macOS, a job object on Windows); it still never starts for a dead one.
       if (::getppid() != parent) ::_exit(127);
     }
     if (cmd.umask >= 0) ::umask(static_cast<mode_t>(cmd.umask));
