@@ -420,7 +420,7 @@ zc_status zc_service_start(const zc_config* config, zc_service** out) {
                       data = config->audit_sink_data](absl::string_view line) {
         // The line as a NUL-terminated string for C, though its length is given too.
         const std::string text(line);
-        sink(data, text.c_str(), text.size());
+        return sink(data, text.c_str(), text.size()) == 0;
       };
     }
     absl::StatusOr<std::unique_ptr<zc::shim::Service>> s = zc::shim::Service::Start(std::move(o));

@@ -63,11 +63,13 @@ EventLog::~EventLog() {
 
 void EventLog::Append(absl::string_view line) {
   if (sink_) {
+    bool taken = false;
     try {
-      sink_(line);
+      taken = sink_(line);
     } catch (...) {
-      dropped_.fetch_add(1, std::memory_order_relaxed);  // a host's sink never fails a compile
+      // A host's sink never fails a compile.
     }
+    if (!taken) dropped_.fetch_add(1, std::memory_order_relaxed);
     if (fd_ < 0) {
       appended_.fetch_add(1, std::memory_order_relaxed);
       return;

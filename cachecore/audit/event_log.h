@@ -57,7 +57,8 @@ struct Host {
 class EventLog {
  public:
   // Receives each event (without a newline) on the thread that wrote it; must be thread-safe.
-  using Sink = std::function<void(absl::string_view line)>;
+  // False (or an exception): the event is counted as dropped.
+  using Sink = std::function<bool(absl::string_view line)>;
 
   // Opens `path` for appending, creating it (0644) and its directory if needed. `sink`
   // (optional): every event goes to it as well.

@@ -193,9 +193,10 @@ typedef struct zc_config {
    * come first. */
   zc_slots* slots;
   /* Optional: every audit event (one JSON object, no newline; `line` valid during the call),
-   * called on the thread that produced it, so it must be thread-safe and quick. With a sink and
-   * no audit_path, events go to the sink only. audit_mode still picks the events. */
-  void (*audit_sink)(void* user_data, const char* line, size_t len);
+   * called on the thread that produced it, so it must be thread-safe and quick. It returns 0
+   * when it took the event; anything else counts it as dropped (zc_stats.audit_dropped). With a
+   * sink and no audit_path, events go to the sink only. audit_mode still picks the events. */
+  int (*audit_sink)(void* user_data, const char* line, size_t len);
   void* audit_sink_data;
 } zc_config;
 

@@ -552,10 +552,11 @@ struct SinkLines {
   std::vector<std::string> lines;
 };
 
-void CollectLine(void* user_data, const char* line, size_t len) {
+int CollectLine(void* user_data, const char* line, size_t len) {
   auto* sink = static_cast<SinkLines*>(user_data);
   std::lock_guard<std::mutex> lock(sink->mu);
   sink->lines.emplace_back(line, len);
+  return 0;
 }
 
 TEST_F(ShimApiTest, TheAuditSinkGetsEveryEventInProcessAndNoFileIsWritten) {

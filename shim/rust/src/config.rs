@@ -15,16 +15,27 @@ use crate::slots::Slots;
 /// `docs/audit.md`), on the thread that produced it, so it must be thread-safe and quick. A
 /// panic loses that event (counted in [`crate::Stats::audit_dropped`]). Cheap to clone.
 #[derive(Clone)]
-pub struct AuditSink(Arc<dyn Fn(&str) + Send + Sync>);
+pub struct AuditSink(Arc<SinkFn>);
+
+/// The closure, behind a thin pointer whose address holds while any clone lives (the C library
+/// keeps it as user_data).
+pub(crate) struct SinkFn(Box<dyn Fn(&str) + Send + Sync>);
+
+impl SinkFn {
+    pub(crate) fn call(&self, line: &str) {
+        (self.0)(line)
+    }
+}
 
 impl AuditSink {
     /// A sink calling `f` with each event.
     pub fn new(f: impl Fn(&str) + Send + Sync + 'static) -> AuditSink {
-        AuditSink(Arc::new(f))
+        AuditSink(Arc::new(SinkFn(Box::new(f))))
     }
 
-    pub(crate) fn call(&self, line: &str) {
-        (self.0)(line)
+    /// The heap address of the closure: stable while this sink or a clone lives.
+    pub(crate) fn as_ptr(&self) -> *const SinkFn {
+        Arc::as_ptr(&self.0)
     }
 }
 

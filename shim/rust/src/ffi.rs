@@ -82,9 +82,9 @@ pub struct zc_slots_counts {
     pub service_waiting: u32,
 }
 
-/// The audit sink of `zc_config`.
+/// The audit sink of `zc_config`: 0 when it took the event, else it is counted as dropped.
 pub type zc_audit_sink_fn =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, line: *const c_char, len: usize)>;
+    Option<unsafe extern "C" fn(user_data: *mut c_void, line: *const c_char, len: usize) -> c_int>;
 /// `zc_slot_ready_fn`.
 pub type zc_slot_ready_fn = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
 /// `zc_compile_done_fn`.

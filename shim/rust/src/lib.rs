@@ -198,6 +198,53 @@ mod tests {
     }
 
     #[test]
+    fn the_audit_sink_gets_every_event_and_a_panic_in_it_is_counted() {
+        let _env = env_lock();
+        let dir = TempDir::new("sink");
+        write_source(dir.path(), "a.c", "int f(void) { return 1; }\n");
+        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+        let seen = lines.clone();
+        let mut config = Config::new(dir.path().join("cache"), identity());
+        config.audit_mode = AuditMode::Normal;
+        config.audit_sink = Some(AuditSink::new(move |line| {
+            if line.contains("\"event\":\"cache.store\"") {
+                panic!("a sink that panics loses its event, nothing else");
+            }
+            seen.lock().unwrap().push(line.to_string());
+        }));
+        // Moved after start: the library must not hold the address of anything in `service`.
+        let service = Box::new(Service::start(&config).unwrap());
+        drop(config);
+        let mut request = CompileRequest::new(["gcc", "-c", "a.c", "-o", "a.o"], dir.path());
+        request.audit.run_id = Some("run-sink".to_string());
+        assert_eq!(service.compile(&request).unwrap().outcome, Outcome::Miss);
+        let stats = service.stats().unwrap();
+        assert_eq!(stats.audit_dropped, 1, "the panicking store event");
+        assert_eq!(stats.service.misses, 1);
+        drop(service); // never blocks; the final events still reach the sink
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !lines.lock().unwrap().iter().any(|l| l.contains("\"event\":\"service.shutdown\"")) {
+            assert!(Instant::now() < deadline, "no service.shutdown event");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let lines = lines.lock().unwrap();
+        let events: Vec<&str> = lines
+            .iter()
+            .map(|l| {
+                let at = l.find("\"event\":\"").unwrap() + 9;
+                &l[at..at + l[at..].find('"').unwrap()]
+            })
+            .collect();
+        assert_eq!(
+            &events[..5],
+            ["service.started", "compile.started", "cache.miss", "compile.finished", "service.shutdown"]
+        );
+        assert!(lines[1].contains("\"run_id\":\"run-sink\""), "{}", lines[1]);
+        assert!(lines[3].contains("\"queued_us\":"), "{}", lines[3]);
+        assert!(!dir.path().join("cache/audit").exists(), "a sink and no audit_path: no file");
+    }
+
+    #[test]
     fn streaming_delivers_the_same_output_as_the_result() {
         let _env = env_lock();
         let dir = TempDir::new("stream");

@@ -10,7 +10,7 @@ use std::ptr::{self, NonNull};
 use std::time::Duration;
 
 use crate::asynchronous::{CompileFuture, FlushFuture, ShutdownFuture};
-use crate::config::{AuditSink, Config};
+use crate::config::{Config, SinkFn};
 use crate::error::{check, Error, Status};
 use crate::ffi;
 use crate::request::{CompileRequest, CompileResult, Outcome, Stream};
@@ -346,14 +346,21 @@ pub(crate) unsafe fn take_result(raw: *mut ffi::zc_compile_result) -> CompileRes
     }
 }
 
-unsafe extern "C" fn audit_sink_trampoline(user_data: *mut c_void, line: *const c_char, len: usize) {
-    // SAFETY: user_data is the sink kept alive by the service's Config; `line` is valid for the
-    // call.
-    let sink = &*(user_data as *const AuditSink);
+unsafe extern "C" fn audit_sink_trampoline(
+    user_data: *mut c_void,
+    line: *const c_char,
+    len: usize,
+) -> c_int {
+    // SAFETY: user_data is the closure of the sink the service's Config keeps alive (a heap
+    // address: it does not move with the Config); `line` is valid for the call.
+    let sink = &*(user_data as *const SinkFn);
     let bytes = borrowed_bytes(line, len);
     let text = String::from_utf8_lossy(bytes);
-    // A panicking sink loses its event, never unwinds into the C library.
-    let _ = panic::catch_unwind(AssertUnwindSafe(|| sink.call(&text)));
+    // A panicking sink loses its event (counted), never unwinds into the C library.
+    match panic::catch_unwind(AssertUnwindSafe(|| sink.call(&text))) {
+        Ok(()) => 0,
+        Err(_) => 1,
+    }
 }
 
 /// The Rust closure behind a zc_output_fn, and a panic it raised (re-raised after the C call).
@@ -441,9 +448,9 @@ impl Service {
         raw_config.cancel = config.cancel.as_ref().map_or(ptr::null_mut(), |t| t.as_raw());
         raw_config.slots = config.slots.as_ref().map_or(ptr::null_mut(), |s| s.as_raw());
         if let Some(sink) = &config.audit_sink {
-            // The sink lives in the Config clone the service keeps (an Arc: its address holds).
+            // The closure is on the heap, kept alive by the Config clone the service keeps.
             raw_config.audit_sink = Some(audit_sink_trampoline);
-            raw_config.audit_sink_data = sink as *const AuditSink as *mut c_void;
+            raw_config.audit_sink_data = sink.as_ptr() as *mut c_void;
         }
 
         let mut raw: *mut ffi::zc_service = ptr::null_mut();

@@ -1,22 +1,37 @@
-//! The parity gate: the same compiles through the embedded service and through `zcwrap` (with
-//! and without its daemon), on fresh and on warm caches, must give byte-identical objects, `.d`
-//! files, stdout, stderr, exit codes and cache outcomes — and match the plain compiler. A result
-//! stored by either backend is a hit for the other (one shared cache).
+//! The parity gate: every case runs through the plain compiler, then through the embedded service
+//! and through `zcwrap` (with and without its daemon), each backend on its own fresh cache and
+//! then warm, each run in its own copy of the sources at one path. The gate compares
+//! - what a build sees: exit codes, stdout, stderr, and every file each run created, changed or
+//!   removed in its directory (names, bytes and permission bits), against the plain compiler;
+//! - the cache outcome and reason of each compile, embedded against wrapped and against what the
+//!   case expects, confirmed by the cache's own counters (`Service::stats` for the embedded side,
+//!   `zcwrap --print-stats` for the wrapped one): the deltas must agree with each other and with
+//!   the outcomes;
+//! - each compile's audit events: names in order and every field but ids, clocks and the writer.
 //!
-//! Needs `ZCWRAP_BIN` (the `zcwrap` of the build under test); `tests/shim/cargo_test.sh` sets it.
-//! Run with `--nocapture` to see the hit latencies of both backends.
+//! A result stored by either backend is a hit for the other (one shared cache). Needs
+//! `ZCWRAP_BIN` (the `zcwrap` of the build under test); `tests/shim/cargo_test.sh` sets it. Run
+//! with `--nocapture` to see timings, and what each backend says when a compiler is missing.
 
-use std::collections::BTreeSet;
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::env;
 use std::ffi::OsString;
 use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::{
+    assert_same_changes, changes, copy_tree, delta, events_of, first_difference, on_path, snapshot,
+    zcwrap_bin, zcwrap_counters, Change, Changes, Counters, DaemonStopper, Event, Node, Scratch,
+};
 use zcshim::{
     AuditMode, CancelToken, CompileBackend, CompileRequest, CompileResult, Config, HostIdentity,
     Outcome, Service, ShutdownMode, Status, WrappedZcwrap,
@@ -24,77 +39,8 @@ use zcshim::{
 
 /// A compile's whole environment.
 type Env = [(OsString, OsString)];
-/// Each output file of a compile: its name and contents (None: not written).
-type Files = Vec<(&'static str, Option<Vec<u8>>)>;
 
 // ---- Fixtures -----------------------------------------------------------------------------------
-
-/// The zcwrap under test. Fails loudly: a parity gate that skips itself is no gate.
-fn zcwrap_bin() -> PathBuf {
-    let bin = env::var_os("ZCWRAP_BIN").unwrap_or_else(|| {
-        panic!(
-            "ZCWRAP_BIN is not set: point it at the zcwrap of the build under test \
-             (ZCWRAP_BIN=<meson build dir>/wrapper/zcwrap), or run tests/shim/cargo_test.sh"
-        )
-    });
-    let bin = PathBuf::from(bin);
-    assert!(bin.is_file(), "ZCWRAP_BIN={} does not exist (build it first)", bin.display());
-    bin
-}
-
-fn on_path(program: &str) -> bool {
-    env::var_os("PATH")
-        .map(|path| env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-        .unwrap_or(false)
-}
-
-/// A fresh directory, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        static SEQ: AtomicU64 = AtomicU64::new(0);
-        let dir = env::temp_dir().join(format!(
-            "zcshim-parity-{name}-{}-{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn dir(&self, name: &str) -> PathBuf {
-        let dir = self.0.join(name);
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Stops the daemon of a cache directory when dropped (also when a test fails).
-struct DaemonStopper {
-    zcwrap: PathBuf,
-    cache: PathBuf,
-}
-
-impl Drop for DaemonStopper {
-    fn drop(&mut self) {
-        let _ = Command::new(&self.zcwrap)
-            .arg("--daemon-stop")
-            .env("ZCWRAP_DIR", &self.cache)
-            .output();
-    }
-}
 
 /// With ZCWRAP_DAEMON=on, the wrapped compiles must really have gone through a daemon.
 fn assert_daemon_ran(daemon: &str, zcwrap: &Path, cache: &Path) {
@@ -126,231 +72,741 @@ fn wrapped(cache: &Path, zcwrap: &Path) -> CompileBackend {
 /// The host's environment without ZCWRAP_* settings, plus the daemon mode: the same for every
 /// backend and for the plain compiler.
 fn compile_env(daemon: &str) -> Vec<(OsString, OsString)> {
-    let mut env: Vec<(OsString, OsString)> = env::vars_os()
-        .filter(|(name, _)| !name.to_string_lossy().starts_with("ZCWRAP_"))
-        .collect();
+    let mut env: Vec<(OsString, OsString)> =
+        env::vars_os().filter(|(name, _)| !name.to_string_lossy().starts_with("ZCWRAP_")).collect();
     env.push(("ZCWRAP_DAEMON".into(), daemon.into()));
     env
 }
 
-/// Writes sources, then waits out the kernel's timestamp tick: a file changed in the tick a
-/// compile starts counts as modified during the compile, and its result is not stored.
-fn write_sources(dir: &Path, files: &[(&str, &str)]) {
-    for (name, text) in files {
-        fs::write(dir.join(name), text).unwrap();
-    }
+/// Waits out the kernel's timestamp tick: a file changed in the tick a compile starts counts as
+/// modified during the compile, and its result is not stored.
+fn wait_out_timestamp_tick() {
     thread::sleep(Duration::from_millis(50));
 }
 
-// ---- Cases --------------------------------------------------------------------------------------
-
-struct Case {
-    name: &'static str,
-    args: Vec<&'static str>,
-    /// Files the compile writes, captured and removed after each run.
-    outputs: Vec<&'static str>,
-    exit_code: i32,
+/// Writes `files` under `dir` (executable when the mode says so).
+fn write_tree(dir: &Path, files: &[(&str, &str, u32)]) {
+    for (name, text, mode) in files {
+        let path = dir.join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, text).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(*mode)).unwrap();
+    }
 }
 
-const SOURCES: &[(&str, &str)] = &[
-    ("warn.c", "int main(void) {\n  int unused;\n  return 0;\n}\n"),
+fn write_sources(dir: &Path, files: &[(&str, &str, u32)]) {
+    write_tree(dir, files);
+    wait_out_timestamp_tick();
+}
+
+/// "Compilers" that die of a signal (without a core file), whatever they are asked. Named `gcc`
+/// in SOURCES, so that both backends take them for one.
+const SEGV_COMPILER: &str = "#!/bin/sh\nulimit -c 0\nkill -SEGV $$\nexit 3\n";
+const KILL_COMPILER: &str = "#!/bin/sh\nulimit -c 0\nkill -KILL $$\nexit 3\n";
+
+const SOURCES: &[(&str, &str, u32)] = &[
+    ("warn.c", "int main(void) {\n  int unused;\n  return 0;\n}\n", 0o644),
     (
         "warn.cc",
         "#include <vector>\n\
          int f() {\n  int unused;\n  std::vector<int> v{1, 2};\n  return (int)v.size();\n}\n",
+        0o644,
     ),
-    ("broken.c", "int main(void) {\n  return undefined_name;\n}\n"),
-    ("dep.h", "#pragma once\ninline int twice(int x) { return 2 * x; }\n"),
-    ("dep.cc", "#include \"dep.h\"\nint g(int x) { return twice(x) + 1; }\n"),
+    ("broken.c", "int main(void) {\n  return undefined_name;\n}\n", 0o644),
+    ("dep.h", "#pragma once\ninline int twice(int x) { return 2 * x; }\n", 0o644),
+    ("dep.cc", "#include \"dep.h\"\nint g(int x) { return twice(x) + 1; }\n", 0o644),
+    ("args.rsp", "-Wall -O2 -c warn.c\n-o rsp.o\n", 0o644),
+    // pch.h.gch is built from pch_used.h, which defines PCH_USED: usepch.c compiles only if gcc
+    // used the .gch for pch.h.
+    (
+        "pch.h",
+        "#ifndef PCH_H\n#define PCH_H\nstatic inline int pchf(int x) { return 3 * x; }\n#endif\n",
+        0o644,
+    ),
+    ("pch_used.h", "#include \"pch.h\"\n#define PCH_USED 1\n", 0o644),
+    (
+        "usepch.c",
+        "#include \"pch.h\"\n#ifndef PCH_USED\n#error the precompiled header was not used\n#endif\n\
+         int usepch(int x) { return pchf(x) + 1; }\n",
+        0o644,
+    ),
+    (
+        "hdr.h",
+        "#ifndef HDR_H\n#define HDR_H\nstatic inline int hdr(void) { return 7; }\n#endif\n",
+        0o644,
+    ),
+    ("killed-segv/gcc", SEGV_COMPILER, 0o755),
+    ("killed-kill/gcc", KILL_COMPILER, 0o755),
+    ("conc0.c", "int conc0(int x) { return x + 0; }\n", 0o644),
+    ("conc1.c", "int conc1(int x) { return x + 1; }\n", 0o644),
+    ("conc2.c", "int conc2(int x) { return x + 2; }\n", 0o644),
+    ("conc3.c", "int conc3(int x) { return x + 3; }\n", 0o644),
+    ("conc4.c", "int conc4(int x) { return x + 4; }\n", 0o644),
+    ("conc5.c", "int conc5(int x) { return x + 5; }\n", 0o644),
 ];
 
+// ---- Cases --------------------------------------------------------------------------------------
+
+/// What a compile must give, on a fresh and on a warm cache.
+#[derive(Clone, Copy, Debug)]
+struct Expect {
+    exit_code: i32,
+    fresh: Outcome,
+    warm: Outcome,
+    /// The fresh compile stores an entry.
+    stores: bool,
+    /// Each backend words its own message (the compiler could not be run): stdout and stderr are
+    /// not compared, only shown.
+    own_messages: bool,
+}
+
+/// One compile of a case. `{work}` in an argument is the directory it runs in.
+#[derive(Clone, Debug)]
+struct Compile {
+    args: Vec<&'static str>,
+    stdin: Option<&'static str>,
+    /// `env: None`: the host's environment, instead of an explicit one.
+    host_env: bool,
+    expect: Expect,
+}
+
+impl Compile {
+    /// A successful compile the cache stores, then hits.
+    fn cached(args: &[&'static str]) -> Compile {
+        let expect = Expect {
+            exit_code: 0,
+            fresh: Outcome::Miss,
+            warm: Outcome::Hit,
+            stores: true,
+            own_messages: false,
+        };
+        Compile { args: args.to_vec(), stdin: None, host_env: false, expect }
+    }
+
+    /// A compile that fails with `exit_code`: a miss each time, nothing stored.
+    fn failing(args: &[&'static str], exit_code: i32) -> Compile {
+        let mut compile = Compile::cached(args);
+        compile.expect = Expect { exit_code, warm: Outcome::Miss, stores: false, ..compile.expect };
+        compile
+    }
+
+    /// A call the cache runs plainly.
+    fn uncacheable(args: &[&'static str]) -> Compile {
+        let mut compile = Compile::cached(args);
+        compile.expect = Expect {
+            fresh: Outcome::Uncacheable,
+            warm: Outcome::Uncacheable,
+            stores: false,
+            ..compile.expect
+        };
+        compile
+    }
+
+    /// A compiler that cannot be run: exit 127 as from a shell, outcome Error, nothing stored.
+    /// How each backend words it is its own.
+    fn not_found(args: &[&'static str]) -> Compile {
+        let expect = Expect {
+            exit_code: 127,
+            fresh: Outcome::Error,
+            warm: Outcome::Error,
+            stores: false,
+            own_messages: true,
+        };
+        Compile { expect, ..Compile::cached(args) }
+    }
+
+    fn args_in(&self, work: &Path) -> Vec<String> {
+        let work = work.to_str().unwrap();
+        self.args.iter().map(|arg| arg.replace("{work}", work)).collect()
+    }
+
+    fn request(&self, work: &Path, env: &Env) -> CompileRequest {
+        let mut request = CompileRequest::new(self.args_in(work), work);
+        request.env = if self.host_env { None } else { Some(env.to_vec()) };
+        request.stdin = self.stdin.map(|text| text.as_bytes().to_vec());
+        request
+    }
+}
+
+/// Compiles run at once (one thread each when there are several), in one directory.
+struct Case {
+    name: &'static str,
+    compiles: Vec<Compile>,
+    /// A plain command run once in the sources before any run (e.g. building a .gch).
+    setup: Option<Vec<&'static str>>,
+    /// Outputs the compiler itself does not reproduce byte for byte (gcc's PCH: address space
+    /// randomization shows in it): compared by name and mode between compiles, and exactly
+    /// between a hit and the compile that stored it; `cache.store`'s `bytes` and the cache
+    /// size counter are not compared.
+    unreproducible: Vec<&'static str>,
+}
+
+fn case(name: &'static str, compile: Compile) -> Case {
+    Case { name, compiles: vec![compile], setup: None, unreproducible: Vec::new() }
+}
+
+/// The cases behind `parity`, in the order they run (each backend's cache is shared by all).
 fn cases() -> Vec<Case> {
     let mut cases = vec![
+        case(
+            "gcc C with a warning",
+            Compile::cached(&["gcc", "-Wall", "-g", "-O1", "-c", "warn.c", "-o", "warn.o"]),
+        ),
+        case(
+            "g++ C++ with a warning",
+            Compile::cached(&[
+                "g++",
+                "-Wall",
+                "-g",
+                "-std=c++17",
+                "-c",
+                "warn.cc",
+                "-o",
+                "warn_cc.o",
+            ]),
+        ),
+        case(
+            "gcc C with an error",
+            Compile::failing(&["gcc", "-Wall", "-c", "broken.c", "-o", "broken.o"], 1),
+        ),
+        case(
+            "g++ C++ with a .d file",
+            Compile::cached(&["g++", "-g", "-MD", "-MF", "dep.d", "-c", "dep.cc", "-o", "dep.o"]),
+        ),
+        case(
+            "gcc in the host's environment (env: None)",
+            Compile {
+                host_env: true,
+                ..Compile::cached(&["gcc", "-Wall", "-Os", "-c", "warn.c", "-o", "host_env.o"])
+            },
+        ),
+        case("gcc with a response file", Compile::cached(&["gcc", "@args.rsp"])),
+        case(
+            "gcc reading the source on stdin",
+            Compile {
+                stdin: Some(SOURCES[0].1),
+                ..Compile::uncacheable(&["gcc", "-Wall", "-x", "c", "-", "-c", "-o", "stdin.o"])
+            },
+        ),
+        case(
+            "gcc with split DWARF",
+            Compile::cached(&["gcc", "-g", "-gsplit-dwarf", "-c", "warn.c", "-o", "split.o"]),
+        ),
         Case {
-            name: "gcc C with a warning",
-            args: vec!["gcc", "-Wall", "-g", "-O1", "-c", "warn.c", "-o", "warn.o"],
-            outputs: vec!["warn.o"],
-            exit_code: 0,
+            unreproducible: vec!["hdr.h.gch"],
+            ..case(
+                "gcc building a precompiled header",
+                Compile::cached(&["gcc", "-x", "c-header", "hdr.h", "-o", "hdr.h.gch"]),
+            )
         },
         Case {
-            name: "g++ C++ with a warning",
-            args: vec!["g++", "-Wall", "-g", "-std=c++17", "-c", "warn.cc", "-o", "warn_cc.o"],
-            outputs: vec!["warn_cc.o"],
-            exit_code: 0,
+            name: "gcc using a precompiled header",
+            compiles: vec![Compile::cached(&[
+                "gcc",
+                "-Winvalid-pch",
+                "-O1",
+                "-c",
+                "usepch.c",
+                "-o",
+                "usepch.o",
+            ])],
+            setup: Some(vec!["gcc", "-O1", "-x", "c-header", "pch_used.h", "-o", "pch.h.gch"]),
+            unreproducible: Vec::new(),
         },
+        case(
+            "gcc linking (uncacheable)",
+            Compile::uncacheable(&["gcc", "warn.c", "-o", "warn_exe"]),
+        ),
+        case(
+            "a compiler that is not on PATH",
+            Compile::not_found(&["zc-no-such-compiler", "-c", "warn.c", "-o", "missing.o"]),
+        ),
+        case(
+            "a compiler path that does not exist",
+            Compile::not_found(&["{work}/no-such-dir/gcc", "-c", "warn.c", "-o", "missing.o"]),
+        ),
+        case(
+            "a compiler killed by SIGSEGV",
+            Compile::failing(&["{work}/killed-segv/gcc", "-c", "warn.c", "-o", "segv.o"], 128 + 11),
+        ),
+        case(
+            "a compiler killed by SIGKILL",
+            Compile::failing(&["{work}/killed-kill/gcc", "-c", "warn.c", "-o", "kill.o"], 128 + 9),
+        ),
         Case {
-            name: "gcc C with an error",
-            args: vec!["gcc", "-Wall", "-c", "broken.c", "-o", "broken.o"],
-            outputs: vec!["broken.o"],
-            exit_code: 1,
-        },
-        Case {
-            name: "g++ C++ with a .d file",
-            args: vec!["g++", "-g", "-MD", "-MF", "dep.d", "-c", "dep.cc", "-o", "dep.o"],
-            outputs: vec!["dep.o", "dep.d"],
-            exit_code: 0,
+            name: "8 compiles at once",
+            compiles: vec![
+                Compile::cached(&["gcc", "-O1", "-c", "conc0.c", "-o", "conc0.o"]),
+                Compile::cached(&["gcc", "-O1", "-c", "conc1.c", "-o", "conc1.o"]),
+                Compile::cached(&["gcc", "-O1", "-g", "-c", "conc2.c", "-o", "conc2.o"]),
+                Compile::cached(&["gcc", "-O1", "-MMD", "-c", "conc3.c", "-o", "conc3.o"]),
+                Compile::cached(&["gcc", "-O2", "-c", "conc4.c", "-o", "conc4.o"]),
+                Compile::cached(&["gcc", "-O2", "-c", "conc5.c", "-o", "conc5.o"]),
+                Compile::failing(&["gcc", "-c", "broken.c", "-o", "conc_broken.o"], 1),
+                Compile::uncacheable(&["gcc", "warn.c", "-o", "conc_exe"]),
+            ],
+            setup: None,
+            unreproducible: Vec::new(),
         },
     ];
     if on_path("clang") && on_path("clang++") {
-        cases.push(Case {
-            name: "clang C with a warning",
-            args: vec!["clang", "-Wall", "-g", "-c", "warn.c", "-o", "warn_clang.o"],
-            outputs: vec!["warn_clang.o"],
-            exit_code: 0,
-        });
-        cases.push(Case {
-            name: "clang++ C++ with a .d file",
-            args: vec![
+        cases.push(case(
+            "clang C with a warning",
+            Compile::cached(&["clang", "-Wall", "-g", "-c", "warn.c", "-o", "warn_clang.o"]),
+        ));
+        cases.push(case(
+            "clang++ C++ with a .d file",
+            Compile::cached(&[
                 "clang++", "-g", "-MMD", "-MF", "dep_cl.d", "-c", "dep.cc", "-o", "dep_cl.o",
-            ],
-            outputs: vec!["dep_cl.o", "dep_cl.d"],
-            exit_code: 0,
-        });
+            ]),
+        ));
+        cases.push(case(
+            "clang with split DWARF",
+            Compile::cached(&["clang", "-g", "-gsplit-dwarf", "-c", "warn.c", "-o", "split_cl.o"]),
+        ));
     } else {
         eprintln!("note: clang/clang++ not on PATH: the parity gate runs the gcc cases only");
     }
     cases
 }
 
-/// What one run produced.
-struct Observed {
-    result: CompileResult,
-    files: Files,
+// ---- Runs ---------------------------------------------------------------------------------------
+
+/// A backend with where to read what it did besides its results.
+struct Side {
+    backend: CompileBackend,
+    cache: PathBuf,
+    audit: PathBuf,
+    zcwrap: PathBuf,
 }
 
-fn collect_outputs(work: &Path, case: &Case) -> Files {
-    case.outputs
-        .iter()
-        .map(|name| {
-            let path = work.join(name);
-            let data = fs::read(&path).ok();
-            let _ = fs::remove_file(&path);
-            (*name, data)
-        })
-        .collect()
+impl Side {
+    fn new(kind: &str, dir: &Path, zcwrap: &Path) -> Side {
+        let cache = dir.join(format!("cache-{kind}"));
+        let audit = dir.join(format!("audit-{kind}.jsonl"));
+        let mut cfg = config(&cache);
+        cfg.audit_mode = AuditMode::Normal;
+        cfg.audit_path = Some(audit.clone());
+        let backend = match kind {
+            "embedded" => CompileBackend::Embedded(Arc::new(Service::start(&cfg).unwrap())),
+            _ => CompileBackend::Wrapped(WrappedZcwrap::new(&cfg, zcwrap).unwrap()),
+        };
+        Side { backend, cache, audit, zcwrap: zcwrap.to_path_buf() }
+    }
+
+    /// The cache's counters, each side from its own reader: the service's stats call, or the CLI.
+    fn counters(&self) -> Counters {
+        match &self.backend {
+            CompileBackend::Embedded(service) => {
+                service.stats().unwrap().counters.into_iter().collect()
+            }
+            CompileBackend::Wrapped(_) => zcwrap_counters(&self.zcwrap, &self.cache),
+        }
+    }
 }
 
-fn request(case: &Case, work: &Path, env: &Env) -> CompileRequest {
-    let mut request = CompileRequest::new(case.args.iter().copied(), work);
-    request.env = Some(env.to_vec());
-    request
+/// What one run of a case did.
+struct Run {
+    what: String,
+    /// On the backend's fresh cache (each case's first run through it).
+    fresh: bool,
+    /// Per compile, in the case's order.
+    results: Vec<CompileResult>,
+    /// Per compile: its audit events (none for the plain compiler).
+    events: Vec<Vec<Event>>,
+    /// The whole directory, before to after.
+    changes: Changes,
+    /// The cache's counters, after minus before (empty for the plain compiler).
+    counters: BTreeMap<String, i64>,
 }
 
-fn run(backend: &CompileBackend, case: &Case, work: &Path, env: &Env) -> Observed {
-    let result = backend
-        .compile(&request(case, work, env))
-        .unwrap_or_else(|e| panic!("{}: {} compile failed: {e}", case.name, backend.kind()));
-    Observed { result, files: collect_outputs(work, case) }
-}
-
-/// The plain compiler, for the reference outputs. Only exit code, stdout, stderr and the files
-/// mean anything in the result.
-fn run_plain(case: &Case, work: &Path, env: &Env) -> Observed {
-    let out = Command::new(case.args[0])
-        .args(&case.args[1..])
-        .current_dir(work)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .output()
-        .unwrap();
-    let mut result = CompileResult::new(out.status.code().unwrap_or(-1), Outcome::Uncacheable);
+/// The plain compiler. Only exit code, stdout and stderr mean anything in the result; a compiler
+/// that cannot be run is 127, as in a shell.
+fn compile_plain(compile: &Compile, work: &Path, env: &Env) -> CompileResult {
+    let args = compile.args_in(work);
+    let mut cmd = Command::new(&args[0]);
+    cmd.args(&args[1..]).current_dir(work);
+    if !compile.host_env {
+        cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+    }
+    cmd.stdin(if compile.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    let mut child = match cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            let mut result = CompileResult::new(127, Outcome::Uncacheable);
+            result.stderr = format!("cannot run {}: {e}\n", args[0]).into_bytes();
+            return result;
+        }
+    };
+    if let (Some(mut pipe), Some(text)) = (child.stdin.take(), compile.stdin) {
+        pipe.write_all(text.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let code = out.status.code().unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0));
+    let mut result = CompileResult::new(code, Outcome::Uncacheable);
     result.stdout = out.stdout;
     result.stderr = out.stderr;
-    Observed { result, files: collect_outputs(work, case) }
+    result
 }
+
+/// Runs `case` in `work` (its sources moved in from `stage`, the directory moved on to `done`
+/// afterwards), through `side` or the plain compiler.
+fn run_case(
+    what: String,
+    fresh: bool,
+    side: Option<&Side>,
+    case: &Case,
+    dirs: (&Path, &Path, &Path),
+    env: &Env,
+) -> Run {
+    let (stage, work, done) = dirs;
+    fs::rename(stage, work).unwrap();
+    let before = snapshot(work);
+    let counters_before = side.map(Side::counters);
+    let compile_one = |compile: &Compile| match side {
+        Some(side) => side
+            .backend
+            .compile(&compile.request(work, env))
+            .unwrap_or_else(|e| panic!("{what}: {} failed: {e}", side.backend.kind())),
+        None => compile_plain(compile, work, env),
+    };
+    let results: Vec<CompileResult> = if case.compiles.len() == 1 {
+        vec![compile_one(&case.compiles[0])]
+    } else {
+        thread::scope(|scope| {
+            let threads: Vec<_> =
+                case.compiles.iter().map(|c| scope.spawn(|| compile_one(c))).collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        })
+    };
+    let counters = match (side, counters_before) {
+        (Some(side), Some(before)) => delta(&before, &side.counters()),
+        _ => BTreeMap::new(),
+    };
+    let changes = changes(&before, &snapshot(work));
+    fs::rename(work, done).unwrap();
+    let events = results
+        .iter()
+        .map(|r| side.map(|s| events_of(&s.audit, &r.compile_id)).unwrap_or_default())
+        .collect();
+    Run { what, fresh, results, events, changes, counters }
+}
+
+// ---- Comparisons --------------------------------------------------------------------------------
 
 fn assert_same_bytes(what: &str, a: &[u8], b: &[u8]) {
     if a != b {
-        let at = a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
         let show = |x: &[u8]| String::from_utf8_lossy(&x[..x.len().min(400)]).into_owned();
         panic!(
-            "{what}: differ (lengths {} and {}, first difference at byte {at})\n\
+            "{what}: differ (lengths {} and {}, first difference at byte {})\n\
              --- first:\n{}\n--- second:\n{}",
             a.len(),
             b.len(),
+            first_difference(a, b),
             show(a),
             show(b)
         );
     }
 }
 
-/// Everything the parity gate compares, between two runs.
-fn assert_same(what: &str, a: &Observed, b: &Observed) {
-    assert_eq!(a.result.outcome, b.result.outcome, "{what}: cache outcome");
-    assert_eq!(a.result.reason, b.result.reason, "{what}: reason");
-    assert_same_output(what, a, b);
+/// What a build sees of compile `i` in two runs: exit code, stdout, stderr.
+fn assert_same_output(what: &str, expect: &Expect, a: &CompileResult, b: &CompileResult) {
+    assert_eq!(a.exit_code, b.exit_code, "{what}: exit code");
+    if !expect.own_messages {
+        assert_same_bytes(&format!("{what}: stdout"), &a.stdout, &b.stdout);
+        assert_same_bytes(&format!("{what}: stderr"), &a.stderr, &b.stderr);
+    }
 }
 
-/// What a build sees of two runs: exit code, stdout, stderr and output files.
-fn assert_same_output(what: &str, a: &Observed, b: &Observed) {
-    assert_eq!(a.result.exit_code, b.result.exit_code, "{what}: exit code");
-    assert_same_bytes(&format!("{what}: stdout"), &a.result.stdout, &b.result.stdout);
-    assert_same_bytes(&format!("{what}: stderr"), &a.result.stderr, &b.result.stderr);
-    for ((name, x), (_, y)) in a.files.iter().zip(&b.files) {
-        match (x, y) {
-            (Some(x), Some(y)) => assert_same_bytes(&format!("{what}: {name}"), x, y),
-            (None, None) => {}
-            _ => panic!("{what}: {name} written by one run only: {:?}", (x.is_some(), y.is_some())),
+/// `exit_code` of compile.finished: `zcwrap` writes `null` when it handed the call to the
+/// compiler with `exec` (docs/audit.md); the embedded service always knows the exit code. That
+/// one difference is allowed, nothing else.
+fn exit_code_field_agrees(embedded: &Event, wrapped: &Event, result: &CompileResult) -> bool {
+    let (e, w) = (embedded.field("exit_code"), wrapped.field("exit_code"));
+    let exec = w == Some("null")
+        && e == Some(result.exit_code.to_string().as_str())
+        && matches!(result.outcome, Outcome::Uncacheable | Outcome::Error);
+    e == w || exec
+}
+
+/// Both backends wrote the same events for one compile, field for field (see
+/// `common::UNCOMPARED_FIELDS` for what is left out).
+fn assert_same_events(what: &str, case: &Case, e: &[Event], w: &[Event], result: &CompileResult) {
+    let names = |events: &[Event]| events.iter().map(|ev| ev.name.clone()).collect::<Vec<_>>();
+    let comparable = |ev: &Event| {
+        let mut ev = ev.clone();
+        if !case.unreproducible.is_empty() && ev.name == "cache.store" {
+            ev.fields.retain(|(n, _)| n != "bytes");
+        }
+        ev
+    };
+    assert_eq!(names(e), names(w), "{what}: audit event names, embedded vs wrapped");
+    for (x, y) in e.iter().zip(w) {
+        if x.name == "compile.finished" {
+            let (ex, wx) = (x.field("exit_code"), y.field("exit_code"));
+            assert!(
+                exit_code_field_agrees(x, y, result),
+                "{what}: compile.finished exit_code: embedded {ex:?}, wrapped {wx:?}"
+            );
+            if ex != wx {
+                eprintln!(
+                    "note [{what}]: compile.finished exit_code {ex:?} embedded, {wx:?} wrapped"
+                );
+            }
+            let rest = |ev: &Event| {
+                ev.fields.iter().filter(|(n, _)| n != "exit_code").cloned().collect::<Vec<_>>()
+            };
+            assert_eq!(rest(x), rest(y), "{what}: compile.finished, embedded vs wrapped");
+        } else {
+            assert_eq!(comparable(x), comparable(y), "{what}: audit event, embedded vs wrapped");
         }
     }
+}
+
+/// A compile's events are whole and say what its result says; a store is where one is expected.
+fn assert_events_tell_the_result(
+    what: &str,
+    events: &[Event],
+    result: &CompileResult,
+    stored: bool,
+) {
+    let names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names.first(), Some(&"compile.started"), "{what}: events {names:?}");
+    assert_eq!(names.last(), Some(&"compile.finished"), "{what}: events {names:?}");
+    let finished = events.last().unwrap();
+    assert_eq!(
+        finished.field("outcome"),
+        Some(format!("\"{}\"", result.outcome).as_str()),
+        "{what}"
+    );
+    assert_eq!(finished.field("reason"), Some(format!("\"{}\"", result.reason).as_str()), "{what}");
+    assert_eq!(names.contains(&"cache.store"), stored, "{what}: cache.store in {names:?}");
+    let hit_event = names.contains(&"cache.hit");
+    assert_eq!(hit_event, result.outcome == Outcome::Hit, "{what}: cache.hit in {names:?}");
+}
+
+/// The cache's counters moved as the outcomes say: each hit, successful miss and failed compile
+/// counted once, each result's reason counted as often as it was given, and entries added exactly
+/// when something was stored.
+fn assert_counters_confirm(what: &str, run: &Run, stored: bool) {
+    let d = |name: &str| run.counters.get(name).copied().unwrap_or(0);
+    let count =
+        |f: &dyn Fn(&CompileResult) -> bool| run.results.iter().filter(|r| f(r)).count() as i64;
+    let what = format!("{what}: counters {:?}", run.counters);
+    assert_eq!(
+        d("direct_cache_hit") + d("preprocessed_cache_hit"),
+        count(&|r| r.outcome == Outcome::Hit),
+        "{what}: hits"
+    );
+    assert_eq!(
+        d("cache_miss"),
+        count(&|r| r.outcome == Outcome::Miss && r.exit_code == 0),
+        "{what}: misses"
+    );
+    assert_eq!(
+        d("compile_failed"),
+        count(&|r| r.outcome == Outcome::Miss && r.exit_code != 0),
+        "{what}: failed compiles"
+    );
+    let reasons: BTreeSet<&str> = run.results.iter().map(|r| r.reason.as_str()).collect();
+    for reason in reasons {
+        let given = count(&|r| r.reason == reason);
+        if reason == KNOWN_UNCOUNTED_REASON && d(reason) == 0 {
+            continue;
+        }
+        assert_eq!(d(reason), given, "{what}: counter {reason:?}, the reason of {given} result(s)");
+    }
+    assert_eq!(d("files_in_cache") > 0, stored, "{what}: entries added");
+}
+
+/// A known bug, left to the C++ side: a compiler that is not on PATH is reported with this reason
+/// but not counted (see `a_compiler_missing_from_path_is_counted`, which fails until it is
+/// fixed). Only a zero count is let through; both backends must still agree on the deltas.
+const KNOWN_UNCOUNTED_REASON: &str = "could_not_find_compiler";
+
+/// Every comparison of one case: plain compiler, embedded and wrapped, fresh and warm.
+fn check_case(case: &Case, plain: &Run, runs: [&Run; 4]) {
+    let [e_fresh, w_fresh, e_warm, w_warm] = runs;
+    for (i, compile) in case.compiles.iter().enumerate() {
+        let x = &compile.expect;
+        let what = |run: &Run| format!("{} #{i} ({})", run.what, compile.args.join(" "));
+        assert_eq!(plain.results[i].exit_code, x.exit_code, "{}: exit code", what(plain));
+        for run in runs {
+            let r = &run.results[i];
+            let expected = if run.fresh { x.fresh } else { x.warm };
+            assert_eq!(
+                r.outcome,
+                expected,
+                "{}: outcome ({}), events {:?}",
+                what(run),
+                r.reason,
+                run.events[i]
+            );
+            // The cache changes nothing a build can see.
+            assert_same_output(
+                &format!("{} vs {}", what(plain), run.what),
+                x,
+                &plain.results[i],
+                r,
+            );
+            assert_events_tell_the_result(&what(run), &run.events[i], r, run.fresh && x.stores);
+            if x.own_messages {
+                assert_ne!(r.exit_code, 0, "{}", what(run));
+                eprintln!(
+                    "message [{}]: exit {}, outcome {} ({}), stderr {:?}, counters {:?}, {:?}",
+                    what(run),
+                    r.exit_code,
+                    r.outcome,
+                    r.reason,
+                    String::from_utf8_lossy(&r.stderr),
+                    run.counters,
+                    run.events[i].last()
+                );
+            }
+        }
+        for (e, w) in [(e_fresh, w_fresh), (e_warm, w_warm)] {
+            let what = format!("{} vs {}", what(e), w.what);
+            let (re, rw) = (&e.results[i], &w.results[i]);
+            assert_eq!(
+                (re.outcome, &re.reason),
+                (rw.outcome, &rw.reason),
+                "{what}: outcome, reason"
+            );
+            assert_same_output(&what, x, re, rw);
+            assert_same_events(&what, case, &e.events[i], &w.events[i], re);
+        }
+    }
+    let stores = case.compiles.iter().any(|c| c.expect.stores);
+    let masked = |run: &Run| masked(&run.changes, &case.unreproducible);
+    for run in runs {
+        let what = format!("{} vs {}", plain.what, run.what);
+        assert_same_changes(&what, &masked(plain), &masked(run));
+        assert_counters_confirm(&run.what, run, run.fresh && stores);
+    }
+    for (e, w) in [(e_fresh, w_fresh), (e_warm, w_warm)] {
+        assert_same_changes(&format!("{} vs {}", e.what, w.what), &masked(e), &masked(w));
+        // The size is a running total in KiB: its step rounds differently once the two caches
+        // hold different bytes (an unreproducible output earlier): within 1 KiB, or anything
+        // for this case's own unreproducible outputs.
+        let without_size = |run: &Run| {
+            let mut counters = run.counters.clone();
+            let size = counters.remove("cache_size_kibibyte").unwrap_or(0);
+            (counters, size)
+        };
+        let ((ce, size_e), (cw, size_w)) = (without_size(e), without_size(w));
+        assert_eq!(ce, cw, "{} vs {}: counter deltas", e.what, w.what);
+        assert!(
+            (size_e - size_w).abs() <= 1 || !case.unreproducible.is_empty(),
+            "{} vs {}: cache_size_kibibyte deltas {size_e} and {size_w}",
+            e.what,
+            w.what
+        );
+    }
+    // A hit restores exactly what its backend's fresh compile wrote, unreproducible bytes too.
+    for (fresh, warm) in [(e_fresh, e_warm), (w_fresh, w_warm)] {
+        assert_same_changes(
+            &format!("{} vs {}", fresh.what, warm.what),
+            &fresh.changes,
+            &warm.changes,
+        );
+    }
+}
+
+/// `changes` with the bytes of the files named in `names` left out (kinds and modes kept).
+fn masked(changes: &Changes, names: &[&str]) -> Changes {
+    let mut out = changes.clone();
+    for (name, change) in out.iter_mut() {
+        if let Change::Created(Node::File { data, .. }) | Change::Changed(Node::File { data, .. }) =
+            change
+        {
+            if names.iter().any(|n| Path::new(n) == name) {
+                *data = b"<not reproducible>".to_vec();
+            }
+        }
+    }
+    out
 }
 
 // ---- Parity -------------------------------------------------------------------------------------
 
-/// Every case through both backends, each on its own fresh cache, then warm, in one working
-/// directory; and against the plain compiler.
+const RUNS: [&str; 5] =
+    ["plain", "embedded fresh", "wrapped fresh", "embedded warm", "wrapped warm"];
+
+/// Every case through the plain compiler and both backends, each backend on its own cache, fresh
+/// then warm; each run in its own copy of the sources, moved to one path (so debug info and
+/// dependency files name the same directory).
 fn parity(daemon: &str) {
+    let started = Instant::now();
     let zcwrap = zcwrap_bin();
     let scratch = Scratch::new(&format!("daemon-{daemon}"));
-    let work = scratch.dir("work");
-    let embedded_cache = scratch.path().join("cache-embedded");
-    let wrapped_cache = scratch.path().join("cache-wrapped");
-    let _stopper = DaemonStopper { zcwrap: zcwrap.clone(), cache: wrapped_cache.clone() };
+    let root = scratch.path();
+    let work = root.join("work");
+    let embedded = Side::new("embedded", root, &zcwrap);
+    let wrapped = Side::new("wrapped", root, &zcwrap);
+    let _stopper = DaemonStopper { zcwrap: zcwrap.clone(), cache: wrapped.cache.clone() };
     let env = compile_env(daemon);
-    write_sources(&work, SOURCES);
-    let embedded = embedded(&embedded_cache);
-    let wrapped = wrapped(&wrapped_cache, &zcwrap);
+    let cases = cases();
 
-    for case in cases() {
-        let what = |phase: &str| format!("[daemon={daemon}] {}, {phase}", case.name);
-        let plain = run_plain(&case, &work, &env);
-        assert_eq!(plain.result.exit_code, case.exit_code, "{}", what("plain compiler exit code"));
-
-        let e_fresh = run(&embedded, &case, &work, &env);
-        let w_fresh = run(&wrapped, &case, &work, &env);
-        let e_warm = run(&embedded, &case, &work, &env);
-        let w_warm = run(&wrapped, &case, &work, &env);
-
-        assert_same(&what("fresh caches"), &e_fresh, &w_fresh);
-        assert_same(&what("warm caches"), &e_warm, &w_warm);
-        assert_same_output(&what("embedded fresh vs warm"), &e_fresh, &e_warm);
-        // The cache changes nothing a build can see.
-        assert_same_output(&what("plain compiler vs embedded warm"), &plain, &e_warm);
-        assert_same_output(&what("plain compiler vs wrapped warm"), &plain, &w_warm);
-
-        if case.exit_code == 0 {
-            assert_eq!(e_fresh.result.outcome, Outcome::Miss, "{}", what("fresh outcome"));
-            assert_eq!(e_warm.result.outcome, Outcome::Hit, "{}", what("warm outcome"));
-            for (name, data) in &e_warm.files {
-                assert!(data.is_some(), "{}: {name} not restored", what("warm"));
-            }
-            eprintln!(
-                "timing [daemon={daemon}] {}: hit embedded {:?}, wrapped {:?}; \
-                 miss embedded {:?}, wrapped {:?}",
+    // Every copy first, then one wait for the timestamp tick.
+    let template = scratch.dir("template");
+    write_tree(&template, SOURCES);
+    for (c, case) in cases.iter().enumerate() {
+        let sources = root.join(format!("sources-{c}"));
+        copy_tree(&template, &sources);
+        if let Some(setup) = &case.setup {
+            let out =
+                Command::new(setup[0]).args(&setup[1..]).current_dir(&sources).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}: setup: {}",
                 case.name,
-                e_warm.result.total,
-                w_warm.result.total,
-                e_fresh.result.total,
-                w_fresh.result.total
+                String::from_utf8_lossy(&out.stderr)
             );
-        } else {
-            for (name, data) in e_fresh.files.iter().chain(&w_fresh.files).chain(&e_warm.files) {
-                assert!(data.is_none(), "{}: {name} written by a failed compile", what("error"));
-            }
-            assert_ne!(e_warm.result.outcome, Outcome::Hit, "{}: failure cached", what("warm"));
+        }
+        for r in 0..RUNS.len() {
+            copy_tree(&sources, &root.join(format!("stage-{c}-{r}")));
         }
     }
-    assert_daemon_ran(daemon, &zcwrap, &wrapped_cache);
+    wait_out_timestamp_tick();
+
+    for (c, case) in cases.iter().enumerate() {
+        let sides = [None, Some(&embedded), Some(&wrapped), Some(&embedded), Some(&wrapped)];
+        let runs: Vec<Run> = sides
+            .iter()
+            .zip(RUNS)
+            .enumerate()
+            .map(|(r, (side, label))| {
+                let stage = root.join(format!("stage-{c}-{r}"));
+                let done = root.join(format!("done-{c}-{r}"));
+                let what = format!("[daemon={daemon}] {}, {label}", case.name);
+                let fresh = label.ends_with("fresh");
+                run_case(what, fresh, *side, case, (&stage, &work, &done), &env)
+            })
+            .collect();
+        check_case(case, &runs[0], [&runs[1], &runs[2], &runs[3], &runs[4]]);
+        let took = |r: usize| runs[r].results.iter().map(|x| x.total).max().unwrap();
+        eprintln!(
+            "timing [daemon={daemon}] {}: fresh embedded {:?}, wrapped {:?}; warm embedded {:?}, \
+             wrapped {:?}",
+            case.name,
+            took(1),
+            took(2),
+            took(3),
+            took(4)
+        );
+    }
+    // The service's counters are the cache's: the CLI reads the same numbers from disk.
+    let through_cli = zcwrap_counters(&zcwrap, &embedded.cache);
+    let through_service = embedded.counters();
+    let strip = |c: &Counters| {
+        c.iter()
+            .filter(|(n, _)| !common::is_clock(n))
+            .map(|(n, v)| (n.clone(), *v))
+            .collect::<Counters>()
+    };
+    assert_eq!(strip(&through_service), strip(&through_cli), "embedded counters: service vs CLI");
+    assert_daemon_ran(daemon, &zcwrap, &wrapped.cache);
+    eprintln!("timing [daemon={daemon}] all {} cases: {:?}", cases.len(), started.elapsed());
 }
 
 #[test]
@@ -361,6 +817,25 @@ fn parity_without_daemon() {
 #[test]
 fn parity_with_daemon() {
     parity("on");
+}
+
+/// One compile in `work` through `backend`; what it wrote is removed afterwards, and returned.
+fn compile_and_clean(
+    backend: &CompileBackend,
+    compile: &Compile,
+    work: &Path,
+    env: &Env,
+) -> (CompileResult, Changes) {
+    let before = snapshot(work);
+    let result = backend
+        .compile(&compile.request(work, env))
+        .unwrap_or_else(|e| panic!("{} compile failed: {e}", backend.kind()));
+    let changes = changes(&before, &snapshot(work));
+    for (name, change) in &changes {
+        assert!(matches!(change, Change::Created(_)), "{}: {change:?}", name.display());
+        fs::remove_file(work.join(name)).unwrap();
+    }
+    (result, changes)
 }
 
 /// One cache directory, both backends: what one stores, the other hits, with the same bytes.
@@ -376,16 +851,51 @@ fn shared_cache(daemon: &str) {
     let wrapped = wrapped(&cache, &zcwrap);
     let all = cases();
 
-    let (c_case, dep_case) = (&all[0], &all[3]);
-    for (store, hit, case) in [(&embedded, &wrapped, c_case), (&wrapped, &embedded, dep_case)] {
+    let (c_case, dep_case) = (&all[0].compiles[0], &all[3].compiles[0]);
+    for (store, hit, compile) in [(&embedded, &wrapped, c_case), (&wrapped, &embedded, dep_case)] {
         let what = format!("[daemon={daemon}] {} stores, {} hits", store.kind(), hit.kind());
-        let first = run(store, case, &work, &env);
-        let second = run(hit, case, &work, &env);
-        assert_eq!(first.result.outcome, Outcome::Miss, "{what}");
-        assert_eq!(second.result.outcome, Outcome::Hit, "{what}");
-        assert_same_output(&what, &first, &second);
+        let (first, first_files) = compile_and_clean(store, compile, &work, &env);
+        let (second, second_files) = compile_and_clean(hit, compile, &work, &env);
+        assert_eq!(first.outcome, Outcome::Miss, "{what}");
+        assert_eq!(second.outcome, Outcome::Hit, "{what}");
+        assert_same_output(&what, &compile.expect, &first, &second);
+        assert_same_changes(&what, &first_files, &second_files);
     }
     assert_daemon_ran(daemon, &zcwrap, &cache);
+}
+
+/// Bug report: `zc-no-such-compiler` (not on PATH) ends with reason could_not_find_compiler
+/// through both backends, and front_door.h says such a compile is "counted as
+/// could_not_find_compiler", but the counter does not move: zcwrap_main.cc (FindCompiler failed)
+/// and shim/internal/service.cc (ResolveCompiler failed) write the audit events and return 127
+/// without counting. A compiler path that does not exist is counted (the engine runs it). Fails
+/// until that is fixed in C++; then drop KNOWN_UNCOUNTED_REASON.
+#[test]
+fn a_compiler_missing_from_path_is_counted() {
+    let zcwrap = zcwrap_bin();
+    let scratch = Scratch::new("uncounted");
+    let work = scratch.dir("work");
+    write_sources(&work, SOURCES);
+    let env = compile_env("off");
+    let compile = Compile::not_found(&["zc-no-such-compiler", "-c", "warn.c", "-o", "missing.o"]);
+    let mut uncounted = Vec::new();
+    for side in [
+        Side::new("embedded", scratch.path(), &zcwrap),
+        Side::new("wrapped", scratch.path(), &zcwrap),
+    ] {
+        let before = side.counters();
+        let result = side.backend.compile(&compile.request(&work, &env)).unwrap();
+        let counted = delta(&before, &side.counters());
+        assert_eq!((result.exit_code, result.reason.as_str()), (127, "could_not_find_compiler"));
+        if counted.get("could_not_find_compiler") != Some(&1) {
+            uncounted.push(format!("{}: the counters moved by {counted:?}", side.backend.kind()));
+        }
+    }
+    assert!(
+        uncounted.is_empty(),
+        "reason could_not_find_compiler, but not counted by {}",
+        uncounted.join("; ")
+    );
 }
 
 #[test]
@@ -408,6 +918,12 @@ fn lines_of(path: &Path) -> Vec<String> {
         .collect()
 }
 
+fn remove_outputs(work: &Path, before: &common::Tree) {
+    for (name, _) in changes(before, &snapshot(work)) {
+        fs::remove_file(work.join(name)).unwrap();
+    }
+}
+
 #[test]
 fn embedded_audit_events_carry_the_hosts_ids_and_wrapped_ones_join_them() {
     let zcwrap = zcwrap_bin();
@@ -422,20 +938,17 @@ fn embedded_audit_events_carry_the_hosts_ids_and_wrapped_ones_join_them() {
     let service = Arc::new(Service::start(&cfg).unwrap());
 
     let all = cases();
-    let link = Case {
-        name: "link",
-        args: vec!["gcc", "warn.c", "-o", "warn"],
-        outputs: vec!["warn"],
-        exit_code: 0,
-    };
+    let c_compile = &all[0].compiles[0];
+    let link = Compile::uncacheable(&["gcc", "warn.c", "-o", "warn"]);
+    let sources = snapshot(&work);
     let mut ids = Vec::new();
-    for case in [&all[0], &all[0], &link] {
-        let mut req = request(case, &work, &env);
+    for compile in [c_compile, c_compile, &link] {
+        let mut req = compile.request(&work, &env);
         req.audit.run_id = Some("run-parity-7".into());
         req.audit.command_id = Some("cmd-3".into());
         req.audit.trace_id = Some("trace-abc".into());
         let result = service.compile(&req).unwrap();
-        collect_outputs(&work, case);
+        remove_outputs(&work, &sources);
         ids.push((result.compile_id.clone(), result.outcome));
     }
     let outcomes: Vec<Outcome> = ids.iter().map(|(_, o)| *o).collect();
@@ -470,10 +983,10 @@ fn embedded_audit_events_carry_the_hosts_ids_and_wrapped_ones_join_them() {
 
     // The wrapped backend appends zcwrap's events to the same file, with the host's ids.
     let wrapped = WrappedZcwrap::new(&cfg, &zcwrap).unwrap();
-    let mut req = request(&all[0], &work, &env);
+    let mut req = c_compile.request(&work, &env);
     req.audit.run_id = Some("run-parity-7w".into());
     let result = wrapped.compile(&req).unwrap();
-    collect_outputs(&work, &all[0]);
+    remove_outputs(&work, &sources);
     assert_eq!(result.outcome, Outcome::Hit);
     let new_lines: Vec<String> = lines_of(&audit)
         .into_iter()
@@ -591,17 +1104,23 @@ fn hit_latency_of_both_backends() {
     let embedded = embedded(&cache);
     let wrapped = wrapped(&cache, &zcwrap);
     let all = cases();
-    let case = &all[1];
-    run(&embedded, case, &work, &compile_env("off")); // store
+    let compile = &all[1].compiles[0];
+    let sources = snapshot(&work);
+    let run = |backend: &CompileBackend, env: &Env| {
+        let result = backend.compile(&compile.request(&work, env)).unwrap();
+        remove_outputs(&work, &sources);
+        result
+    };
+    run(&embedded, &compile_env("off")); // store
     for (backend, daemon) in [(&embedded, "off"), (&wrapped, "off"), (&wrapped, "on")] {
         let env = compile_env(daemon);
-        run(backend, case, &work, &env); // warm-up (and the daemon's start)
+        run(backend, &env); // warm-up (and the daemon's start)
         let mut times = Vec::new();
         for _ in 0..30 {
             let start = Instant::now();
-            let o = run(backend, case, &work, &env);
+            let result = run(backend, &env);
             times.push(start.elapsed());
-            assert_eq!(o.result.outcome, Outcome::Hit);
+            assert_eq!(result.outcome, Outcome::Hit);
         }
         eprintln!(
             "latency: {} (daemon={daemon}) hit, median of 30, call to return: {:?}",
