@@ -64,6 +64,17 @@ void LogUncached(const config::Config& config, const std::vector<std::string>& a
 // Runs the real compiler in place of this process. Only returns (with an exit code) if it cannot.
 int ExecCompiler(const std::vector<std::string>& argv);
 
+// Counts a call the engine never saw (why it ran plainly) in the cache's stats file, when the
+// cache directory can be opened: every call that is not cached has its counter.
+void CountUncached(const config::Config& config, stats::Counter reason) {
+  (void)util::CreateDirectories(config.cache_dir);
+  if (absl::StatusOr<std::unique_ptr<stats::StatsFile>> stats =
+          stats::StatsFile::Open(util::JoinPath(config.cache_dir, "stats"));
+      stats.ok()) {
+    (*stats)->Increment(reason);
+  }
+}
+
 // A setting is invalid: the compile runs uncached and untouched, and the reason goes where
 // zcwrap's own messages go (the bad_config counter, the log, the audit: whatever of them the
 // valid settings name), never into the compile's output. `zcwrap -p` and `-s` say it in a line.
@@ -75,12 +86,7 @@ int CompileWithBadConfig(const std::vector<std::string>& argv, const std::string
     AuditUncached(nullptr, argv, cwd, "error", stats::Counter::kBadConfig, std::nullopt);
     return ExecCompiler(argv);
   }
-  (void)util::CreateDirectories(config->cache_dir);
-  if (absl::StatusOr<std::unique_ptr<stats::StatsFile>> stats =
-          stats::StatsFile::Open(util::JoinPath(config->cache_dir, "stats"));
-      stats.ok()) {
-    (*stats)->Increment(stats::Counter::kBadConfig);
-  }
+  CountUncached(*config, stats::Counter::kBadConfig);
   LogUncached(*config, argv, cwd, absl::StrCat("bad_config: ", bad.message()));
   AuditUncached(&*config, argv, cwd, "error", stats::Counter::kBadConfig, std::nullopt);
   return ExecCompiler(argv);
@@ -189,6 +195,7 @@ int Main(int argc, char** argv) {
   if (!compiler.ok()) {
     WriteFd(2, absl::StrCat("zcwrap: ", compiler.status().message(), "\n"));
     absl::StatusOr<config::Config> config = config::LoadConfig(config::ProcessEnv());
+    if (config.ok()) CountUncached(*config, stats::Counter::kCouldNotFindCompiler);
     std::vector<std::string> call = {compiler_name};
     call.insert(call.end(), args.begin(), args.end());
     AuditUncached(config.ok() ? &*config : nullptr, call, CompileDirectory(), "error",

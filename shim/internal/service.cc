@@ -337,6 +337,7 @@ absl::StatusOr<ServiceResult> Service::RunAdmitted(const ServiceRequest& request
     if (!compiler.ok()) {
       // What zcwrap does for a compiler it cannot find: say so, exit 127 like a shell.
       out.result = compile::CompilerNotFound(compiler.status());
+      engine_->store().stats().Increment(stats::Counter::kCouldNotFindCompiler);
       if (request.on_output) request.on_output(2, out.result.stderr_data);
       out.total_us = MicrosSince(start);
       compile::AuditUncached(events, request.argv, request.cwd, "error",

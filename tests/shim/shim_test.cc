@@ -195,12 +195,17 @@ TEST_F(ShimApiTest, ACompilerThatCannotBeFoundIsAnErrorWithExitCode127) {
   EXPECT_EQ(r.outcome, ZC_OUTCOME_ERROR);
   EXPECT_EQ(r.reason, "could_not_find_compiler");
   EXPECT_EQ(r.exit_code, 127);
-  // Word for word what zcwrap says.
+  // Counted: a call that is not cached always has its counter.
+  EXPECT_EQ(Counter("could_not_find_compiler"), 1u);
+  // Word for word what zcwrap says, and counted by zcwrap in the same cache too.
   std::vector<std::string> argv = {ZcwrapBinary(), "no-such-compiler-zc", "-c", "a.c"};
-  Ran wrapped = RunProgram(argv, src_, BaseEnv());
+  std::vector<std::string> env = BaseEnv();
+  env.push_back("ZCWRAP_DIR=" + Path("cache"));
+  Ran wrapped = RunProgram(argv, src_, env);
   EXPECT_EQ(wrapped.exit_code, 127);
   EXPECT_EQ(r.stderr_data, wrapped.stderr_data);
   EXPECT_EQ(r.stderr_data, "zcwrap: cannot find compiler \"no-such-compiler-zc\" in PATH\n");
+  EXPECT_EQ(Counter("could_not_find_compiler"), 2u);
 }
 
 TEST_F(ShimApiTest, CompilerSettingsInTheRequestEnvironmentApplyToThatCompile) {
