@@ -611,18 +611,10 @@ fn assert_counters_confirm(what: &str, run: &Run, stored: bool) {
     let reasons: BTreeSet<&str> = run.results.iter().map(|r| r.reason.as_str()).collect();
     for reason in reasons {
         let given = count(&|r| r.reason == reason);
-        if reason == KNOWN_UNCOUNTED_REASON && d(reason) == 0 {
-            continue;
-        }
         assert_eq!(d(reason), given, "{what}: counter {reason:?}, the reason of {given} result(s)");
     }
     assert_eq!(d("files_in_cache") > 0, stored, "{what}: entries added");
 }
-
-/// A known bug, left to the C++ side: a compiler that is not on PATH is reported with this reason
-/// but not counted (see `a_compiler_missing_from_path_is_counted`, which fails until it is
-/// fixed). Only a zero count is let through; both backends must still agree on the deltas.
-const KNOWN_UNCOUNTED_REASON: &str = "could_not_find_compiler";
 
 /// Every comparison of one case: plain compiler, embedded and wrapped, fresh and warm.
 fn check_case(case: &Case, plain: &Run, runs: [&Run; 4]) {
@@ -864,12 +856,9 @@ fn shared_cache(daemon: &str) {
     assert_daemon_ran(daemon, &zcwrap, &cache);
 }
 
-/// Bug report: `zc-no-such-compiler` (not on PATH) ends with reason could_not_find_compiler
-/// through both backends, and front_door.h says such a compile is "counted as
-/// could_not_find_compiler", but the counter does not move: zcwrap_main.cc (FindCompiler failed)
-/// and shim/internal/service.cc (ResolveCompiler failed) write the audit events and return 127
-/// without counting. A compiler path that does not exist is counted (the engine runs it). Fails
-/// until that is fixed in C++; then drop KNOWN_UNCOUNTED_REASON.
+/// `zc-no-such-compiler` (not on PATH) ends with reason could_not_find_compiler through both
+/// backends, and that counter moves by one on each (it did not before: zcwrap_main.cc and
+/// shim/internal/service.cc returned 127 without counting; found by this gate).
 #[test]
 fn a_compiler_missing_from_path_is_counted() {
     let zcwrap = zcwrap_bin();
