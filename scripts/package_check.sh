@@ -232,7 +232,7 @@ grep -E '^(Setting up|Get:|Updating|Adding)' "$work/install.log" | sed 's/^/  /'
 # ---- 5. Use them -----------------------------------------------------------------------------
 phase checks
 mkdir "$root/check"
-cp "$repo/tests/shim/c_api_acceptance.c" "$root/check/"
+cp "$repo/tests/shim/c_api_acceptance.c" "$repo/tests/shim/c_helpers.h" "$root/check/"
 awk '/^```c$/ {on = 1; next} /^```$/ {on = 0} on' "$repo/docs/embedding.md" \
   >"$root/check/doc_example.c"
 cat >"$root/check/run.sh" <<'CHECKS'
