@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use zcshim::{
     AuditMode, CompileRequest, CompileResult, Error, Outcome, Service, ShutdownMode, WrappedZcwrap,
@@ -92,21 +91,15 @@ pub fn run(zcwrap: &Path, files: usize) {
         fixture::write(&wrap.join(format!("a{i}.cc")), &fixture::distinct_source(&format!("aw{i}")));
     }
     fixture::settle();
-    let started = Command::new(zcwrap)
-        .arg("--daemon-start")
-        .env("ZCWRAP_DIR", &cache)
-        .stdout(Stdio::null())
-        .status()
-        .expect("zcwrap --daemon-start");
-    assert!(started.success());
+    fixture::daemon_start(zcwrap, &cache);
 
     println!("## Audit completeness: {files} distinct sources, cold then warm, audit mode normal\n");
     println!("| path | events read from | compiles | compile.finished | with the run id | \
               matched (compile id + its command id) | events with the run id / compile events / all | share |");
     println!("|---|---|--:|--:|--:|--:|--:|--:|");
 
-    // Embedded: the service's audit file. Not an AuditSink: the crate's sink pointer dangles
-    // once Service::start returns (the first compile's event crashes; docs/perf.md, issue 18).
+    // Embedded: the service's audit file, as in the run of docs/perf.md (issue 18: that run met
+    // the AuditSink crash fixed since in acaf706, and was not repeated with a sink).
     let run_id = format!("soldr-run-{}-embedded", std::process::id());
     let mut config = fixture::config(&cache);
     config.audit_mode = AuditMode::Normal;

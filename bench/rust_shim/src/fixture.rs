@@ -158,6 +158,17 @@ pub fn gxx_request(
     request
 }
 
+/// Starts the daemon of `cache` (the wrapped path's), the way the C benchmark starts it.
+pub fn daemon_start(zcwrap: &Path, cache: &Path) {
+    let started = Command::new(zcwrap)
+        .arg("--daemon-start")
+        .env("ZCWRAP_DIR", cache)
+        .stdout(Stdio::null())
+        .status()
+        .expect("zcwrap --daemon-start");
+    assert!(started.success(), "zcwrap --daemon-start failed");
+}
+
 /// Stops the daemon of `cache`, if one runs.
 pub fn daemon_stop(zcwrap: &Path, cache: &Path) {
     let _ = Command::new(zcwrap)

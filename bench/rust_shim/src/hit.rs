@@ -39,14 +39,7 @@ pub fn run(zcwrap: &Path, options: &Options) {
     fixture::write(&dir.join("hit.cc"), &fixture::hit_source());
     fixture::settle();
 
-    // The daemon the wrapped path uses, started the way the C benchmark starts it.
-    let started = Command::new(zcwrap)
-        .arg("--daemon-start")
-        .env("ZCWRAP_DIR", &cache)
-        .stdout(Stdio::null())
-        .status()
-        .expect("zcwrap --daemon-start");
-    assert!(started.success(), "zcwrap --daemon-start failed");
+    fixture::daemon_start(zcwrap, &cache);
 
     let service = Service::start(&fixture::config(&cache)).expect("service");
     // A second service on the same cache, as soldr runs it with audit on: every event to an

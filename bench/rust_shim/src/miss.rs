@@ -27,13 +27,7 @@ pub fn run(zcwrap: &Path, files: usize) {
     }
     fixture::settle();
 
-    let started = Command::new(zcwrap)
-        .arg("--daemon-start")
-        .env("ZCWRAP_DIR", &cache)
-        .stdout(Stdio::null())
-        .status()
-        .expect("zcwrap --daemon-start");
-    assert!(started.success());
+    fixture::daemon_start(zcwrap, &cache);
     let service = Service::start(&fixture::config(&cache)).expect("service");
     let wrapped = fixture::wrapped(&cache, zcwrap);
     // Warm what every later compile finds warm in a build: the compiler's identity memo, the

@@ -5,7 +5,6 @@
 
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use zcshim::{CompileResult, Outcome, Service, ShutdownMode};
@@ -25,13 +24,7 @@ pub fn setup(dir: &Path, zcwrap: &Path) {
     let cache = scratch.cache();
     fixture::write(&dir.join("hit.cc"), &fixture::hit_source());
     fixture::settle();
-    let started = Command::new(zcwrap)
-        .arg("--daemon-start")
-        .env("ZCWRAP_DIR", &cache)
-        .stdout(Stdio::null())
-        .status()
-        .expect("zcwrap --daemon-start");
-    assert!(started.success());
+    fixture::daemon_start(zcwrap, &cache);
     let service = Service::start(&fixture::config(&cache)).expect("service");
     let request = fixture::gxx_request(dir, "hit.cc", Some(fixture::build_script_env(dir)));
     assert_eq!(service.compile(&request).unwrap().exit_code, 0);
