@@ -1,5 +1,6 @@
 #include "tests/fuzz/tier_spec_fuzz_target.h"
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -92,25 +93,33 @@ void FuzzTierSpecOnce(const uint8_t* data, size_t size) {
   absl::StatusOr<std::vector<remote::TierSpec>> tiers = remote::ParseRemoteStorage(value);
   if (!tiers.ok()) return;
   const std::string credentials_path = ScratchDir() + "/credentials";
-  bool wrote = false;
   for (remote::TierSpec& t : *tiers) {
     CheckShown(t.shown, t.secrets);
     if (t.scheme != remote::Scheme::kS3) continue;
-    if (!wrote) WriteScratchFile(credentials_path, credentials);
-    wrote = true;
+    WriteScratchFile(credentials_path, credentials);
     t.credentials_file = credentials_path;
     absl::Status s = remote::ResolveCredentials(remote::EnvLookup(), &t);
-    // The keys read from the file, unless the value, the file's path or the message's fixed
-    // words (what an unreadable file gives) hold them anyway.
-    remote::TierSpec unread = t;
-    unread.credentials_file = ScratchDir() + "/no-such-credentials";
-    const std::string fixed(remote::ResolveCredentials(remote::EnvLookup(), &unread).message());
+    // The keys read from the file, unless the value or the messages' fixed words hold them
+    // anyway: what the same path gives when the file holds nothing and when it is gone (a key
+    // may span the path and the words, e.g. "t/credentials (set AWS").
+    std::string fixed;
+    for (bool gone : {false, true}) {
+      if (gone) {
+        std::remove(credentials_path.c_str());
+      } else {
+        WriteScratchFile(credentials_path, "");
+      }
+      remote::TierSpec other = t;
+      other.access_key.clear();
+      other.secret_key.clear();
+      other.session_token.clear();
+      other.secrets.clear();
+      absl::StrAppend(&fixed, remote::ResolveCredentials(remote::EnvLookup(), &other).message(),
+                      "\n");
+    }
     std::vector<std::string> all;
     for (const std::string* k : {&t.secret_key, &t.session_token}) {
-      if (!absl::StrContains(value, *k) && !absl::StrContains(credentials_path, *k) &&
-          !absl::StrContains(fixed, *k)) {
-        all.push_back(*k);
-      }
+      if (!absl::StrContains(value, *k) && !absl::StrContains(fixed, *k)) all.push_back(*k);
     }
     CheckShown(s.message(), all);
     CheckShown(t.shown, all);
