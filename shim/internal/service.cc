@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <set>
@@ -26,6 +27,8 @@ namespace {
 
 // Decoded manifests and results kept in memory: a host compiles the same files again and again.
 constexpr size_t kMemoryCacheBytes = size_t{128} << 20;
+// At least this many idle async-compile threads are kept (zc_service_compile_async).
+constexpr size_t kMinIdleWorkers = 8;
 
 // How long a forced shutdown's flush may spend making entries durable; the rest is left to the
 // kernel's write-back (and counted in the report).
@@ -136,6 +139,10 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Start(ServiceOptions options) 
                         ? std::make_unique<util::ProcessSlots>(&service->posix_runner_, o.slots)
                         : std::make_unique<util::ProcessSlots>(
                               &service->posix_runner_, o.max_parallel_compiles, o.host_in_flight);
+  // Idle async-compile threads kept for the next compiles: twice the compiler slots covers the
+  // misses running plus as many hits arriving meanwhile.
+  service->workers_ = std::make_unique<util::WorkerPool>(
+      std::max<size_t>(kMinIdleWorkers, 2 * size_t{service->slots_->pool().limit()}));
   service->engine_ = std::make_unique<compile::Engine>(service->host_config_, std::move(*store),
                                                        service->slots_.get(), kMemoryCacheBytes);
   util::JsonObject fields;
@@ -235,14 +242,12 @@ absl::Status Service::CompileAsync(ServiceRequest request, CompileDone done) {
     --async_pending_;
     cv_.notify_all();
   };
-  try {
-    std::thread(std::move(job)).detach();
-  } catch (const std::system_error& e) {
+  if (absl::Status s = workers_->Run(std::move(job)); !s.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
     --async_pending_;
     --in_flight_;
     cv_.notify_all();
-    return absl::ResourceExhaustedError(absl::StrCat("cannot start a thread: ", e.what()));
+    return s;
   }
   return absl::OkStatus();
 }

@@ -8,9 +8,9 @@
 //   s->Shutdown(/*force=*/false);
 //
 // Thread-safe: Compile, CompileAsync, Stats and Flush may run concurrently from any threads, also
-// while Shutdown runs (they are refused once it started). An async compile runs on a thread of
-// its own (a hit must never wait behind misses queued for compiler slots); Shutdown waits for
-// it and its callback.
+// while Shutdown runs (they are refused once it started). An async compile runs on a worker
+// thread of its own, kept from an earlier compile when one is idle (a hit must never wait behind
+// misses queued for compiler slots); Shutdown waits for it and its callback.
 #ifndef ZCWRAP_SHIM_INTERNAL_SERVICE_H_
 #define ZCWRAP_SHIM_INTERNAL_SERVICE_H_
 
@@ -33,6 +33,7 @@
 #include "cachecore/util/process_slots.h"
 #include "cachecore/util/slot_pool.h"
 #include "cachecore/util/wake_fd.h"
+#include "cachecore/util/worker_pool.h"
 
 namespace zc::shim {
 
@@ -113,7 +114,7 @@ class Service {
   // InvalidArgument: a malformed request.
   absl::StatusOr<ServiceResult> Compile(const ServiceRequest& request);
   // Checks and admits the compile now (InvalidArgument, FailedPrecondition as Compile), then
-  // runs it on a thread of its own and calls `done` there with what Compile would return.
+  // runs it on a worker thread and calls `done` there with what Compile would return.
   using CompileDone = std::function<void(absl::StatusOr<ServiceResult>)>;
   absl::Status CompileAsync(ServiceRequest request, CompileDone done);
   ServiceStats Stats();
@@ -148,7 +149,8 @@ class Service {
   std::unique_ptr<util::ProcessSlots> slots_;
   std::unique_ptr<compile::Engine> engine_;
   std::unique_ptr<audit::EventLog> audit_log_;
-  std::optional<util::WakeFd> force_;  // signalled by a forced shutdown
+  std::optional<util::WakeFd> force_;          // signalled by a forced shutdown
+  std::unique_ptr<util::WorkerPool> workers_;  // runs async compiles
 
   std::mutex mu_;
   std::condition_variable cv_;
