@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <ctime>
+#include <optional>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cachecore/compile/base_dir.h"
@@ -90,6 +92,26 @@ std::string ShowStats(const config::Config& config, const stats::Snapshot& s) {
   return out;
 }
 
+// "30s", "15m", "12h", "7d": whole seconds. nullopt for anything else (a unit is required: a bare
+// number would be seconds to one reader and days to another).
+std::optional<int64_t> ParseAge(absl::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  int64_t unit = 0;
+  switch (text.back()) {
+    case 's': unit = 1; break;
+    case 'm': unit = 60; break;
+    case 'h': unit = 3600; break;
+    case 'd': unit = 86400; break;
+    default: return std::nullopt;
+  }
+  text.remove_suffix(1);
+  if (text.find_first_not_of("0123456789") != absl::string_view::npos) return std::nullopt;
+  int64_t n = 0;
+  // At most 100 years, which also keeps n * unit far from overflow.
+  if (!absl::SimpleAtoi(text, &n) || n > int64_t{36500} * 86400 / unit) return std::nullopt;
+  return n * unit;
+}
+
 absl::StatusOr<std::unique_ptr<store::LocalStore>> OpenStore(const config::Config& config) {
   store::StoreOptions options;
   options.root = config.cache_dir;
@@ -119,10 +141,11 @@ int RunManagement(const std::vector<std::string>& args, const config::EnvLookup&
     return 0;
   }
   static constexpr absl::string_view kKnown[] = {
-      "-s",           "--show-stats", "--print-stats", "-z", "--zero-stats", "-C",
-      "--clear",      "-c",           "--cleanup",     "-M", "--max-size",   "-F",
-      "--max-files",  "-o",           "--set-config",  "-k", "--get-config", "-p",
-      "--show-config"};
+      "-s",           "--show-stats", "--print-stats", "-z",
+      "--zero-stats", "-C",           "--clear",       "-c",
+      "--cleanup",    "-M",           "--max-size",    "-F",
+      "--max-files",  "-o",           "--set-config",  "-k",
+      "--get-config", "-p",           "--show-config", "--evict-older-than"};
   if (std::find(std::begin(kKnown), std::end(kKnown), opt) == std::end(kKnown)) {
     return usage_error(absl::StrCat("unknown option \"", opt, "\""));
   }
@@ -130,7 +153,8 @@ int RunManagement(const std::vector<std::string>& args, const config::EnvLookup&
   const bool max_files = opt == "-F" || opt == "--max-files";
   const bool set_config = opt == "-o" || opt == "--set-config";
   const bool get_config = opt == "-k" || opt == "--get-config";
-  const bool takes_value = max_size || max_files || set_config || get_config;
+  const bool evict = opt == "--evict-older-than";
+  const bool takes_value = max_size || max_files || set_config || get_config || evict;
   const bool json = opt == "--print-stats" && args.size() == 2 && args[1] == "--json";
   const size_t expected = takes_value || json ? 2 : 1;
   if (takes_value && args.size() < 2) {
@@ -138,6 +162,7 @@ int RunManagement(const std::vector<std::string>& args, const config::EnvLookup&
                                     max_size     ? "a SIZE"
                                     : max_files  ? "a NUMBER"
                                     : get_config ? "a KEY"
+                                    : evict      ? "an AGE (e.g. 7d, 12h, 30m, 90s)"
                                                  : "KEY=VALUE"));
   }
   if (args.size() > expected) {
@@ -171,7 +196,15 @@ int RunManagement(const std::vector<std::string>& args, const config::EnvLookup&
     }
     return usage_error(absl::StrCat("unknown config key \"", args[1], "\""));
   }
-  if (takes_value) {
+  std::optional<int64_t> age;
+  if (evict) {
+    age = ParseAge(args[1]);
+    if (!age) {
+      return usage_error(absl::StrCat("--evict-older-than: \"", args[1],
+                                      "\" is not an AGE (a number with s, m, h or d: 7d, 12h)"));
+    }
+  }
+  if (takes_value && !evict) {
     std::string key = max_size ? "max_size" : "max_files";
     std::string value = args[1];
     if (set_config) {
@@ -236,8 +269,9 @@ int RunManagement(const std::vector<std::string>& args, const config::EnvLookup&
     }
     absl::StrAppend(out, "Cleared cache (", r->files_removed, " files, ",
                     util::FormatSize(r->bytes_removed), ")\n");
-  } else if (opt == "-c" || opt == "--cleanup") {
-    absl::StatusOr<store::CleanupResult> r = (*store)->Cleanup();
+  } else if (opt == "-c" || opt == "--cleanup" || evict) {
+    absl::StatusOr<store::CleanupResult> r =
+        evict ? (*store)->EvictOlderThan(*age) : (*store)->Cleanup();
     if (!r.ok()) {
       absl::StrAppend(err, "zcwrap: cleanup failed: ", r.status().message(), "\n");
       return 1;

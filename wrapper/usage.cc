@@ -20,6 +20,10 @@ constexpr OptionDoc kOptions[] = {
     {"-c, --cleanup", "", "bring the cache under its size and file limits",
      "Removes the least recently used entries until the cache is within max_size and "
      "max_files. Stores do this on their own, one shard at a time."},
+    {"--evict-older-than", "AGE", "remove entries not used for AGE (e.g. 7d, 12h, 30m)",
+     "Removes every entry that was neither stored nor hit for AGE or longer, whatever the "
+     "limits: for a CI cache that should keep only recent work. AGE is a number with s, m, h "
+     "or d. A hit marks its entry used at most every ten minutes, so ages under that are coarse."},
     {"-M, --max-size", "SIZE", "set max_size in the config file (e.g. 500M, 5G; 0 = none)",
      "Writes max_size to zcwrap.conf in the cache directory. A running daemon uses the new "
      "limit from its next request."},

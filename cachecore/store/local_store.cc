@@ -281,7 +281,8 @@ absl::StatusOr<CleanupResult> LocalStore::CleanShard(int shard, const ShardTarge
   uint64_t count = files.size();
   for (const FileInfo& f : files) {
     const bool over = target.remove_all || (target.max_bytes != 0 && bytes > target.max_bytes) ||
-                      (target.max_files != 0 && count > target.max_files);
+                      (target.max_files != 0 && count > target.max_files) ||
+                      f.mtime.tv_sec < target.unused_before;
     if (!over) break;
     if (::unlink(f.path.c_str()) != 0 && errno != ENOENT) continue;
     bytes -= f.size;
@@ -306,6 +307,21 @@ absl::StatusOr<CleanupResult> LocalStore::CleanShard(int shard, const ShardTarge
 absl::StatusOr<CleanupResult> LocalStore::Cleanup(double fraction) {
   CleanupResult total;
   const ShardTarget target = TargetFor(fraction);
+  for (int shard = 0; shard < stats::kShardCount; ++shard) {
+    ZC_ASSIGN_OR_RETURN(const CleanupResult r, CleanShard(shard, target, /*wait_for_lock=*/true));
+    total.files_removed += r.files_removed;
+    total.bytes_removed += r.bytes_removed;
+    total.files_remaining += r.files_remaining;
+    total.bytes_remaining += r.bytes_remaining;
+  }
+  return total;
+}
+
+absl::StatusOr<CleanupResult> LocalStore::EvictOlderThan(int64_t age_seconds) {
+  ShardTarget target;
+  target.unused_before = static_cast<int64_t>(options_.clock->RealNs() / 1'000'000'000) -
+                         std::max<int64_t>(0, age_seconds);
+  CleanupResult total;
   for (int shard = 0; shard < stats::kShardCount; ++shard) {
     ZC_ASSIGN_OR_RETURN(const CleanupResult r, CleanShard(shard, target, /*wait_for_lock=*/true));
     total.files_removed += r.files_removed;

@@ -82,6 +82,11 @@ class LocalStore {
   // Cleans every shard down to `fraction` of its share of the limits, and re-measures the tallies.
   absl::StatusOr<CleanupResult> Cleanup(double fraction = 1.0);
 
+  // Removes every entry not used (stored or hit) for `age_seconds` or more, by its mtime (a hit
+  // refreshes it at most every ten minutes, see MarkUsed), whatever the limits; counted as a
+  // cleanup, as the size-driven one is. Meant for CI caches that should keep only recent work.
+  absl::StatusOr<CleanupResult> EvictOlderThan(int64_t age_seconds);
+
   // Removes every entry (and stale temporary file). Stats counters are left alone.
   absl::StatusOr<CleanupResult> Clear();
 
@@ -110,6 +115,7 @@ class LocalStore {
     uint64_t max_bytes = 0;  // 0 = no limit
     uint64_t max_files = 0;  // 0 = no limit
     bool remove_all = false;
+    int64_t unused_before = 0;  // also remove entries whose mtime is before this (Unix s); 0: none
   };
 
   LocalStore(StoreOptions options, std::unique_ptr<stats::StatsFile> stats);

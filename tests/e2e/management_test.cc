@@ -1,6 +1,7 @@
 // The management command line (zcwrap -s/-z/-C/-M/-p/-V/-h) and how a bad setting is reported.
 #include <algorithm>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -10,6 +11,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -17,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_harness.h"
+#include "tests/support/temp_dir.h"
 
 namespace zc::e2e {
 namespace {
@@ -76,6 +79,46 @@ TEST_F(ManagementTest, ClearRemovesEntriesSoNextCompileMisses) {
   ExpectSameResult(Plain(kCompile), again);
   EXPECT_TRUE(SameFile("a.o"));
   EXPECT_TRUE(HasMissesAndHits(2, 0));
+}
+
+TEST_F(ManagementTest, EvictOlderThanRemovesOnlyEntriesUnusedThatLong) {
+  const std::vector<std::string> compile_b = {"gcc", "-c", "b.c", "-o", "b.o"};
+  WriteBoth("a.c", kCleanC);
+  WriteBoth("b.c", "int other(void) { return 7; }\n");
+  ASSERT_EQ(Zcwrap(kCompile).exit_code, 0);
+  // a.c's entries were last used ten days ago; b.c's now.
+  std::vector<std::string> old_files;
+  for (const std::string& f : EntryFiles()) old_files.push_back(cache_dir_ + "/" + f);
+  ASSERT_FALSE(old_files.empty());
+  for (const std::string& f : old_files) test::SetFileTimes(f, std::time(nullptr) - 10 * 86400);
+  ASSERT_EQ(Zcwrap(compile_b).exit_code, 0);
+  ASSERT_TRUE(CacheHolds(2));
+
+  const RunResult e = Manage({"--evict-older-than", "7d"});
+  EXPECT_EQ(e.exit_code, 0) << ::testing::PrintToString(e);
+  EXPECT_THAT(e.stdout_data, HasSubstr(absl::StrCat("removed ", old_files.size(), " files")));
+  EXPECT_TRUE(CacheHolds(1));
+  for (const std::string& f : old_files) EXPECT_FALSE(Exists(f)) << f;
+  EXPECT_EQ(Stat("files_evicted"), old_files.size());
+
+  // b.c still hits; a.c compiles again, identical to plain gcc.
+  std::filesystem::remove(WrapPath("a.o"));
+  std::filesystem::remove(WrapPath("b.o"));
+  ExpectSameResult(Plain(compile_b), Zcwrap(compile_b));
+  ExpectSameResult(Plain(kCompile), Zcwrap(kCompile));
+  EXPECT_TRUE(SameFile("a.o"));
+  EXPECT_TRUE(SameFile("b.o"));
+  EXPECT_TRUE(HasMissesAndHits(3, 1));
+}
+
+TEST_F(ManagementTest, EvictOlderThanWithoutAUnitExitsTwoNamingTheValue) {
+  for (const char* bad : {"7", "7w", "-1d", "d", "99999999999999d"}) {
+    const RunResult e = Manage({"--evict-older-than", bad});
+    EXPECT_EQ(e.exit_code, 2) << bad;
+    EXPECT_TRUE(IsOneLine(e.stderr_data)) << bad;
+    EXPECT_THAT(e.stderr_data, HasSubstr(absl::StrCat("\"", bad, "\""))) << bad;
+  }
+  EXPECT_EQ(Manage({"--evict-older-than"}).exit_code, 2);
 }
 
 TEST_F(ManagementTest, MaxSizeIsPersistedInConfigFile) {

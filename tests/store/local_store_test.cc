@@ -436,6 +436,33 @@ TEST_F(LocalStoreTest, CleanupEvictsLeastRecentlyUsedEntriesFirst) {
   EXPECT_TRUE(TalliesMatchDisk(*store));
 }
 
+TEST_F(LocalStoreTest, EvictOlderThanRemovesEntriesUnusedForThatLongWhateverTheLimits) {
+  std::unique_ptr<LocalStore> store = OpenStore();  // no limits
+  ASSERT_NE(store, nullptr);
+  constexpr int kShard = 3;
+  const uint64_t size = PutAgedEntries(*store, kShard, 10);  // last used 100000 s ago + i * 100 s
+  ASSERT_TRUE(store->Put(KeyInShard(7, 0), ResultEntry("fresh")).ok());
+  // A hit makes entry 0 young again.
+  ASSERT_TRUE(store->Get(KeyInShard(kShard, 0), EntryType::kResult).ok());
+
+  // Unused for 99550 s or more: entries 1 to 4.
+  absl::StatusOr<CleanupResult> result = store->EvictOlderThan(100000 - 450);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->files_removed, 4u);
+  EXPECT_EQ(result->bytes_removed, 4 * size);
+  EXPECT_EQ(result->files_remaining, 7u);
+  EXPECT_EQ(Survivors(*store, kShard, 10), (std::set<int>{0, 5, 6, 7, 8, 9}));
+  EXPECT_TRUE(test::FileExists(store->PathFor(KeyInShard(7, 0), EntryType::kResult)));
+  EXPECT_EQ(store->stats().Get(Counter::kFilesEvicted), 4u);
+  EXPECT_EQ(store->stats().Get(Counter::kCleanupsPerformed), 1u);
+  EXPECT_TRUE(TalliesMatchDisk(*store));
+
+  // Nothing is that old any more.
+  result = store->EvictOlderThan(100000 - 450);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->files_removed, 0u);
+}
+
 TEST_F(LocalStoreTest, MaxFilesLimitEvictsLeastRecentlyUsedEntries) {
   std::unique_ptr<LocalStore> store = OpenStore();
   ASSERT_NE(store, nullptr);

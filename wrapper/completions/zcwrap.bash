@@ -16,7 +16,7 @@ _zcwrap() {
   _init_completion || return
 
   local options='-s --show-stats --print-stats -z --zero-stats -C --clear -c --cleanup
-    -M --max-size -F --max-files -o --set-config -k --get-config -p --show-config
+    --evict-older-than -M --max-size -F --max-files -o --set-config -k --get-config -p --show-config
     -e --explain -V --version --daemon-start --daemon-stop --daemon-status --daemon-run
     -h --help'
 
@@ -42,6 +42,10 @@ _zcwrap() {
       ;;
     -F | --max-files)
       ((cword == 2)) && COMPREPLY=($(compgen -W '0 10000 100000 1000000' -- "$cur"))
+      return
+      ;;
+    --evict-older-than)
+      ((cword == 2)) && COMPREPLY=($(compgen -W '1d 7d 30d 12h' -- "$cur"))
       return
       ;;
     -o | --set-config | -k | --get-config)
