@@ -7,11 +7,16 @@ namespace zc::remote {
 Gate CircuitBreaker::Admit(int64_t now_ms) {
   const uint64_t open_until = state_.Breaker(BreakerSlot::kOpenUntilMs).load();
   if (open_until == 0) return Gate::kGo;
-  if (now_ms < static_cast<int64_t>(open_until)) return Gate::kSkip;
-  // Cool-down over: the first to move the probe claim forward probes.
+  // A pause longer than Failed ever sets (a corrupt state file, or the clock set back) is not
+  // waited out: the tier would stay off for good. Its cool-down counts as over.
+  const bool pause_possible = open_until <= static_cast<uint64_t>(now_ms + (cool_down_ms_ << 4));
+  if (now_ms < static_cast<int64_t>(open_until) && pause_possible) return Gate::kSkip;
+  // Cool-down over: the first to move the probe claim forward probes. A claim further ahead
+  // than one probe may take is likewise impossible, and treated as expired.
   std::atomic_ref<uint64_t> claim = state_.Breaker(BreakerSlot::kProbeUntilMs);
   uint64_t held = claim.load();
-  while (static_cast<int64_t>(held) <= now_ms) {
+  while (static_cast<int64_t>(held) <= now_ms ||
+         held > static_cast<uint64_t>(now_ms + std::max<int64_t>(claim_ms_, 1))) {
     if (claim.compare_exchange_weak(held, static_cast<uint64_t>(now_ms + claim_ms_))) {
       return Gate::kProbe;
     }

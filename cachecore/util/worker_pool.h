@@ -25,10 +25,10 @@ namespace zc::util {
 class WorkerPool {
  public:
   struct Counts {
-    size_t threads = 0;   // alive now
-    size_t idle = 0;      // of those, waiting for a closure
-    size_t running = 0;   // closures running now
-    uint64_t started = 0; // threads started since construction
+    size_t threads = 0;    // alive now
+    size_t idle = 0;       // of those, waiting for a closure
+    size_t running = 0;    // closures running now
+    uint64_t started = 0;  // threads started since construction
   };
 
   explicit WorkerPool(size_t max_idle);

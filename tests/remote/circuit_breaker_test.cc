@@ -49,6 +49,24 @@ TEST_F(CircuitBreakerTest, AProbeWhoseProcessDiedIsGivenUp) {
   EXPECT_EQ(breaker_.Admit(10'501), Gate::kProbe);
 }
 
+TEST_F(CircuitBreakerTest, APauseOrClaimLongerThanEverSetIsNotWaitedOut) {
+  // A corrupt state file (or a clock set back a day): open until far in the future.
+  state_->Breaker(BreakerSlot::kOpenUntilMs).store(uint64_t{1} << 60);
+  EXPECT_EQ(breaker_.Admit(1000), Gate::kProbe);
+  EXPECT_EQ(breaker_.Admit(1001), Gate::kSkip);  // one probe at a time, as always
+  breaker_.Succeeded();
+  EXPECT_EQ(breaker_.Admit(1002), Gate::kGo);
+
+  // The longest real pause (16 cool-downs) is still waited out.
+  state_->Breaker(BreakerSlot::kOpenUntilMs).store(2000 + 160'000);
+  EXPECT_EQ(breaker_.Admit(2000), Gate::kSkip);
+
+  // A probe claim far ahead is given up like one whose process died.
+  state_->Breaker(BreakerSlot::kOpenUntilMs).store(500);
+  state_->Breaker(BreakerSlot::kProbeUntilMs).store(uint64_t{1} << 60);
+  EXPECT_EQ(breaker_.Admit(3000), Gate::kProbe);
+}
+
 TEST_F(CircuitBreakerTest, StateIsSharedThroughTheCacheDirectory) {
   std::unique_ptr<TierState> other_process = TierState::Open(dir_.path(), "redis://h:1/0");
   CircuitBreaker theirs(*other_process, 10, 500);
