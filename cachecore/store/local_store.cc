@@ -51,6 +51,36 @@ bool IsEntryName(absl::string_view name) {
          (name.back() == 'R' || name.back() == 'M' || name.back() == 'E');
 }
 
+// Directories outside the shards where the cache's users leave temporary files when killed (a
+// compile's private dependency file, a compiler memo, the stat cache, a tier's state file being
+// written); "" is the root. Swept with shard 0.
+constexpr const char* kTempDirs[] = {"", "tmp", "compilers", "remote"};
+
+// Removes the temporary files in <root>/<name> older than kStaleTempSeconds. Never follows a
+// link below the root, and removes only regular files named as temporary ones.
+void RemoveStaleTempFiles(const std::string& root, absl::string_view name, time_t now) {
+  const std::string dir = name.empty() ? root : absl::StrCat(root, "/", name);
+  const int fd =
+      ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (name.empty() ? 0 : O_NOFOLLOW));
+  if (fd < 0) return;
+  util::ScopedDir d(::fdopendir(fd));
+  if (!d.valid()) {
+    ::close(fd);
+    return;
+  }
+  while (struct dirent* de = ::readdir(d.get())) {
+    if (absl::string_view(de->d_name).find(util::AtomicFile::kTempMarker) ==
+        absl::string_view::npos) {
+      continue;
+    }
+    struct stat st;
+    if (::fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        now - st.st_mtim.tv_sec > kStaleTempSeconds) {
+      ::unlinkat(fd, de->d_name, 0);
+    }
+  }
+}
+
 }  // namespace
 
 LocalStore::LocalStore(StoreOptions options, std::unique_ptr<stats::StatsFile> stats)
@@ -247,6 +277,9 @@ absl::StatusOr<CleanupResult> LocalStore::CleanShard(int shard, const ShardTarge
 
   const stats::StatsFile::SignedUsage tally_before = stats_->RawShardUsage(shard);
   const time_t now = static_cast<time_t>(options_.clock->RealNs() / 1'000'000'000);
+  if (shard == 0) {
+    for (const char* name : kTempDirs) RemoveStaleTempFiles(options_.root, name, now);
+  }
   std::vector<FileInfo> files;
   uint64_t scanned_bytes = 0;
   for (int sub = 0; sub < 16; ++sub) {

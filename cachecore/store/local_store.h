@@ -18,7 +18,9 @@
 // max_size (or of max_files), the writer that noticed cleans that shard alone, under a non-blocking
 // lock, deleting least-recently-used files (a hit refreshes a file's mtime) until the shard is at
 // 90% of its share. So cleanup is amortised: one directory scan of 1/16 of the cache per ~10% of
-// growth, never a scan per compile. Stale temporary files (older than an hour) go in the same pass.
+// growth, never a scan per compile. Stale temporary files (older than an hour) go in the same pass;
+// shard 0's pass also sweeps those of killed compiles and writers outside the shards (the root,
+// tmp/, compilers/, remote/).
 //
 // Thread-safe and multi-process-safe.
 #ifndef ZCWRAP_CACHECORE_STORE_LOCAL_STORE_H_

@@ -652,6 +652,38 @@ TEST_F(LocalStoreTest, TempFilesAgeByTheStoresClock) {
   EXPECT_FALSE(test::FileExists(temp)) << "stale after an hour";
 }
 
+TEST_F(LocalStoreTest, CleanupSweepsStaleTempFilesOfKilledCompilesOutsideTheShards) {
+  // A compile killed mid-miss leaves its private dependency file in <root>/tmp; a writer of a
+  // compiler memo killed mid-write leaves one in <root>/compilers.
+  test::FakeClock clock(test::FakeClock::RealNowNs());
+  StoreOptions options;
+  options.root = root_;
+  options.clock = &clock;
+  absl::StatusOr<std::unique_ptr<LocalStore>> store = LocalStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE(util::CreateDirectories(root_ + "/tmp").ok());
+  ASSERT_TRUE(util::CreateDirectories(root_ + "/compilers").ok());
+  const std::string dep = root_ + "/tmp/dep.tmp.123.00000000deadbeef";
+  const std::string memo_temp = root_ + "/compilers/0123abcd.tmp.124.00000000feedf00d";
+  const std::string memo = root_ + "/compilers/0123abcd";
+  const std::string statcache_temp = root_ + "/statcache.tmp.125.0000000012345678";
+  for (const std::string* f : {&dep, &memo_temp, &memo, &statcache_temp}) {
+    test::WriteTestFile(*f, "x");
+  }
+
+  ASSERT_TRUE((*store)->Cleanup().ok());
+  EXPECT_TRUE(test::FileExists(dep)) << "a compile in flight";
+  EXPECT_TRUE(test::FileExists(memo_temp)) << "a write in flight";
+
+  clock.Advance(int64_t{3601} * 1'000'000'000);
+  ASSERT_TRUE((*store)->Cleanup().ok());
+  EXPECT_FALSE(test::FileExists(dep)) << "stale after an hour";
+  EXPECT_FALSE(test::FileExists(memo_temp)) << "stale after an hour";
+  EXPECT_FALSE(test::FileExists(statcache_temp)) << "stale after an hour";
+  EXPECT_TRUE(test::FileExists(memo)) << "not a temporary file";
+  EXPECT_TRUE(test::FileExists(root_ + "/stats"));
+}
+
 TEST_F(LocalStoreTest, ClearRemovesStaleTempFiles) {
   std::unique_ptr<LocalStore> store = OpenStore();
   ASSERT_NE(store, nullptr);
