@@ -182,6 +182,14 @@ absl::StatusOr<TierSpec> ParseOne(absl::string_view item) {
     if (s3_bucket_path.empty() || s3_bucket_path[0] == '/') {
       return Bad(spec, error_url, "s3:// needs a bucket (s3://bucket/prefix)");
     }
+    // No bucket name holds '@' or ':': this is user info, most likely keys, which an s3:// URL
+    // does not take (and which must not be echoed: error_url masks the password part).
+    if (s3_bucket_path.substr(0, s3_bucket_path.find('/')).find_first_of("@:") !=
+        std::string::npos) {
+      return Bad(spec, error_url,
+                 "s3:// takes no user:password@ (keys come from AWS_ACCESS_KEY_ID and "
+                 "AWS_SECRET_ACCESS_KEY, or credentials-file=)");
+    }
     shown_url = std::string(url);
   } else if (scheme == "redis" || scheme == "redis+unix") {
     spec.scheme = Scheme::kRedis;

@@ -174,6 +174,11 @@ TEST(TierSpecTest, BadInputIsOneLineWithoutSecrets) {
   EXPECT_THAT(Error("redis://h|connect-timeout=0"), HasSubstr("connect-timeout"));
   EXPECT_THAT(Error("file://relative"), HasSubstr("absolute path"));
   EXPECT_THAT(Error("s3:///nobucket"), HasSubstr("needs a bucket"));
+  // Keys written into an s3:// URL are refused, not taken for a bucket name and shown.
+  EXPECT_THAT(Error("s3://AKIDEXAMPLE:wJalrXUtnFEMI@bucket/prefix"), HasSubstr("takes no user"));
+  EXPECT_THAT(Error("s3://AKIDEXAMPLE:wJalrXUtnFEMI@bucket/prefix"), Not(HasSubstr("wJalr")));
+  EXPECT_THAT(Error("s3://AKIDEXAMPLE@bucket"), HasSubstr("takes no user"));
+  EXPECT_EQ(One("s3://bucket/a:b@c|endpoint=http://127.0.0.1:9").bucket_path, "bucket/a:b@c");
   EXPECT_THAT(Error("http://h/c|header=Bad%20Name=v"), HasSubstr("header takes NAME=VALUE"));
   for (absl::string_view bad : {"ftp://h/x", "redis://:hunter2@h:99999", "http://h|x=%zz"}) {
     EXPECT_FALSE(absl::StrContains(Error(bad), "\n")) << bad;
