@@ -13,6 +13,9 @@ namespace zc::store {
 namespace {
 
 enum Compression : uint8_t { kCompressionNone = 0, kCompressionZstd = 1 };
+// Where the header keeps the compression and the level: after magic (4), version (2), type (1).
+constexpr size_t kCompressionOffset = 7;
+constexpr size_t kLevelOffset = 8;
 
 struct CctxDeleter {
   void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
@@ -126,8 +129,17 @@ absl::StatusOr<std::string> EncodeEntry(const Entry& entry, int compression_leve
     if (ZSTD_isError(n)) {
       return absl::InternalError(absl::StrCat("zstd: ", ZSTD_getErrorName(n)));
     }
-    file.resize(start + n);
-    stored_size = n;
+    if (body.size() > kRatioFreeBodySize && body.size() / kMaxZstdRatio > n) {
+      // Readers would refuse this ratio (a bomb's): store the body as it is.
+      file.resize(start);
+      file[kCompressionOffset] = static_cast<char>(kCompressionNone);
+      file[kLevelOffset] = 0;
+      w.Bytes(body);
+      stored_size = body.size();
+    } else {
+      file.resize(start + n);
+      stored_size = n;
+    }
   } else {
     w.Bytes(body);
     stored_size = body.size();
@@ -187,6 +199,9 @@ absl::StatusOr<Entry> DecodeEntry(absl::string_view file) {
   } else if (compression == kCompressionZstd) {
     unsigned long long frame_size = ZSTD_getFrameContentSize(stored.data(), stored.size());
     if (frame_size != body_size) return Corrupt("zstd frame size differs from body size");
+    if (body_size > kRatioFreeBodySize && body_size / kMaxZstdRatio > stored_size) {
+      return Corrupt("zstd body inflates too much (a decompression bomb)");
+    }
     decompressed.resize(static_cast<size_t>(body_size));
     ZSTD_DCtx* dctx = ThreadDctx();
     if (dctx == nullptr) return absl::ResourceExhaustedError("zstd: out of memory");

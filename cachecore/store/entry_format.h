@@ -20,8 +20,9 @@
 //
 // Readers verify the checksum before they look at the body, so a corrupt size field can never make
 // them allocate or decompress garbage; they reject unknown magic, versions, types, compressions and
-// payload kinds, truncation, trailing bytes, and bodies whose size disagrees with the header. Any
-// of these is absl::DataLoss: the caller treats it as a miss and counts it.
+// payload kinds, truncation, trailing bytes, bodies whose size disagrees with the header, and zstd
+// bodies that would inflate more than kMaxZstdRatio times past kRatioFreeBodySize. Any of these is
+// absl::DataLoss: the caller treats it as a miss and counts it.
 //
 // Version history: 1 — first version.
 #ifndef ZCWRAP_CACHECORE_STORE_ENTRY_FORMAT_H_
@@ -43,6 +44,12 @@ inline constexpr size_t kEntryHeaderSize = 28;
 inline constexpr size_t kEntryChecksumSize = 16;
 // Largest body a reader accepts (uncompressed). Bigger entries are refused when written.
 inline constexpr uint64_t kMaxEntryBodySize = uint64_t{2} << 30;
+// A zstd body above kRatioFreeBodySize may be at most kMaxZstdRatio times its stored size, so a
+// small forged file (the checksum is not a MAC: an unsigned remote tier could send one) cannot
+// make a reader allocate gigabytes. Writers store such bodies uncompressed instead (an object of
+// mostly zeros), so every entry written is one readers accept.
+inline constexpr uint64_t kRatioFreeBodySize = uint64_t{64} << 20;
+inline constexpr uint64_t kMaxZstdRatio = 1024;
 // zstd level used when the config does not say; chosen by bench/entry_format_benchmark.cc
 // (see docs/perf.md): level 1 compresses ~1.5x faster than 3 for a ~5% bigger file.
 inline constexpr int kDefaultCompressionLevel = 1;

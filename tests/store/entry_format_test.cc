@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cachecore/util/byte_io.h"
 #include "gtest/gtest.h"
@@ -559,6 +560,44 @@ TEST(EntryFormatCraftedTest, ZstdFrameDisagreeingWithBodySizeReadsAsDataLoss) {
   EXPECT_TRUE(IsDataLoss(DecodeEntry(BuildCompressed(body, body.size() + 1))));
   EXPECT_TRUE(IsDataLoss(DecodeEntry(BuildCompressed(body, kMaxEntryBodySize + 1))));
   EXPECT_TRUE(IsDataLoss(DecodeEntry(BuildCompressed(body, UINT64_MAX))));
+}
+
+TEST(EntryFormatCraftedTest, AZstdBombReadsAsDataLossAndWritersNeverMakeOne) {
+  // 100 MiB of zeros: a zstd frame of a few KiB, valid and checksummed, that would make a reader
+  // allocate all of it. A forged entry from an unsigned remote tier could declare up to 2 GiB.
+  Entry zeros{EntryType::kResult};
+  zeros.Add(PayloadKind::kObject, std::string(size_t{100} << 20, '\0'));
+  const std::string body = PayloadList({{1, "", zeros.payloads[0].data}});
+  const std::string frame = ZstdFrame(body);
+  ASSERT_LT(frame.size(), body.size() / kMaxZstdRatio);
+  RawHeader h;
+  h.compression = 1;
+  h.body_size = body.size();
+  h.stored_size = frame.size();
+  const absl::StatusOr<Entry> bomb = DecodeEntry(BuildFile(h, frame));
+  EXPECT_TRUE(IsDataLoss(bomb));
+  EXPECT_TRUE(absl::StrContains(bomb.status().message(), "bomb")) << bomb.status();
+
+  // The writer stores that body uncompressed instead, and it reads back whole.
+  absl::StatusOr<std::string> file = EncodeEntry(zeros, /*compression_level=*/1);
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->size(), kEntryHeaderSize + body.size() + kEntryChecksumSize);
+  EXPECT_EQ((*file)[7], 0) << "compression: none";
+  absl::StatusOr<Entry> back = DecodeEntry(*file);
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->payloads.size(), 1u);
+  EXPECT_TRUE(back->payloads[0].data == zeros.payloads[0].data);
+
+  // Below kRatioFreeBodySize any ratio is fine, and compressed.
+  Entry small{EntryType::kResult};
+  small.Add(PayloadKind::kObject, std::string(size_t{8} << 20, '\0'));
+  file = EncodeEntry(small, /*compression_level=*/1);
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_LT(file->size(), size_t{1} << 20);
+  back = DecodeEntry(*file);
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->payloads.size(), 1u);
+  EXPECT_TRUE(back->payloads[0].data == small.payloads[0].data);
 }
 
 TEST(EntryFormatCraftedTest, ZstdFrameWithoutContentSizeReadsAsDataLoss) {
