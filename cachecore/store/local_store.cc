@@ -337,9 +337,8 @@ absl::StatusOr<CleanupResult> LocalStore::CleanShard(int shard, const ShardTarge
   return result;
 }
 
-absl::StatusOr<CleanupResult> LocalStore::Cleanup(double fraction) {
+absl::StatusOr<CleanupResult> LocalStore::CleanEveryShard(const ShardTarget& target) {
   CleanupResult total;
-  const ShardTarget target = TargetFor(fraction);
   for (int shard = 0; shard < stats::kShardCount; ++shard) {
     ZC_ASSIGN_OR_RETURN(const CleanupResult r, CleanShard(shard, target, /*wait_for_lock=*/true));
     total.files_removed += r.files_removed;
@@ -348,33 +347,23 @@ absl::StatusOr<CleanupResult> LocalStore::Cleanup(double fraction) {
     total.bytes_remaining += r.bytes_remaining;
   }
   return total;
+}
+
+absl::StatusOr<CleanupResult> LocalStore::Cleanup(double fraction) {
+  return CleanEveryShard(TargetFor(fraction));
 }
 
 absl::StatusOr<CleanupResult> LocalStore::EvictOlderThan(int64_t age_seconds) {
   ShardTarget target;
   target.unused_before = static_cast<int64_t>(options_.clock->RealNs() / 1'000'000'000) -
                          std::max<int64_t>(0, age_seconds);
-  CleanupResult total;
-  for (int shard = 0; shard < stats::kShardCount; ++shard) {
-    ZC_ASSIGN_OR_RETURN(const CleanupResult r, CleanShard(shard, target, /*wait_for_lock=*/true));
-    total.files_removed += r.files_removed;
-    total.bytes_removed += r.bytes_removed;
-    total.files_remaining += r.files_remaining;
-    total.bytes_remaining += r.bytes_remaining;
-  }
-  return total;
+  return CleanEveryShard(target);
 }
 
 absl::StatusOr<CleanupResult> LocalStore::Clear() {
-  CleanupResult total;
   ShardTarget all;
   all.remove_all = true;
-  for (int shard = 0; shard < stats::kShardCount; ++shard) {
-    ZC_ASSIGN_OR_RETURN(const CleanupResult r, CleanShard(shard, all, /*wait_for_lock=*/true));
-    total.files_removed += r.files_removed;
-    total.bytes_removed += r.bytes_removed;
-  }
-  return total;
+  return CleanEveryShard(all);
 }
 
 }  // namespace zc::store

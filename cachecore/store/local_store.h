@@ -128,6 +128,8 @@ class LocalStore {
   absl::StatusOr<CleanupResult> CleanShard(int shard, const ShardTarget& target,
                                            bool wait_for_lock);
   void MaybeCleanShard(int shard);
+  // CleanShard for every shard, waiting for each lock; the results summed.
+  absl::StatusOr<CleanupResult> CleanEveryShard(const ShardTarget& target);
 
   StoreOptions options_;
   std::atomic<uint64_t> max_size_;

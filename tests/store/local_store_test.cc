@@ -140,6 +140,16 @@ class LocalStoreTest : public ::testing::Test {
     return store.ok() ? std::move(*store) : nullptr;
   }
 
+  // A store with no limits that reads the time from `clock`.
+  std::unique_ptr<LocalStore> OpenStoreOn(const util::Clock* clock) {
+    StoreOptions options;
+    options.root = root_;
+    options.clock = clock;
+    absl::StatusOr<std::unique_ptr<LocalStore>> store = LocalStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
   test::TempDir dir_;
   const std::string root_ = dir_.Join("cache");
 };
@@ -637,18 +647,15 @@ TEST_F(LocalStoreTest, CleanupRemovesStaleTempFilesAndKeepsFreshOnes) {
 TEST_F(LocalStoreTest, TempFilesAgeByTheStoresClock) {
   // A writer that died an hour ago, seen on a fake clock instead of a backdated file.
   test::FakeClock clock(test::FakeClock::RealNowNs());
-  StoreOptions options;
-  options.root = root_;
-  options.clock = &clock;
-  absl::StatusOr<std::unique_ptr<LocalStore>> store = LocalStore::Open(options);
-  ASSERT_TRUE(store.ok()) << store.status();
+  std::unique_ptr<LocalStore> store = OpenStoreOn(&clock);
+  ASSERT_NE(store, nullptr);
   ASSERT_TRUE(util::CreateDirectories(root_ + "/5/5").ok());
   const std::string temp = root_ + "/5/5/" + std::string(62, '1') + "R.tmp.1.2";
   test::WriteTestFile(temp, "x");
-  ASSERT_TRUE((*store)->Clear().ok());
+  ASSERT_TRUE(store->Clear().ok());
   EXPECT_TRUE(test::FileExists(temp)) << "a write in flight";
   clock.Advance(int64_t{3601} * 1'000'000'000);
-  ASSERT_TRUE((*store)->Clear().ok());
+  ASSERT_TRUE(store->Clear().ok());
   EXPECT_FALSE(test::FileExists(temp)) << "stale after an hour";
 }
 
@@ -656,11 +663,8 @@ TEST_F(LocalStoreTest, CleanupSweepsStaleTempFilesOfKilledCompilesOutsideTheShar
   // A compile killed mid-miss leaves its private dependency file in <root>/tmp; a writer of a
   // compiler memo killed mid-write leaves one in <root>/compilers.
   test::FakeClock clock(test::FakeClock::RealNowNs());
-  StoreOptions options;
-  options.root = root_;
-  options.clock = &clock;
-  absl::StatusOr<std::unique_ptr<LocalStore>> store = LocalStore::Open(options);
-  ASSERT_TRUE(store.ok()) << store.status();
+  std::unique_ptr<LocalStore> store = OpenStoreOn(&clock);
+  ASSERT_NE(store, nullptr);
   ASSERT_TRUE(util::CreateDirectories(root_ + "/tmp").ok());
   ASSERT_TRUE(util::CreateDirectories(root_ + "/compilers").ok());
   const std::string dep = root_ + "/tmp/dep.tmp.123.00000000deadbeef";
@@ -671,12 +675,12 @@ TEST_F(LocalStoreTest, CleanupSweepsStaleTempFilesOfKilledCompilesOutsideTheShar
     test::WriteTestFile(*f, "x");
   }
 
-  ASSERT_TRUE((*store)->Cleanup().ok());
+  ASSERT_TRUE(store->Cleanup().ok());
   EXPECT_TRUE(test::FileExists(dep)) << "a compile in flight";
   EXPECT_TRUE(test::FileExists(memo_temp)) << "a write in flight";
 
   clock.Advance(int64_t{3601} * 1'000'000'000);
-  ASSERT_TRUE((*store)->Cleanup().ok());
+  ASSERT_TRUE(store->Cleanup().ok());
   EXPECT_FALSE(test::FileExists(dep)) << "stale after an hour";
   EXPECT_FALSE(test::FileExists(memo_temp)) << "stale after an hour";
   EXPECT_FALSE(test::FileExists(statcache_temp)) << "stale after an hour";
