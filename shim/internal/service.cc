@@ -405,8 +405,9 @@ ServiceStats Service::Stats() {
 absl::StatusOr<FlushReport> Service::Flush() { return FlushWithin(std::nullopt); }
 
 absl::StatusOr<FlushReport> Service::FlushWithin(std::optional<std::chrono::milliseconds> budget) {
-  const auto deadline = budget ? std::chrono::steady_clock::now() + *budget
-                               : std::chrono::steady_clock::time_point::max();
+  const util::Clock& clock = *options_.clock;
+  const int64_t deadline =
+      budget ? clock.MonotonicNs() + std::chrono::nanoseconds(*budget).count() : INT64_MAX;
   FlushReport report;
   engine_->FlushRemote();  // queued remote writes are attempted before we report
   absl::Status st = engine_->store().stats().Sync();
@@ -422,7 +423,7 @@ absl::StatusOr<FlushReport> Service::FlushWithin(std::optional<std::chrono::mill
   }
   std::set<std::string> dirs;
   size_t next = 0;
-  for (; next < paths.size() && std::chrono::steady_clock::now() < deadline; ++next) {
+  for (; next < paths.size() && clock.MonotonicNs() < deadline; ++next) {
     absl::Status synced = SyncPath(paths[next], /*directory=*/false);
     if (synced.ok()) {
       ++report.entries;

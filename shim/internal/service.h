@@ -29,6 +29,7 @@
 #include "cachecore/compile/engine.h"
 #include "cachecore/compile/front_door.h"
 #include "cachecore/config/config.h"
+#include "cachecore/util/clock.h"
 #include "cachecore/util/process.h"
 #include "cachecore/util/process_slots.h"
 #include "cachecore/util/slot_pool.h"
@@ -48,6 +49,8 @@ struct ServiceOptions {
   std::string audit_path;            // empty: the default under cache_root (none with a sink)
   audit::EventLog::Sink audit_sink;  // optional: every event, in-process
   int cancel_fd = -1;                // the host's service-wide token; -1: none
+  // Times a forced shutdown's flush budget (kForcedFlushBudget). Borrowed: outlives the service.
+  const util::Clock* clock = &util::SystemClock();
 };
 
 struct ServiceRequest {
