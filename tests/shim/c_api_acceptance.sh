@@ -8,27 +8,18 @@ build=$(realpath "$1")
 src=$(realpath "$2")
 work=$(mktemp -d /tmp/zcshim-c-XXXXXX)
 trap 'rm -rf "$work"' EXIT
-export PKG_CONFIG_PATH="$build/meson-uninstalled"
-flags=$(pkg-config --cflags --libs zcshim)
-libdir=$(pkg-config --libs-only-L zcshim | sed 's/^-L//; s/ .*//')
-# An ASan build's library needs the ASan runtime first in the program too.
-san=()
-if grep -q -- '-fsanitize=address' "$build/build.ninja" 2>/dev/null; then
-  san=(-fsanitize=address,undefined)
-fi
-cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$work/c_api_acceptance" \
-  "$src/tests/shim/c_api_acceptance.c" $flags -pthread -Wl,-rpath,"$libdir"
+. "$src/tests/shim/c_host.sh"
+build_c_host "$work/c_api_acceptance" "$src/tests/shim/c_api_acceptance.c"
 mkdir "$work/run"
 "$work/c_api_acceptance" "$work/run" "$build/wrapper/zcwrap"
 
 # The async calls and the shared slots (issue 18), from another C program.
-cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$work/c_async_acceptance" \
-  "$src/tests/shim/c_async_acceptance.c" $flags -pthread -Wl,-rpath,"$libdir"
+build_c_host "$work/c_async_acceptance" "$src/tests/shim/c_async_acceptance.c"
 mkdir "$work/async"
 "$work/c_async_acceptance" "$work/async"
 
 # The C example in docs/embedding.md must build as it is shown.
 awk '/^```c$/ {on = 1; next} /^```$/ {on = 0} on' "$src/docs/embedding.md" > "$work/doc_example.c"
 test -s "$work/doc_example.c"
-cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$work/doc_example" "$work/doc_example.c" $flags
+build_c_host "$work/doc_example" "$work/doc_example.c"
 echo "ok: the C example in docs/embedding.md builds"

@@ -28,15 +28,8 @@ work=$(mktemp -d /tmp/zcshim-project-XXXXXX)
 unset ZCWRAP_DISABLE ZCWRAP_RECACHE ZCWRAP_READONLY ZCWRAP_DIRECT ZCWRAP_DIR
 fail() { echo "FAIL ($compiler): $*"; exit 1; }
 
-export PKG_CONFIG_PATH="$build/meson-uninstalled"
-flags=$(pkg-config --cflags --libs zcshim)
-libdir=$(pkg-config --libs-only-L zcshim | sed 's/^-L//; s/ .*//')
-san=()
-if grep -q -- '-fsanitize=address' "$build/build.ninja" 2>/dev/null; then
-  san=(-fsanitize=address,undefined)
-fi
-cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$work/host" \
-  "$src/tests/shim/c_project_async.c" $flags -pthread -Wl,-rpath,"$libdir"
+. "$src/tests/shim/c_host.sh"
+build_c_host "$work/host" "$src/tests/shim/c_project_async.c"
 
 tree="$work/build"
 cmake -S "$src/tests/e2e_project/pch_project" -B "$tree" -G Ninja -DCMAKE_BUILD_TYPE=Release \
