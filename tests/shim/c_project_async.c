@@ -27,7 +27,6 @@ typedef struct command {
 } command;
 
 typedef struct job {
-  int done;
   zc_status status;
   zc_compile_result* result;
 } job;
@@ -98,7 +97,6 @@ static void on_done(void* user_data, zc_status status, const char* error,
   (void)error;
   job* j = user_data;
   pthread_mutex_lock(&mu);
-  j->done = 1;
   j->status = status;
   j->result = result;
   finished++;
@@ -137,7 +135,6 @@ int main(int argc, char** argv) {
   if (argc != 4 || (strcmp(argv[3], "miss") != 0 && strcmp(argv[3], "hit") != 0)) {
     die("usage: %s COMMANDS CACHE_DIR miss|hit", argv[0]);
   }
-  workdir = "/";
   read_commands(argv[1]);
   const char* expected = argv[3];
   jobs = calloc(count, sizeof(job));
